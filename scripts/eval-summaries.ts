@@ -1,0 +1,107 @@
+// Measures the offline summarizer on the shared evaluation sets, read at run time only (their licences
+// forbid copying them into the repository): ROUGE on SAMSum validation (and DialogSum dev when present),
+// sentiment macro-recall on TweetEval sentiment validation.
+//
+// Usage: tsx scripts/eval-summaries.ts   (EVAL_DIR overrides ../shared/eval; LIMIT=n evaluates n dialogues)
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { rougeL, rougeLsum, rougeN, rougeTokens } from '../src/modules/summaries/local/eval/rouge.js';
+import { summarizeLocally } from '../src/modules/summaries/local/index.js';
+import { splitSentences } from '../src/modules/summaries/local/text.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const evalDir = path.resolve(repoRoot, process.env.EVAL_DIR ?? '../shared/eval');
+const limit = process.env.LIMIT ? Number(process.env.LIMIT) : Infinity;
+
+interface Pair {
+  dialogue: string;
+  summary: string;
+}
+
+function pct(x: number): string {
+  return (100 * x).toFixed(2);
+}
+
+function evaluateRouge(name: string, pairs: Pair[]): void {
+  const sums = { r1: 0, r2: 0, rl: 0, rlsum: 0, words: 0 };
+  const started = performance.now();
+  const outputs = pairs.map((p) => summarizeLocally({ content: p.dialogue, source: 'api', style: 'concise' }).content);
+  const elapsed = performance.now() - started;
+  pairs.forEach((p, i) => {
+    const ref = rougeTokens(p.summary);
+    const cand = rougeTokens(outputs[i]!);
+    sums.r1 += rougeN(ref, cand, 1).f;
+    sums.r2 += rougeN(ref, cand, 2).f;
+    sums.rl += rougeL(ref, cand).f;
+    sums.rlsum += rougeLsum(splitSentences(p.summary).map(rougeTokens), splitSentences(outputs[i]!).map(rougeTokens)).f;
+    sums.words += cand.length;
+  });
+  const n = pairs.length;
+  console.log(`\n${name}: ${n} dialogues, summarized in ${elapsed.toFixed(0)} ms (${((n / elapsed) * 1000).toFixed(0)}/s)`);
+  console.log(`  ROUGE-1 F1   ${pct(sums.r1 / n)}`);
+  console.log(`  ROUGE-2 F1   ${pct(sums.r2 / n)}`);
+  console.log(`  ROUGE-L F1   ${pct(sums.rl / n)}   (sentence-level LCS over the whole summary, rouge-score "rougeL")`);
+  console.log(`  ROUGE-Lsum   ${pct(sums.rlsum / n)}   (summary-level union LCS over sentences, rouge-score "rougeLsum")`);
+  console.log(`  mean output length ${(sums.words / n).toFixed(1)} tokens`);
+  if (process.env.SHOW) {
+    for (let i = 0; i < Math.min(n, Number(process.env.SHOW)); i++) {
+      console.log(`\n--- ${i}\nREF: ${pairs[i]!.summary.trim()}\nOUT: ${outputs[i]}`);
+    }
+  }
+}
+
+function evaluateSentiment(): void {
+  const textFile = path.join(evalDir, 'tweeteval-sentiment-val-text.txt');
+  const labelFile = path.join(evalDir, 'tweeteval-sentiment-val-labels.txt');
+  if (!existsSync(textFile) || !existsSync(labelFile)) {
+    console.log('\nTweetEval sentiment: files not found, skipped');
+    return;
+  }
+  const labels = readFileSync(labelFile, 'utf8').trim().split('\n').map(Number);
+  const texts = readFileSync(textFile, 'utf8').split('\n').slice(0, labels.length);
+  // Labels: 0 negative, 1 neutral, 2 positive (tweeteval-sentiment-mapping.txt).
+  const classes = ['negative', 'neutral', 'positive'] as const;
+  const hits = [0, 0, 0];
+  const totals = [0, 0, 0];
+  let correct = 0;
+  const started = performance.now();
+  texts.forEach((t, i) => {
+    const predicted = summarizeLocally({ content: t, source: 'api' }).sentiment;
+    const gold = labels[i]!;
+    totals[gold]!++;
+    if (predicted === classes[gold]) {
+      hits[gold]!++;
+      correct++;
+    }
+  });
+  const elapsed = performance.now() - started;
+  const recalls = hits.map((h, i) => h / totals[i]!);
+  const macro = recalls.reduce((a, b) => a + b, 0) / 3;
+  console.log(`\nTweetEval sentiment validation: ${texts.length} tweets in ${elapsed.toFixed(0)} ms (full summarizeLocally per tweet)`);
+  console.log(`  macro-recall ${pct(macro)}   accuracy ${pct(correct / texts.length)}`);
+  console.log(`  recall negative ${pct(recalls[0]!)}, neutral ${pct(recalls[1]!)}, positive ${pct(recalls[2]!)}`);
+}
+
+function main(): void {
+  console.log(`Evaluation data: ${evalDir}`);
+  const samsumFile = path.join(evalDir, 'samsum-validation.json');
+  if (existsSync(samsumFile)) {
+    const data = JSON.parse(readFileSync(samsumFile, 'utf8')) as Pair[];
+    evaluateRouge('SAMSum validation', data.slice(0, limit));
+  } else {
+    console.log('SAMSum validation: file not found, skipped');
+  }
+  const dialogsumFile = path.join(evalDir, 'dialogsum-dev.jsonl');
+  if (existsSync(dialogsumFile) && !process.env.SKIP_DIALOGSUM) {
+    const data = readFileSync(dialogsumFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Pair);
+    evaluateRouge('DialogSum dev (secondary)', data.slice(0, limit));
+  }
+  evaluateSentiment();
+}
+
+main();

@@ -1,0 +1,63 @@
+// Operator commands. stdout carries exactly one JSON result; logs go to stderr.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase, type Database } from './lib/db.js';
+import { isAppError } from './lib/errors.js';
+import { createLogger } from './lib/logger.js';
+import { applyMigrations } from './lib/migrate.js';
+import { createAccount } from './modules/accounts/create-account.js';
+
+const USAGE = `Usage:
+  aimychats accounts create --email EMAIL [--plan PLAN]   create an account and its first API key
+  aimychats db migrate                                      apply pending migrations`;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+async function main(argv: string[]): Promise<unknown> {
+  const [group, command, ...rest] = argv;
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+  const log = createLogger(process.env.LOG_LEVEL ?? 'warn', 'aimychats-cli');
+  // Commands bring the schema up to date first: the CLI may run before the server ever started.
+  const withDb = async <T>(fn: (db: Database, applied: string[]) => Promise<T>): Promise<T> => {
+    const db = await openDatabase(config, log);
+    try {
+      const applied = await applyMigrations(db, log);
+      return await fn(db, applied);
+    } finally {
+      await db.close();
+    }
+  };
+
+  if (group === 'accounts' && command === 'create') {
+    const { values } = parseArgs({ args: rest, options: { email: { type: 'string' }, plan: { type: 'string' }, name: { type: 'string' } } });
+    if (!values.email) fail(`--email is required\n${USAGE}`, 2);
+    return withDb((db) => createAccount(db, config, { email: values.email!, plan: values.plan, keyName: values.name }));
+  }
+  if (group === 'db' && command === 'migrate') {
+    return withDb(async (_db, applied) => ({ applied }));
+  }
+  fail(USAGE, 2);
+}
+
+main(process.argv.slice(2)).then(
+  (result) => {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  },
+  (e) => {
+    if (isAppError(e)) {
+      process.stderr.write(`${JSON.stringify({ error: { code: e.code, message: e.message, details: e.details } })}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);

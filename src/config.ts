@@ -1,0 +1,119 @@
+// The one place that reads the environment. Everything else receives `Config`.
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const plan = z.object({
+  storageLimitMb: z.number().positive(),
+  requestsPerDay: z.number().int().positive(),
+  requestsPerMinute: z.number().int().positive(),
+});
+export type Plan = z.infer<typeof plan>;
+
+/** Plans are configuration (product §3); `PLANS_JSON` adds or overrides plans. */
+const DEFAULT_PLANS: Record<string, Plan> = {
+  free: { storageLimitMb: 50, requestsPerDay: 1000, requestsPerMinute: 60 },
+  professional: { storageLimitMb: 200, requestsPerDay: 5000, requestsPerMinute: 300 },
+  pro: { storageLimitMb: 2000, requestsPerDay: 50000, requestsPerMinute: 1000 },
+};
+
+const redisUrl = z
+  .string()
+  .url()
+  .refine((u) => /^rediss?:$/.test(new URL(u).protocol), 'must be a redis:// or rediss:// URL')
+  .refine((u) => {
+    const db = new URL(u).pathname.replace(/^\//, '');
+    return db === '' || /^\d+$/.test(db);
+  }, 'the path must be a database number, e.g. redis://127.0.0.1:6379/2');
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: z
+    .string()
+    .url()
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  DATABASE_URL: z
+    .string()
+    .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  REDIS_URL: redisUrl.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CONTENT_MAX_CHARS: z.coerce.number().int().min(1).default(100_000),
+  JSON_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  DEFAULT_PLAN: z.string().min(1).default('free'),
+  PLANS_JSON: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be valid JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string(), plan))
+    .optional(),
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(10_000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  publicUrl?: string;
+  databaseUrl?: string;
+  databasePoolSize: number;
+  dataDir: string;
+  redisUrl?: string;
+  logLevel: string;
+  contentMaxChars: number;
+  jsonBodyLimitBytes: number;
+  defaultPlan: string;
+  plans: Record<string, Plan>;
+  apiKeyCacheTtlMs: number;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset": shells and compose files often export VAR= .
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const plans = { ...DEFAULT_PLANS, ...(e.PLANS_JSON ?? {}) };
+  if (!plans[e.DEFAULT_PLAN]) {
+    throw new ConfigError(`Invalid configuration:\n  DEFAULT_PLAN: unknown plan "${e.DEFAULT_PLAN}"`);
+  }
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: e.PUBLIC_URL,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    dataDir: path.resolve(e.DATA_DIR),
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+    contentMaxChars: e.CONTENT_MAX_CHARS,
+    jsonBodyLimitBytes: e.JSON_BODY_LIMIT_BYTES,
+    defaultPlan: e.DEFAULT_PLAN,
+    plans,
+    apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,30 @@
+import { builder } from './builder.js';
+import type { PageLinks, PageMeta } from '../modules/conversations/list-conversations.js';
+
+export const PageMetaRef = builder.objectRef<PageMeta>('PageMeta').implement({
+  description: 'Position of a page within a paginated list.',
+  fields: (t) => ({
+    page: t.exposeInt('page'),
+    perPage: t.exposeInt('perPage'),
+    total: t.exposeInt('total'),
+    totalPages: t.exposeInt('totalPages'),
+  }),
+});
+
+export const PageLinksRef = builder.objectRef<PageLinks>('PageLinks').implement({
+  description: 'Absolute REST URLs of neighbouring pages, keeping every filter of the request.',
+  fields: (t) => ({
+    first: t.exposeString('first'),
+    last: t.exposeString('last'),
+    prev: t.exposeString('prev', { nullable: true }),
+    next: t.exposeString('next', { nullable: true }),
+  }),
+});
+
+export const DeletionRef = builder.objectRef<{ deleted: true; id: string }>('Deletion').implement({
+  description: 'Confirmation of a permanent deletion.',
+  fields: (t) => ({
+    deleted: t.boolean({ resolve: () => true }),
+    id: t.exposeID('id'),
+  }),
+});

@@ -1,0 +1,93 @@
+// The /graphql door: graphql-yoga over the Pothos schema, GraphiQL on a browser GET.
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { createYoga, type Plugin } from 'graphql-yoga';
+import type { App } from '../app.js';
+import { AppError, isAppError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { authenticate } from '../modules/accounts/authenticate.js';
+import { createRequestContext } from './context.js';
+
+export interface GraphQLServerContext {
+  requestId: string;
+  log: Logger;
+  baseUrl: string;
+}
+
+/** The GraphQL error for an AppError: same code as REST; HTTP status only where it is the whole request's fate. */
+export function graphQLErrorFrom(e: AppError, from?: GraphQLError): GraphQLError {
+  const wholeRequest = e.code === 'unauthorized' || e.code === 'rate_limit_exceeded' || e.code === 'payload_too_large';
+  return new GraphQLError(e.message, {
+    nodes: from?.nodes,
+    source: from?.source,
+    positions: from?.positions,
+    path: from?.path,
+    extensions: {
+      code: e.code,
+      ...(Object.keys(e.details).length ? { details: e.details } : {}),
+      ...(wholeRequest ? { http: { status: e.status, headers: e.headers } } : {}),
+    },
+  });
+}
+
+// graphql-js and Yoga name their own failures in SCREAMING_CASE; clients get the public codes.
+const FOREIGN_CODES: Record<string, string> = {
+  GRAPHQL_PARSE_FAILED: 'bad_request',
+  GRAPHQL_VALIDATION_FAILED: 'bad_request',
+  BAD_USER_INPUT: 'validation_error',
+  BAD_REQUEST: 'bad_request',
+  PERSISTED_QUERY_NOT_FOUND: 'bad_request',
+};
+
+function publicCode(e: { message: string; extensions?: Record<string, unknown> }): string {
+  const code = e.extensions?.code;
+  if (typeof code === 'string' && /^[a-z_]+$/.test(code)) return code;
+  if (typeof code === 'string' && FOREIGN_CODES[code]) return FOREIGN_CODES[code];
+  return /^Variable "\$/.test(e.message) ? 'validation_error' : 'bad_request';
+}
+
+const usePublicErrorCodes = (): Plugin => ({
+  onResultProcess({ result }) {
+    const results = Array.isArray(result) ? result : [result];
+    for (const r of results) {
+      const errors = (r as { errors?: GraphQLError[] }).errors;
+      if (!errors) continue;
+      for (const e of errors) (e.extensions as Record<string, unknown>).code = publicCode(e);
+    }
+  },
+});
+
+export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
+  return createYoga<GraphQLServerContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: { title: 'AImyChats GraphQL', headers: JSON.stringify({ Authorization: 'Bearer amc_…' }) },
+    plugins: [usePublicErrorCodes()],
+    // Yoga reports every error it returns; the unexpected ones are logged by maskError below.
+    logging: {
+      debug: (...a) => app.log.debug(a.map(String).join(' ')),
+      info: (...a) => app.log.debug(a.map(String).join(' ')),
+      warn: (...a) => app.log.warn(a.map(String).join(' ')),
+      error: (...a) => app.log.debug(a.map(String).join(' ')),
+    },
+    context: async ({ request, requestId, log, baseUrl }) => {
+      try {
+        const principal = await authenticate(app.db, app.apiKeys, request.headers.get('authorization'));
+        return createRequestContext(app, principal, requestId, log.child({ accountId: principal.accountId }), baseUrl);
+      } catch (e) {
+        throw isAppError(e) ? graphQLErrorFrom(e) : e;
+      }
+    },
+    maskedErrors: {
+      maskError(error, message) {
+        const gqlError = error instanceof GraphQLError ? error : undefined;
+        const original = gqlError?.originalError ?? (gqlError ? undefined : error);
+        if (isAppError(original)) return graphQLErrorFrom(original, gqlError);
+        // graphql-js's own errors (syntax, validation, variable coercion) are the client's to read.
+        if (gqlError && (!original || original instanceof GraphQLError)) return gqlError;
+        app.log.error({ err: original ?? error }, 'unexpected error in GraphQL request');
+        return new GraphQLError(message, { path: gqlError?.path, extensions: { code: 'internal_error' } });
+      },
+    },
+  });
+}

@@ -1,0 +1,78 @@
+// `npm start`: configuration → database (+ migrations) → HTTP server; graceful shutdown on SIGTERM/SIGINT.
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, type App } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase } from './lib/db.js';
+import { createLogger } from './lib/logger.js';
+import { applyMigrations } from './lib/migrate.js';
+import { createHttpServer } from './server.js';
+
+export interface Running {
+  app: App;
+  server: http.Server;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function start(config: Config): Promise<Running> {
+  const log = createLogger(config.logLevel);
+  const db = await openDatabase(config, log, { shareEmbedded: true });
+  await applyMigrations(db, log);
+  const app = createApp(config, db, log);
+  const server = createHttpServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address}:${address.port}`;
+  log.info({ url, database: db.kind }, 'listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('shutting down: finishing in-flight requests');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(timer);
+      await db.close();
+      log.info('stopped');
+    })());
+  return { app, server, url, stop };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  start(config).then(
+    (running) => {
+      const onSignal = (signal: string) => {
+        running.app.log.info({ signal }, 'signal received');
+        running.stop().then(
+          () => process.exit(0),
+          (err) => {
+            running.app.log.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      process.once('SIGINT', () => onSignal('SIGINT'));
+    },
+    (err) => {
+      process.stderr.write(`Failed to start: ${(err as Error).stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}

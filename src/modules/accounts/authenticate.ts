@@ -1,0 +1,68 @@
+// Bearer API key → account. Keys are looked up by their SHA-256 hash; a short-lived in-process cache
+// keeps the lookup off the hot path. Revoking a key clears it here at once; another instance may
+// honour a revoked key for at most API_KEY_CACHE_TTL_MS (default 10 s).
+import type { AccountScope } from '../../app.js';
+import type { Database } from '../../lib/db.js';
+import { AppError } from '../../lib/errors.js';
+import { hashSecret, looksLikeSecret } from './api-key-secret.js';
+
+export interface Principal extends AccountScope {
+  keyId: string;
+}
+
+interface Entry {
+  principal: Principal | null;
+  expires: number;
+}
+
+export class ApiKeyCache {
+  private readonly entries = new Map<string, Entry>();
+  constructor(private readonly ttlMs: number) {}
+
+  get(hash: string): Entry | undefined {
+    const e = this.entries.get(hash);
+    if (e && e.expires > Date.now()) return e;
+    if (e) this.entries.delete(hash);
+    return undefined;
+  }
+
+  set(hash: string, principal: Principal | null): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size > 10_000) this.entries.clear();
+    this.entries.set(hash, { principal, expires: Date.now() + this.ttlMs });
+  }
+
+  forgetKey(keyId: string): void {
+    for (const [hash, e] of this.entries) if (e.principal?.keyId === keyId) this.entries.delete(hash);
+  }
+}
+
+const UNAUTHORIZED = () => new AppError('unauthorized', 'Missing or invalid API key');
+
+export function bearerToken(header: string | null | undefined): string | null {
+  if (!header) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? m[1] : null;
+}
+
+export async function authenticate(db: Database, cache: ApiKeyCache, authorization: string | null | undefined): Promise<Principal> {
+  const token = bearerToken(authorization);
+  if (!token || !looksLikeSecret(token)) throw UNAUTHORIZED();
+  const hash = hashSecret(token);
+  const cached = cache.get(hash);
+  if (cached) {
+    if (!cached.principal) throw UNAUTHORIZED();
+    return cached.principal;
+  }
+  const rows = await db.query<{ key_id: string; account_id: string; plan: string }>(
+    `SELECT k.id AS key_id, a.id AS account_id, a.plan
+       FROM api_keys k JOIN accounts a ON a.id = k.account_id
+      WHERE k.hash = $1 AND k.revoked_at IS NULL`,
+    [hash],
+  );
+  const row = rows[0];
+  const principal = row ? { keyId: row.key_id, accountId: row.account_id, plan: row.plan } : null;
+  cache.set(hash, principal);
+  if (!principal) throw UNAUTHORIZED();
+  return principal;
+}

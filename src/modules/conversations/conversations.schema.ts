@@ -1,0 +1,150 @@
+// GraphQL face of conversations: types, queries and mutations. Resolvers only translate to services.
+import { ConversationSource, ProcessingStatus } from '../../generated/prisma/enums.js';
+import { builder } from '../../graphql/builder.js';
+import { DeletionRef, PageLinksRef, PageMetaRef } from '../../graphql/common.schema.js';
+import { requireScope } from '../../graphql/context.js';
+import { AppError } from '../../lib/errors.js';
+import type { ConversationRecord } from './conversation-record.js';
+import { createConversation } from './create-conversation.js';
+import { deleteConversation } from './delete-conversation.js';
+import { listConversations, type ConversationPage } from './list-conversations.js';
+import { getConversation } from './load-conversation.js';
+import { updateConversation } from './update-conversation.js';
+
+export const ConversationSourceEnum = builder.enumType(ConversationSource, {
+  name: 'ConversationSource',
+  description: 'Where a conversation came from.',
+});
+
+export const ProcessingStatusEnum = builder.enumType(ProcessingStatus, {
+  name: 'ProcessingStatus',
+  description: 'State of the summary pipeline for a conversation or a summary.',
+});
+
+export const SummaryRef = builder.prismaObject('Summary', {
+  description: 'An AI summary of one version of a conversation.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    conversationId: t.exposeID('conversationId'),
+    status: t.expose('status', { type: ProcessingStatusEnum }),
+    language: t.exposeString('language', { nullable: true }),
+    style: t.exposeString('style'),
+    title: t.exposeString('title', { nullable: true }),
+    content: t.exposeString('content', { nullable: true }),
+    sentiment: t.exposeString('sentiment', { nullable: true }),
+    topics: t.exposeStringList('topics'),
+    actionItems: t.exposeStringList('actionItems'),
+    provider: t.exposeString('provider', { nullable: true }),
+    model: t.exposeString('model', { nullable: true }),
+    error: t.exposeString('error', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+export const ConversationRef = builder.objectRef<ConversationRecord>('Conversation').implement({
+  description: 'A conversation: an email thread, a chat, meeting notes, or anything sent through the API.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    title: t.exposeString('title'),
+    content: t.string({
+      resolve: async (c, _args, ctx) => c.content ?? (await ctx.loaders.conversationBody.load(c.id))?.content ?? '',
+    }),
+    source: t.expose('source', { type: ConversationSourceEnum }),
+    status: t.expose('status', { type: ProcessingStatusEnum }),
+    metadata: t.field({
+      type: 'JSONObject',
+      resolve: async (c, _args, ctx) => c.metadata ?? (await ctx.loaders.conversationBody.load(c.id))?.metadata ?? {},
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    summary: t.field({
+      type: SummaryRef,
+      nullable: true,
+      description: 'The latest completed summary, or null while none has completed.',
+      resolve: (c) => c.summary,
+    }),
+  }),
+});
+
+const ConversationPageRef = builder.objectRef<ConversationPage>('ConversationPage').implement({
+  description: 'One page of conversations.',
+  fields: (t) => ({
+    data: t.field({ type: [ConversationRef], resolve: (p) => p.data }),
+    meta: t.field({ type: PageMetaRef, resolve: (p) => p.meta }),
+    links: t.field({ type: PageLinksRef, resolve: (p) => p.links }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  conversation: t.field({
+    type: ConversationRef,
+    description: 'One conversation with its content, latest summary and attachments.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => getConversation(ctx.app.db, requireScope(ctx), String(args.id)),
+  }),
+  conversations: t.field({
+    type: ConversationPageRef,
+    description: 'A page of conversations, newest first unless `sort` says otherwise.',
+    args: {
+      page: t.arg.int({ description: 'Page number, from 1 (default 1).' }),
+      perPage: t.arg.int({ description: 'Items per page, 1–100 (default 20).' }),
+      status: t.arg({ type: ProcessingStatusEnum }),
+      source: t.arg({ type: ConversationSourceEnum }),
+      search: t.arg.string({ description: 'Words to find in the title and content.' }),
+      sort: t.arg.string({ description: 'created_at, -created_at (default), updated_at or -updated_at.' }),
+    },
+    resolve: (_root, args, ctx) =>
+      listConversations(ctx.app.db, requireScope(ctx), withoutNulls(args), `${ctx.baseUrl}/v1/conversations`),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createConversation: t.field({
+    type: ConversationRef,
+    description: 'Stores a conversation and starts its summary.',
+    args: {
+      title: t.arg.string({ required: true }),
+      content: t.arg.string({ required: true }),
+      source: t.arg({ type: ConversationSourceEnum, description: 'Defaults to api.' }),
+      metadata: t.arg({ type: 'JSONObject', description: 'Free-form JSON object, at most 16 KB.' }),
+    },
+    resolve: (_root, args, ctx) => createConversation(ctx.app, requireScope(ctx), withoutNulls(args)),
+  }),
+  updateConversation: t.field({
+    type: ConversationRef,
+    description: 'Changes title, content or metadata. Metadata is merged (JSON Merge Patch: null removes a key).',
+    args: {
+      id: t.arg.id({ required: true }),
+      title: t.arg.string(),
+      content: t.arg.string(),
+      metadata: t.arg({ type: 'JSONObject' }),
+    },
+    resolve: (_root, { id, ...args }, ctx) => {
+      if (args.title === null || args.content === null) {
+        const fields: Record<string, string[]> = {};
+        if (args.title === null) fields.title = ['Title cannot be null'];
+        if (args.content === null) fields.content = ['Content cannot be null'];
+        throw AppError.validation(fields);
+      }
+      return updateConversation(ctx.app, requireScope(ctx), String(id), {
+        title: args.title ?? undefined,
+        content: args.content ?? undefined,
+        metadata: args.metadata,
+      });
+    },
+  }),
+  deleteConversation: t.field({
+    type: DeletionRef,
+    description: 'Deletes a conversation permanently, with its summaries, attachments and search entries.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => deleteConversation(ctx.app, requireScope(ctx), String(args.id)),
+  }),
+}));
+
+/** GraphQL gives explicit nulls for omitted optional arguments only when sent; services want undefined. */
+function withoutNulls<T extends Record<string, unknown>>(args: T): { [K in keyof T]: Exclude<T[K], null> } {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args)) if (v !== null) out[k] = v;
+  return out as { [K in keyof T]: Exclude<T[K], null> };
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import type { App, AccountScope } from '../../app.js';
+import { newId } from '../../lib/ids.js';
+import { parseInput } from '../../lib/validation.js';
+import type { ConversationRecord } from './conversation-record.js';
+import { contentField, metadataField, sourceField, titleField } from './conversation-input.js';
+
+const createInput = (maxChars: number) =>
+  z.object({
+    title: titleField,
+    content: contentField(maxChars),
+    source: sourceField.default('api'),
+    metadata: metadataField.default({}),
+  });
+
+export type CreateConversationInput = z.input<ReturnType<typeof createInput>>;
+
+export async function createConversation(
+  app: App,
+  scope: AccountScope,
+  input: CreateConversationInput,
+): Promise<ConversationRecord> {
+  const data = parseInput(createInput(app.config.contentMaxChars), input);
+  const now = new Date();
+  const row = await app.db.prisma.conversation.create({
+    data: {
+      id: newId('conversation'),
+      accountId: scope.accountId,
+      title: data.title,
+      content: data.content,
+      source: data.source,
+      metadata: data.metadata as object,
+      status: 'processing',
+      createdAt: now,
+      updatedAt: now,
+    },
+  });
+  return { ...row, metadata: row.metadata as Record<string, unknown>, summary: null };
+}

@@ -1,0 +1,131 @@
+// The list endpoint (product §4): one SQL statement returns the page and the total together.
+import { z } from 'zod';
+import type { AccountScope } from '../../app.js';
+import type { Database, Row } from '../../lib/db.js';
+import { parseInput } from '../../lib/validation.js';
+import { conversationFromRow, SUMMARY_COLUMNS, type ConversationRecord } from './conversation-record.js';
+import { SOURCES, STATUSES } from './conversation-input.js';
+
+export const SORTS = ['created_at', '-created_at', 'updated_at', '-updated_at'] as const;
+export type ConversationSort = (typeof SORTS)[number];
+
+const listInput = z.object({
+  page: z.number().int().min(1, 'Page must be at least 1').default(1),
+  perPage: z.number().int().min(1, 'Per page must be between 1 and 100').max(100, 'Per page must be between 1 and 100').default(20),
+  status: z.enum(STATUSES).optional(),
+  source: z.enum(SOURCES).optional(),
+  search: z.string().trim().min(1, 'Search must not be empty').max(500, 'Search must be at most 500 characters').optional(),
+  sort: z.enum(SORTS, { error: `Sort must be one of: ${SORTS.join(', ')}` }).default('-created_at'),
+});
+
+/** What a door passes in, before validation. */
+export interface ListInput {
+  page?: number;
+  perPage?: number;
+  status?: string;
+  source?: string;
+  search?: string;
+  sort?: string;
+}
+export type ListParams = z.output<typeof listInput>;
+
+export interface PageMeta {
+  page: number;
+  perPage: number;
+  total: number;
+  totalPages: number;
+}
+
+export interface PageLinks {
+  first: string;
+  last: string;
+  prev: string | null;
+  next: string | null;
+}
+
+export interface ConversationPage {
+  data: ConversationRecord[];
+  meta: PageMeta;
+  links: PageLinks;
+}
+
+const ORDER: Record<ConversationSort, string> = {
+  created_at: 'c.created_at ASC, c.id ASC',
+  '-created_at': 'c.created_at DESC, c.id DESC',
+  updated_at: 'c.updated_at ASC, c.id ASC',
+  '-updated_at': 'c.updated_at DESC, c.id DESC',
+};
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (m) => `\\${m}`);
+}
+
+/** The page query. Exported so that the benchmark's floor server runs exactly the same SQL. */
+export function buildListQuery(accountId: string, p: ListParams): { text: string; values: unknown[] } {
+  const values: unknown[] = [accountId];
+  const where = ['c.account_id = $1'];
+  if (p.status) where.push(`c.status = $${values.push(p.status)}::processing_status`);
+  if (p.source) where.push(`c.source = $${values.push(p.source)}::conversation_source`);
+  if (p.search) {
+    const n = values.push(`%${escapeLike(p.search)}%`);
+    where.push(`(c.title ILIKE $${n} OR c.content ILIKE $${n})`);
+  }
+  const limit = values.push(p.perPage);
+  const offset = values.push((p.page - 1) * p.perPage);
+  return {
+    text: `SELECT c.id, c.account_id, c.title, c.source, c.status, c.content_version, c.created_at, c.updated_at,
+                  ${SUMMARY_COLUMNS}, count(*) OVER() AS total
+             FROM conversations c LEFT JOIN summaries s ON s.id = c.summary_id AND s.account_id = c.account_id
+            WHERE ${where.join(' AND ')}
+            ORDER BY ${ORDER[p.sort]}
+            LIMIT $${limit} OFFSET $${offset}`,
+    values,
+  };
+}
+
+async function countAll(db: Database, accountId: string, p: ListParams): Promise<number> {
+  const q = buildListQuery(accountId, { ...p, page: 1, perPage: 1 });
+  const rows = await db.query<Row & { total: number }>(q.text, q.values);
+  return rows[0]?.total ?? 0;
+}
+
+/**
+ * `linkBase` is the absolute URL of the REST list endpoint; links keep every filter the caller gave.
+ */
+export async function listConversations(
+  db: Database,
+  scope: AccountScope,
+  input: ListInput,
+  linkBase: string,
+): Promise<ConversationPage> {
+  const p = parseInput(listInput, input);
+  const q = buildListQuery(scope.accountId, p);
+  const rows = await db.query<Row & { total: number }>(q.text, q.values);
+  // Past the last page the window count has no row to ride on.
+  const total = rows.length ? rows[0].total : p.page > 1 ? await countAll(db, scope.accountId, p) : 0;
+  const totalPages = Math.ceil(total / p.perPage);
+  return {
+    data: rows.map(conversationFromRow),
+    meta: { page: p.page, perPage: p.perPage, total, totalPages },
+    links: pageLinks(linkBase, input, p, totalPages),
+  };
+}
+
+function pageLinks(base: string, input: ListInput, p: ListParams, totalPages: number): PageLinks {
+  const last = Math.max(1, totalPages);
+  const kept: [string, string][] = [];
+  for (const [key, param] of [['status', 'status'], ['source', 'source'], ['search', 'search'], ['sort', 'sort']] as const) {
+    const v = input[key];
+    if (v !== undefined) kept.push([param, String(p[key])]);
+  }
+  const url = (page: number) => {
+    const qs = new URLSearchParams([['page', String(page)], ['per_page', String(p.perPage)], ...kept]);
+    return `${base}?${qs.toString()}`;
+  };
+  return {
+    first: url(1),
+    last: url(last),
+    prev: p.page > 1 ? url(Math.min(p.page - 1, last)) : null,
+    next: p.page < totalPages ? url(p.page + 1) : null,
+  };
+}

@@ -1,0 +1,33 @@
+import type { AccountScope } from '../../app.js';
+import type { Database } from '../../lib/db.js';
+import { AppError } from '../../lib/errors.js';
+import { isId } from '../../lib/ids.js';
+import { conversationFromRow, SUMMARY_COLUMNS, type ConversationRecord } from './conversation-record.js';
+
+const NOT_FOUND = () => AppError.notFound('Conversation');
+
+/** The whole conversation, scoped to the account. Unknown, malformed and foreign ids are all 404. */
+export async function getConversation(db: Database, scope: AccountScope, id: string): Promise<ConversationRecord> {
+  if (!isId('conversation', id)) throw NOT_FOUND();
+  const rows = await db.query(
+    `SELECT c.*, ${SUMMARY_COLUMNS}
+       FROM conversations c LEFT JOIN summaries s ON s.id = c.summary_id AND s.account_id = c.account_id
+      WHERE c.account_id = $1 AND c.id = $2`,
+    [scope.accountId, id],
+  );
+  if (!rows[0]) throw NOT_FOUND();
+  return conversationFromRow(rows[0]);
+}
+
+/** Content and metadata for many ids at once (GraphQL list items that ask for them). */
+export async function loadConversationBodies(
+  db: Database,
+  scope: AccountScope,
+  ids: readonly string[],
+): Promise<Map<string, { content: string; metadata: Record<string, unknown> }>> {
+  const rows = await db.query<{ id: string; content: string; metadata: Record<string, unknown> }>(
+    `SELECT id, content, metadata FROM conversations WHERE account_id = $1 AND id = ANY($2::text[])`,
+    [scope.accountId, ids],
+  );
+  return new Map(rows.map((r) => [r.id, { content: r.content, metadata: r.metadata }]));
+}

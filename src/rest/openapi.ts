@@ -1,0 +1,166 @@
+// The OpenAPI 3 document for /v1, generated from the REST schema and the route table. Sofa's own
+// document is not accurate enough to publish (stack-facts: dangling scalar refs, body fields doubled as
+// query parameters, no errors, no security), so it is built here from the same sources.
+import {
+  getNamedType,
+  isEnumType,
+  isInputObjectType,
+  isIntrospectionType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  type GraphQLArgument,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  type GraphQLType,
+} from 'graphql';
+import { toSnake } from './casing.js';
+import type { RestRoute } from './routes.js';
+
+type JsonSchema = Record<string, unknown>;
+
+const SCALARS: Record<string, JsonSchema> = {
+  ID: { type: 'string' },
+  String: { type: 'string' },
+  Int: { type: 'integer', format: 'int32' },
+  Float: { type: 'number' },
+  Boolean: { type: 'boolean' },
+  DateTime: { type: 'string', format: 'date-time' },
+  JSONObject: { type: 'object', additionalProperties: true },
+};
+
+function typeSchema(type: GraphQLType): { schema: JsonSchema; required: boolean } {
+  if (isNonNullType(type)) return { schema: typeSchema(type.ofType).schema, required: true };
+  if (isListType(type)) return { schema: { type: 'array', items: typeSchema(type.ofType).schema }, required: false };
+  if (isScalarType(type)) return { schema: SCALARS[type.name] ?? { type: 'string' }, required: false };
+  return { schema: { $ref: `#/components/schemas/${type.name}` }, required: false };
+}
+
+function nullable(s: JsonSchema, required: boolean): JsonSchema {
+  if (required) return s;
+  return '$ref' in s ? { allOf: [s], nullable: true } : { ...s, nullable: true };
+}
+
+function componentSchemas(schema: GraphQLSchema): Record<string, JsonSchema> {
+  const out: Record<string, JsonSchema> = {};
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (isIntrospectionType(type)) continue;
+    if (isEnumType(type)) out[type.name] = { type: 'string', enum: type.getValues().map((v) => v.value as string) };
+    if (isObjectType(type) || isInputObjectType(type)) {
+      const properties: Record<string, JsonSchema> = {};
+      const required: string[] = [];
+      for (const f of Object.values(type.getFields())) {
+        const t = typeSchema(f.type);
+        properties[f.name] = nullable({ ...t.schema, ...(f.description ? { description: f.description } : {}) }, t.required);
+        if (t.required) required.push(f.name);
+      }
+      out[type.name] = { type: 'object', ...(type.description ? { description: type.description } : {}), properties, ...(required.length ? { required } : {}), ...(isInputObjectType(type) ? { additionalProperties: false } : {}) };
+    }
+  }
+  out.Error = {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message', 'details'],
+        properties: {
+          code: { type: 'string', example: 'validation_error' },
+          message: { type: 'string' },
+          details: { type: 'object', additionalProperties: true, description: 'For validation errors: `fields`, a map from field path to messages.' },
+        },
+      },
+    },
+  };
+  return out;
+}
+
+const ERRORS: Record<string, string> = {
+  '400': 'Malformed request (e.g. invalid JSON)',
+  '401': 'Missing or invalid API key',
+  '404': 'Resource not found (also for another account\'s resources)',
+  '405': 'Method not allowed on this path',
+  '413': 'Request body too large',
+  '415': 'Unsupported Content-Type',
+  '422': 'Validation failed; `details.fields` lists every bad field',
+  '429': 'Rate limit exceeded',
+  '500': 'Internal error',
+};
+
+function argDoc(arg: GraphQLArgument): { schema: JsonSchema; required: boolean; description?: string } {
+  const t = typeSchema(arg.type);
+  return { schema: t.schema, required: t.required && arg.defaultValue === undefined, description: arg.description ?? undefined };
+}
+
+export function buildOpenApi(schema: GraphQLSchema, routes: RestRoute[]) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const [typeName, camel] = route.field.split('.');
+    const root = typeName === 'Query' ? schema.getQueryType()! : schema.getMutationType()!;
+    const field = root.getFields()[toSnake(camel)];
+    const openPath = route.path.replace(/:(\w+)/g, '{$1}');
+    const pathParams = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
+    const hasBody = route.method === 'POST' || route.method === 'PATCH';
+    const parameters: unknown[] = [];
+    const bodyProps: Record<string, JsonSchema> = {};
+    const bodyRequired: string[] = [];
+    for (const arg of field.args) {
+      const d = argDoc(arg);
+      if (pathParams.includes(arg.name)) {
+        parameters.push({ name: arg.name, in: 'path', required: true, schema: d.schema, description: d.description });
+      } else if (hasBody) {
+        bodyProps[arg.name] = { ...d.schema, ...(d.description ? { description: d.description } : {}) };
+        if (d.required) bodyRequired.push(arg.name);
+      } else {
+        parameters.push({ name: arg.name, in: 'query', required: d.required, schema: d.schema, ...(d.description ? { description: d.description } : {}) });
+      }
+    }
+    const status = String(route.status ?? 200);
+    const operation: Record<string, unknown> = {
+      operationId: camel,
+      summary: route.summary,
+      ...(field.description ? { description: field.description } : {}),
+      tags: [route.path.split('/')[1]],
+      ...(parameters.length ? { parameters } : {}),
+      ...(hasBody
+        ? {
+            requestBody: {
+              required: bodyRequired.length > 0,
+              content: {
+                'application/json': {
+                  schema: { type: 'object', properties: bodyProps, additionalProperties: false, ...(bodyRequired.length ? { required: bodyRequired } : {}) },
+                },
+              },
+            },
+          }
+        : {}),
+      responses: {
+        [status]: { description: 'Success', content: { 'application/json': { schema: typeSchema(getNamedType(field.type) as GraphQLOutputType).schema } } },
+        ...Object.fromEntries(Object.keys(ERRORS).map((code) => [code, { $ref: `#/components/responses/E${code}` }])),
+      },
+    };
+    (paths[openPath] ??= {})[route.method.toLowerCase()] = operation;
+  }
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'AImyChats API',
+      version: '1.0.0',
+      description: 'Conversation intelligence: conversations, AI summaries, search, attachments, exports and webhooks.',
+    },
+    servers: [{ url: '/v1' }],
+    security: [{ bearerAuth: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer amc_…`' } },
+      schemas: componentSchemas(schema),
+      responses: Object.fromEntries(
+        Object.entries(ERRORS).map(([code, description]) => [
+          `E${code}`,
+          { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        ]),
+      ),
+    },
+  };
+}

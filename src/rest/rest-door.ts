@@ -1,0 +1,125 @@
+// The /v1 REST door: route table → auth → input → Sofa (which executes the snake_case schema).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { execute, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { createSofaRouter, createSofa } from 'sofa-api';
+import type { App } from '../app.js';
+import { createRequestContext, type RequestContext } from '../graphql/context.js';
+import { AppError, errorBody, INTERNAL_ERROR, isAppError } from '../lib/errors.js';
+import { readJsonObject, sendError, sendJson } from '../lib/http.js';
+import type { Logger } from '../lib/logger.js';
+import { authenticate } from '../modules/accounts/authenticate.js';
+import { toSnake } from './casing.js';
+import { buildVariables } from './inputs.js';
+import { buildOpenApi } from './openapi.js';
+import { buildRestSchema } from './rest-schema.js';
+import { createRouteMatcher, REST_ROUTES, REST_SHAPE } from './routes.js';
+
+export interface RestRequestInfo {
+  requestId: string;
+  log: Logger;
+  baseUrl: string;
+}
+
+const variablesByContext = new WeakMap<object, Record<string, unknown>>();
+
+/** Sofa answers with a Response built here from our error; field paths become snake_case. */
+function envelopeFor(errors: readonly unknown[]): Response {
+  const e = findAppError(errors) ?? INTERNAL_ERROR();
+  const body = errorBody(e);
+  const fields = body.error.details.fields as Record<string, string[]> | undefined;
+  if (fields) {
+    body.error.details = {
+      ...body.error.details,
+      fields: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k.split('.').map(toSnake).join('.'), v])),
+    };
+  }
+  return new Response(JSON.stringify(body), {
+    status: e.status,
+    headers: { 'Content-Type': 'application/json; charset=utf-8', ...(e.headers ?? {}) },
+  });
+}
+
+function findAppError(errors: readonly unknown[]): AppError | undefined {
+  for (const err of errors) {
+    const original = (err as { originalError?: unknown }).originalError ?? err;
+    if (isAppError(original)) return original;
+  }
+  return undefined;
+}
+
+export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
+  const restSchema = buildRestSchema(graphqlSchema, REST_SHAPE);
+  const match = createRouteMatcher();
+  const fieldOf = (f: string) => {
+    const [typeName, fieldName] = f.split('.');
+    const type = typeName === 'Query' ? restSchema.getQueryType() : restSchema.getMutationType();
+    const field = type?.getFields()[toSnake(fieldName)];
+    if (!field) throw new Error(`REST route for unknown field ${f}`);
+    return field;
+  };
+  const argsByRoute = new Map(REST_ROUTES.map((r) => [r, fieldOf(r.field).args]));
+
+  const sofa = createSofaRouter(
+    createSofa({
+      basePath: '/v1',
+      schema: restSchema,
+      routes: Object.fromEntries(
+        REST_ROUTES.map((r) => [`${r.field.split('.')[0]}.${toSnake(r.field.split('.')[1])}`, { method: r.method, path: r.path, responseStatus: r.status ?? 200 }]),
+      ),
+      context: ({ ctx }: { ctx: RequestContext }) => ctx,
+      // Our variables, already validated, replace Sofa's own parsing of the request.
+      execute: (async (args: ExecutionArgs) => {
+        const ctx = args.contextValue as RequestContext;
+        const result = await execute({ ...args, variableValues: variablesByContext.get(ctx) ?? {} });
+        for (const err of result.errors ?? []) {
+          if (!findAppError([err])) ctx.log.error({ err: err.originalError ?? err }, 'unexpected error in REST request');
+        }
+        return result;
+      }) as typeof execute,
+      errorHandler: envelopeFor as never,
+    }),
+  );
+  const openApiDocument = JSON.stringify(buildOpenApi(restSchema, REST_ROUTES));
+
+  return async function handleRest(req: IncomingMessage, res: ServerResponse, url: URL, info: RestRequestInfo): Promise<void> {
+    try {
+      const path = url.pathname.slice('/v1'.length) || '/';
+      if (path === '/openapi.json' && (req.method === 'GET' || req.method === 'HEAD')) {
+        res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
+        res.end(openApiDocument);
+        return;
+      }
+      const found = match(req.method ?? 'GET', path);
+      if (!found) throw new AppError('not_found', `No route for ${req.method} ${url.pathname}`);
+      if ('allowed' in found) {
+        throw new AppError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}`, { allowed: found.allowed }, { Allow: found.allowed.join(', ') });
+      }
+      const { route, params } = found.match;
+      const principal = await authenticate(app.db, app.apiKeys, req.headers.authorization);
+      const hasBody = route.method === 'POST' || route.method === 'PATCH';
+      const body = hasBody ? await readJsonObject(req, app.config.jsonBodyLimitBytes) : undefined;
+      const variables = buildVariables(argsByRoute.get(route)!, {
+        params,
+        query: hasBody ? (url.search ? url.searchParams : undefined) : url.searchParams,
+        body,
+      });
+      const ctx = createRequestContext(app, principal, info.requestId, info.log.child({ accountId: principal.accountId }), info.baseUrl);
+      variablesByContext.set(ctx, variables);
+      const response = await sofa.fetch(new Request(url.toString(), { method: route.method }), { ctx });
+      const text = await response.text();
+      res.writeHead(response.status, {
+        'Content-Type': response.headers.get('content-type') ?? 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(text),
+      });
+      res.end(text);
+    } catch (e) {
+      if (isAppError(e)) {
+        const response = envelopeFor([e]);
+        sendJson(res, response.status, await response.json(), e.headers);
+      } else {
+        info.log.error({ err: e }, 'unexpected error in REST door');
+        sendError(res, INTERNAL_ERROR());
+      }
+    }
+  };
+}

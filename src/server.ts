@@ -1,0 +1,69 @@
+// HTTP entry: request ids, health checks, and the two doors (/graphql and /v1). No business logic.
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { App } from './app.js';
+import { createGraphQLDoor } from './graphql/yoga.js';
+import { schema } from './graphql/schema.js';
+import { AppError } from './lib/errors.js';
+import { sendError, sendJson } from './lib/http.js';
+import { createRestDoor } from './rest/rest-door.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function createHttpServer(app: App): http.Server {
+  const yoga = createGraphQLDoor(app, schema);
+  const rest = createRestDoor(app, schema);
+
+  const server = http.createServer(async (req, res) => {
+    const started = process.hrtime.bigint();
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    const log = app.log.child({ requestId });
+    res.on('finish', () => {
+      log.info(
+        { method: req.method, url: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        'request',
+      );
+    });
+
+    const host = req.headers.host ?? `localhost:${app.config.port}`;
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://${host}`);
+    } catch {
+      sendError(res, new AppError('bad_request', 'Malformed request URL'));
+      return;
+    }
+    const baseUrl = app.config.publicUrl ?? `${req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'}://${host}`;
+    const path = url.pathname;
+
+    try {
+      if (path === '/v1' || path.startsWith('/v1/')) return await rest(req, res, url, { requestId, log, baseUrl });
+      if (path === '/graphql') return await yoga(req, res, { requestId, log, baseUrl });
+      if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (path === '/readyz') return await ready(app, res);
+      sendError(res, new AppError('not_found', `No route for ${req.method} ${path}`));
+    } catch (err) {
+      log.error({ err }, 'unhandled error');
+      if (!res.headersSent) sendError(res, new AppError('internal_error', 'An internal error occurred'));
+      else res.destroy();
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 120_000;
+  return server;
+}
+
+async function ready(app: App, res: http.ServerResponse): Promise<void> {
+  const checks: Record<string, string> = {};
+  try {
+    await app.db.ping();
+    checks.database = 'ok';
+  } catch (e) {
+    checks.database = `error: ${(e as Error).message}`;
+  }
+  const ok = Object.values(checks).every((v) => v === 'ok');
+  sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', checks });
+}
