@@ -26,7 +26,7 @@ const PAST_EED = new Set(['agreed', 'freed', 'guaranteed', 'refereed', 'disagree
 const REQUEST_VERBS =
   "give|send|tell|show|call|text|let(?!'?s\\b)|help|bring|get|take|buy|pick|check|wait|come|meet|remind|write|email|pass|" +
   "lend|book|grab|find|ask|keep|save|leave|forward|share|sign|pay|return|confirm|answer|reply|look|try|make";
-const IMPERATIVE_REQUEST = new RegExp(`^\\s*(?:please\\s+|just\\s+)?((?:${REQUEST_VERBS})\\b[^?]*)$`, 'i');
+const IMPERATIVE_REQUEST = new RegExp(`^\\s*(?:please\\s+|pls\\s+|plz\\s+|just\\s+)?((?:${REQUEST_VERBS})\\b[^?]*)$`, 'i');
 const NOT_VERBS = new Set('a an the to and or but so that this not no yes too as if at in on of for with'.split(' '));
 
 export function thirdPersonVerb(verb: string): string {
@@ -64,6 +64,9 @@ export function toThirdPerson(sentence: string, ctx: RewriteContext): string {
   const addressee = ctx.addressee;
   let s = ` ${sentence} `.replace(/[’‘]/g, "'");
 
+  // Colloquial contractions first, so the grammar below sees ordinary verbs.
+  s = s.replace(/\bwanna\b/gi, 'want to').replace(/\bgonna\b/gi, 'going to').replace(/\bgotta\b/gi, 'have to');
+
   // Discourse fillers that have no place in a summary.
   s = s.replace(/\b(?:i think|i guess|i mean|i suppose|i believe|you know|to be honest|tbh|i'm afraid|i'm sure|i hope)\b,?\s*/gi, ' ');
 
@@ -98,7 +101,7 @@ export function toThirdPerson(sentence: string, ctx: RewriteContext): string {
     s = s.replace(/^\s*((?:what|where|when|who|why|how|which)\b[^?]*)\?/i, (_m, q: string) => ` ${S} asks ${A} ${q.charAt(0).toLowerCase()}${q.slice(1)}.`);
     const imperative = IMPERATIVE_REQUEST.exec(s);
     if (imperative && (/\b(?:me|us|please|pls)\b/i.test(s) || imperative[1]!.trim().split(/\s+/).length >= 3)) {
-      const body = imperative[1]!.replace(/\b(?:please|pls)\b/gi, '').trim();
+      const body = imperative[1]!.replace(/\b(?:please|pls|plz)\b/gi, '').trim();
       s = ` ${S} asks ${A} to ${body.charAt(0).toLowerCase()}${body.slice(1)}`;
     }
   }
