@@ -6,6 +6,8 @@ const config: CodegenConfig = {
   schema: 'schema.graphql',
   documents: ['tests/graphql/**/*.graphql'],
   ignoreNoDocuments: true,
+  // ESM output (.js extensions on relative imports), as the project is NodeNext.
+  emitLegacyCommonJSImports: false,
   generates: {
     'tests/generated/': {
       preset: 'client',

@@ -17,8 +17,8 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   return result.data;
 }
 
-/** "Title is required" when absent, otherwise the type message. Zod's own wording is for developers. */
+/** "Title is required" when absent, "cannot be null" for null, else the type message. Zod's own wording is for developers. */
 export function requiredMessage(label: string, expected: string) {
   return (issue: { input?: unknown }) =>
-    issue.input === undefined || issue.input === null ? `${label} is required` : `${label} must be ${expected}`;
+    issue.input === undefined ? `${label} is required` : issue.input === null ? `${label} cannot be null` : `${label} must be ${expected}`;
 }

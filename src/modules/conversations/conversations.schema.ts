@@ -3,7 +3,6 @@ import { ConversationSource, ProcessingStatus } from '../../generated/prisma/enu
 import { builder } from '../../graphql/builder.js';
 import { DeletionRef, PageLinksRef, PageMetaRef } from '../../graphql/common.schema.js';
 import { requireScope } from '../../graphql/context.js';
-import { AppError } from '../../lib/errors.js';
 import type { ConversationRecord } from './conversation-record.js';
 import { createConversation } from './create-conversation.js';
 import { deleteConversation } from './delete-conversation.js';
@@ -120,19 +119,8 @@ builder.mutationFields((t) => ({
       content: t.arg.string(),
       metadata: t.arg({ type: 'JSONObject' }),
     },
-    resolve: (_root, { id, ...args }, ctx) => {
-      if (args.title === null || args.content === null) {
-        const fields: Record<string, string[]> = {};
-        if (args.title === null) fields.title = ['Title cannot be null'];
-        if (args.content === null) fields.content = ['Content cannot be null'];
-        throw AppError.validation(fields);
-      }
-      return updateConversation(ctx.app, requireScope(ctx), String(id), {
-        title: args.title ?? undefined,
-        content: args.content ?? undefined,
-        metadata: args.metadata,
-      });
-    },
+    // Explicit nulls reach the service: null metadata clears it, a null title is refused there.
+    resolve: (_root, { id, ...args }, ctx) => updateConversation(ctx.app, requireScope(ctx), String(id), args),
   }),
   deleteConversation: t.field({
     type: DeletionRef,

@@ -17,7 +17,11 @@ const updateInput = (maxChars: number) =>
     metadata: z.record(z.string(), z.unknown(), { error: 'Metadata must be a JSON object' }).nullable().optional(),
   });
 
-export type UpdateConversationInput = z.input<ReturnType<typeof updateInput>>;
+export interface UpdateConversationInput {
+  title?: string | null;
+  content?: string | null;
+  metadata?: Record<string, unknown> | null;
+}
 
 export function mergeMetadata(
   current: Record<string, unknown>,
