@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter } from '@prisma/driver-adapter-utils';
 import * as engineBg from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { MigrationDirectory, MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
@@ -111,7 +112,8 @@ async function main(): Promise<number> {
   // database twice (replay + validation); each PGlite costs hundreds of MB, so we close each shadow
   // as soon as the engine disposes of it, and anything left over in `finally`.
   const opened = new Set<PGlite>();
-  const open = () => { const db = new PGlite(); opened.add(db); return db; };
+  // The extensions the migrations create (search: pg_trgm) must be loadable when they replay.
+  const open = () => { const db = new PGlite({ extensions: { pg_trgm } }); opened.add(db); return db; };
   const close = (db: PGlite) => { opened.delete(db); return db.close().catch(() => {}); };
   const devDb = open();
   const factory = new PrismaPGlite(devDb);

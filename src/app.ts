@@ -1,6 +1,9 @@
 // What every request and job shares: configuration, database, logger and caches.
 import type { Config } from './config.js';
+import { JOBS } from './jobs/registry.js';
+import { createJobRunner, type JobRunner } from './jobs/runner.js';
 import type { Database } from './lib/db.js';
+import { EventBus } from './lib/events.js';
 import type { Logger } from './lib/logger.js';
 import { ApiKeyCache } from './modules/accounts/authenticate.js';
 
@@ -9,10 +12,17 @@ export interface App {
   db: Database;
   log: Logger;
   apiKeys: ApiKeyCache;
+  /** Background jobs: BullMQ with REDIS_URL, in-process otherwise. */
+  jobs: JobRunner;
+  /** Change events for GraphQL subscriptions: Redis pub/sub with REDIS_URL, in-process otherwise. */
+  events: EventBus;
 }
 
 export function createApp(config: Config, db: Database, log: Logger): App {
-  return { config, db, log, apiKeys: new ApiKeyCache(config.apiKeyCacheTtlMs) };
+  const app = { config, db, log, apiKeys: new ApiKeyCache(config.apiKeyCacheTtlMs) } as App;
+  app.jobs = createJobRunner(app, JOBS);
+  app.events = new EventBus(config, log);
+  return app;
 }
 
 /** The account a request acts for. Every service call is scoped by it. */

@@ -9,7 +9,8 @@ import { createAccount } from './modules/accounts/create-account.js';
 
 const USAGE = `Usage:
   aimychats accounts create --email EMAIL [--plan PLAN]   create an account and its first API key
-  aimychats db migrate                                      apply pending migrations`;
+  aimychats db migrate                                      apply pending migrations
+  aimychats search reindex [--account ID]                   rebuild the search index (all accounts, or one)`;
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`${message}\n`);
@@ -41,6 +42,19 @@ async function main(argv: string[]): Promise<unknown> {
     const { values } = parseArgs({ args: rest, options: { email: { type: 'string' }, plan: { type: 'string' }, name: { type: 'string' } } });
     if (!values.email) fail(`--email is required\n${USAGE}`, 2);
     return withDb((db) => createAccount(db, config, { email: values.email!, plan: values.plan, keyName: values.name }));
+  }
+  if (group === 'search' && command === 'reindex') {
+    const { values } = parseArgs({ args: rest, options: { account: { type: 'string' } } });
+    return withDb(async (db) => {
+      const { searchServices } = await import('./modules/search/search-engine.js');
+      const search = await searchServices({ config, db, log });
+      try {
+        const { indexed } = await search.indexer.reindex(values.account);
+        return { engine: search.engine.kind, account: values.account ?? null, indexed };
+      } finally {
+        await search.close();
+      }
+    });
   }
   if (group === 'db' && command === 'migrate') {
     return withDb(async (_db, applied) => ({ applied }));

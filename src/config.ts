@@ -63,6 +63,33 @@ const envSchema = z.object({
     .optional(),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(10_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  // Jobs (src/jobs): BullMQ when REDIS_URL is set, in-process otherwise.
+  RUN_WORKERS: bool.default(true),
+  QUEUE_PREFIX: z.string().regex(/^[\w-]{1,64}$/, 'letters, digits, _ and - only').default('aimychats'),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  JOB_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
+  JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(2_000),
+  JOB_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+  // Summaries (product §5): the local summarizer unless SUMMARY_PROVIDER=openai.
+  SUMMARY_PROVIDER: z.enum(['local', 'openai']).default('local'),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_MODEL: z.string().optional(),
+  OPENAI_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  OPENAI_CHUNK_CHARS: z.coerce.number().int().min(1000).default(24_000),
+  // Search (src/modules/search): Elasticsearch when ELASTICSEARCH_URL is set, PostgreSQL otherwise.
+  ELASTICSEARCH_URL: z.string().url().refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL').optional(),
+  ELASTICSEARCH_API_KEY: z.string().optional(),
+  ELASTICSEARCH_INDEX: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,200}$/, 'lowercase letters, digits, _ and - only').default('aimychats-conversations'),
+  ELASTICSEARCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+}).superRefine((e, ctx) => {
+  // Enabling a feature makes its settings required (STYLE.md, configuration).
+  if (e.SUMMARY_PROVIDER === 'openai') {
+    for (const key of ['OPENAI_API_KEY', 'OPENAI_MODEL'] as const) {
+      if (!e[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SUMMARY_PROVIDER=openai' });
+    }
+  }
 });
 
 export interface Config {
@@ -81,6 +108,32 @@ export interface Config {
   plans: Record<string, Plan>;
   apiKeyCacheTtlMs: number;
   shutdownTimeoutMs: number;
+  jobs: JobsConfig;
+  summaries: SummariesConfig;
+  search: SearchConfig;
+}
+
+export interface SearchConfig {
+  /** Set when ELASTICSEARCH_URL is: the Elasticsearch engine replaces PostgreSQL full-text search. */
+  elasticsearch?: { url: string; apiKey?: string; index: string; timeoutMs: number };
+}
+
+export interface JobsConfig {
+  /** Run job workers inside this process (`npm start`); always true without Redis. */
+  runWorkers: boolean;
+  /** BullMQ key prefix: deployments sharing one Redis database can be kept apart by it. */
+  prefix: string;
+  concurrency: number;
+  attempts: number;
+  /** First retry delay; each further retry doubles it. */
+  backoffMs: number;
+  /** How often workers look for work left without a job that long (0 = never). */
+  recoveryIntervalMs: number;
+}
+
+export interface SummariesConfig {
+  provider: 'local' | 'openai';
+  openai?: { baseUrl?: string; apiKey: string; model: string; timeoutMs: number; maxRetries: number; chunkChars: number };
 }
 
 export class ConfigError extends Error {}
@@ -115,5 +168,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     plans,
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    jobs: {
+      runWorkers: e.RUN_WORKERS,
+      prefix: e.QUEUE_PREFIX,
+      concurrency: e.WORKER_CONCURRENCY,
+      attempts: e.JOB_ATTEMPTS,
+      backoffMs: e.JOB_BACKOFF_MS,
+      recoveryIntervalMs: e.JOB_RECOVERY_INTERVAL_MS,
+    },
+    summaries: {
+      provider: e.SUMMARY_PROVIDER,
+      openai:
+        e.SUMMARY_PROVIDER === 'openai'
+          ? {
+              baseUrl: e.OPENAI_BASE_URL,
+              apiKey: e.OPENAI_API_KEY!,
+              model: e.OPENAI_MODEL!,
+              timeoutMs: e.OPENAI_TIMEOUT_MS,
+              maxRetries: e.OPENAI_MAX_RETRIES,
+              chunkChars: e.OPENAI_CHUNK_CHARS,
+            }
+          : undefined,
+    },
+    search: {
+      elasticsearch: e.ELASTICSEARCH_URL
+        ? { url: e.ELASTICSEARCH_URL, apiKey: e.ELASTICSEARCH_API_KEY, index: e.ELASTICSEARCH_INDEX, timeoutMs: e.ELASTICSEARCH_TIMEOUT_MS }
+        : undefined,
+    },
   };
 }

@@ -6,11 +6,11 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './lib/db.js';
 import { createLogger } from './lib/logger.js';
 import { applyMigrations } from './lib/migrate.js';
-import { createHttpServer } from './server.js';
+import { createHttpServer, type AppServer } from './server.js';
 
 export interface Running {
   app: App;
-  server: http.Server;
+  server: AppServer;
   url: string;
   stop(): Promise<void>;
 }
@@ -20,6 +20,9 @@ export async function start(config: Config): Promise<Running> {
   const db = await openDatabase(config, log, { shareEmbedded: true });
   await applyMigrations(db, log);
   const app = createApp(config, db, log);
+  // Without Redis the jobs can only run here (development mode), whatever RUN_WORKERS says.
+  if (config.jobs.runWorkers || app.jobs.mode === 'in-process') await app.jobs.startWorkers();
+  await app.events.whenReady();
   const server = createHttpServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -27,17 +30,20 @@ export async function start(config: Config): Promise<Running> {
   });
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address}:${address.port}`;
-  log.info({ url, database: db.kind }, 'listening');
+  log.info({ url, database: db.kind, jobs: app.jobs.mode }, 'listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       log.info('shutting down: finishing in-flight requests');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.closeSubscriptions();
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);
+      await app.jobs.close(); // finishes the jobs in progress
+      await app.events.close();
       await db.close();
       log.info('stopped');
     })());

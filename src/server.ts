@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { App } from './app.js';
+import { attachGraphQLWebSocket } from './graphql/websocket.js';
 import { createGraphQLDoor } from './graphql/yoga.js';
 import { schema } from './graphql/schema.js';
 import { AppError } from './lib/errors.js';
@@ -10,7 +11,12 @@ import { createRestDoor } from './rest/rest-door.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-export function createHttpServer(app: App): http.Server {
+export type AppServer = http.Server & {
+  /** Ends every GraphQL subscription (WebSocket and SSE), so that a graceful stop is not held up by them. */
+  closeSubscriptions(): Promise<void>;
+};
+
+export function createHttpServer(app: App): AppServer {
   const yoga = createGraphQLDoor(app, schema);
   const rest = createRestDoor(app, schema);
 
@@ -53,7 +59,13 @@ export function createHttpServer(app: App): http.Server {
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 120_000;
-  return server;
+  const ws = attachGraphQLWebSocket(server, yoga, app);
+  return Object.assign(server, {
+    closeSubscriptions: async () => {
+      await ws.close();
+      await app.events.endSubscriptions(); // SSE streams too
+    },
+  });
 }
 
 async function ready(app: App, res: http.ServerResponse): Promise<void> {

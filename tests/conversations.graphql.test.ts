@@ -7,13 +7,19 @@ import {
   DeleteConversationDocument,
   UpdateConversationDocument,
 } from './generated/graphql.js';
+import { dropPrefix, parkedJobsEnv } from './helpers/jobs.js';
 import { newAccount, startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
+// Summaries are tested in summaries*.test.ts; here their jobs wait unrun, so states are deterministic.
+const jobs = parkedJobsEnv();
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer(jobs);
 });
-afterAll(() => server?.stop());
+afterAll(async () => {
+  await server?.stop();
+  await dropPrefix(15, jobs.QUEUE_PREFIX);
+});
 
 describe('GraphQL conversations', () => {
   it('creates, reads, lists, updates and deletes', async () => {

@@ -1,12 +1,18 @@
 // The documented /v1 conversations API, through HTTP as a client sees it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropPrefix, parkedJobsEnv } from './helpers/jobs.js';
 import { newAccount, startTestServer, type Client, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
+// Summaries are tested in summaries*.test.ts; here their jobs wait unrun, so states are deterministic.
+const jobs = parkedJobsEnv();
 beforeAll(async () => {
-  server = await startTestServer({ CONTENT_MAX_CHARS: '2000', JSON_BODY_LIMIT_BYTES: '65536' });
+  server = await startTestServer({ CONTENT_MAX_CHARS: '2000', JSON_BODY_LIMIT_BYTES: '65536', ...jobs });
 });
-afterAll(() => server?.stop());
+afterAll(async () => {
+  await server?.stop();
+  await dropPrefix(15, jobs.QUEUE_PREFIX);
+});
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
 

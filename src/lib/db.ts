@@ -34,7 +34,9 @@ export async function openDatabase(config: Config, log: Logger, opts: { shareEmb
   const socket = embeddedSocketPath(config.dataDir);
   if (!opts.shareEmbedded && (await socketAnswers(socket))) {
     log.debug({ socket }, 'using the running server\'s embedded database');
-    return openPostgres(`postgresql://postgres@localhost/postgres?host=${encodeURIComponent(path.dirname(socket))}`, 1, log);
+    // One connection, and no advisory lock: every socket client shares PGlite's single session,
+    // so a lock would only wait for ourselves.
+    return openPostgres(`postgresql://postgres@localhost/postgres?host=${encodeURIComponent(path.dirname(socket))}`, 1, log, { locks: false });
   }
   return openEmbedded(config.dataDir, log, opts.shareEmbedded ? socket : undefined);
 }
@@ -57,7 +59,7 @@ async function socketAnswers(socket: string): Promise<boolean> {
   });
 }
 
-export function openPostgres(url: string, max: number, log: Logger): Database {
+export function openPostgres(url: string, max: number, log: Logger, opts: { locks?: boolean } = {}): Database {
   const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
   pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL client error'));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
@@ -81,6 +83,7 @@ export function openPostgres(url: string, max: number, log: Logger): Database {
       }
     },
     async withLock(key, fn) {
+      if (opts.locks === false) return fn();
       const client = await pool.connect();
       try {
         await client.query('SELECT pg_advisory_lock($1)', [key]);
@@ -116,7 +119,7 @@ async function openEmbedded(dataDir: string, log: Logger, shareOn?: string): Pro
   if (shareOn) {
     const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
     fs.rmSync(shareOn, { force: true }); // left over from a process that did not stop cleanly
-    const server = new PGLiteSocketServer({ db, path: shareOn });
+    const server = new PGLiteSocketServer({ db, path: shareOn, maxConnections: 16 });
     await server.start();
     socketServer = server;
   }

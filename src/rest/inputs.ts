@@ -65,7 +65,9 @@ export function buildVariables(args: readonly GraphQLArgument[], raw: RawInput):
       continue;
     }
     variables[arg.name] = coerceInputValue(value, arg.type, (path, invalid, error) => {
-      const field = [arg.name, ...path].join('.');
+      // graphql-js reports an unknown input-object key at the object's path; name the key itself.
+      const unknownKey = /^Field "([^"]+)" is not defined by type/.exec(error.message)?.[1];
+      const field = [arg.name, ...path, ...(unknownKey ? [unknownKey] : [])].join('.');
       add(field, friendly(field, invalid, error.message, arg.type));
     });
   }

@@ -1,6 +1,9 @@
 // Every documented /v1 route, collected from the modules. Anything not listed here is a 404 or 405
 // before Sofa sees it — which is also what keeps Sofa's unauthenticated /webhook routes closed.
+import { apiKeyRoutes } from '../modules/accounts/api-keys.rest.js';
 import { conversationRoutes, conversationShape } from '../modules/conversations/conversations.rest.js';
+import { searchRoutes } from '../modules/search/search.rest.js';
+import { summaryRoutes } from '../modules/summaries/summaries.rest.js';
 import type { RestShape } from './rest-schema.js';
 
 export type { RestShape };
@@ -17,7 +20,7 @@ export interface RestRoute {
   summary: string;
 }
 
-export const REST_ROUTES: RestRoute[] = [...conversationRoutes];
+export const REST_ROUTES: RestRoute[] = [...conversationRoutes, ...apiKeyRoutes, ...summaryRoutes, ...searchRoutes];
 
 export const REST_SHAPE: RestShape = {
   projections: { ...conversationShape.projections },

@@ -94,7 +94,7 @@ builder.queryFields((t) => ({
       sort: t.arg.string({ description: 'created_at, -created_at (default), updated_at or -updated_at.' }),
     },
     resolve: (_root, args, ctx) =>
-      listConversations(ctx.app.db, requireScope(ctx), withoutNulls(args), `${ctx.baseUrl}/v1/conversations`),
+      listConversations(ctx.app, requireScope(ctx), withoutNulls(args), `${ctx.baseUrl}/v1/conversations`),
   }),
 }));
 

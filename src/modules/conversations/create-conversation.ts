@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { App, AccountScope } from '../../app.js';
 import { newId } from '../../lib/ids.js';
 import { parseInput } from '../../lib/validation.js';
+import { enqueueSummary, pendingSummaryData } from '../summaries/start-summary.js';
 import type { ConversationRecord } from './conversation-record.js';
 import { contentField, metadataField, sourceField, titleField } from './conversation-input.js';
 
@@ -22,9 +23,12 @@ export async function createConversation(
 ): Promise<ConversationRecord> {
   const data = parseInput(createInput(app.config.contentMaxChars), input);
   const now = new Date();
+  const id = newId('conversation');
+  // The first summary's row is written with the conversation (one transaction), its job enqueued after.
+  const { conversationId: _, ...summary } = pendingSummaryData({ accountId: scope.accountId, conversationId: id, contentVersion: 1 });
   const row = await app.db.prisma.conversation.create({
     data: {
-      id: newId('conversation'),
+      id,
       accountId: scope.accountId,
       title: data.title,
       content: data.content,
@@ -33,7 +37,10 @@ export async function createConversation(
       status: 'processing',
       createdAt: now,
       updatedAt: now,
+      summaries: { create: { ...summary, createdAt: now } },
     },
   });
+  await enqueueSummary(app, summary.id);
+  app.events.publish('conversation.created', { accountId: scope.accountId, conversationId: id });
   return { ...row, metadata: row.metadata as Record<string, unknown>, summary: null };
 }

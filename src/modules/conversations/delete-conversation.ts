@@ -12,5 +12,6 @@ export async function deleteConversation(app: App, scope: AccountScope, id: stri
   if (!isId('conversation', id)) throw AppError.notFound('Conversation');
   const { count } = await app.db.prisma.conversation.deleteMany({ where: { id, accountId: scope.accountId } });
   if (count === 0) throw AppError.notFound('Conversation');
+  app.events.publish('conversation.deleted', { accountId: scope.accountId, conversationId: id });
   return { deleted: true, id };
 }

@@ -1,8 +1,10 @@
 // The list endpoint (product §4): one SQL statement returns the page and the total together.
+// With `search`, the search service (modules/search) finds the page's ids and the total instead.
 import { z } from 'zod';
-import type { AccountScope } from '../../app.js';
+import type { AccountScope, App } from '../../app.js';
 import type { Database, Row } from '../../lib/db.js';
 import { parseInput } from '../../lib/validation.js';
+import { findConversationIds } from '../search/search-conversations.js';
 import { conversationFromRow, SUMMARY_COLUMNS, type ConversationRecord } from './conversation-record.js';
 import { SOURCES, STATUSES } from './conversation-input.js';
 
@@ -56,20 +58,12 @@ const ORDER: Record<ConversationSort, string> = {
   '-updated_at': 'c.updated_at DESC, c.id DESC',
 };
 
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (m) => `\\${m}`);
-}
-
-/** The page query. Exported so that the benchmark's floor server runs exactly the same SQL. */
+/** The page query (without `search`). Exported so that the benchmark's floor server runs exactly the same SQL. */
 export function buildListQuery(accountId: string, p: ListParams): { text: string; values: unknown[] } {
   const values: unknown[] = [accountId];
   const where = ['c.account_id = $1'];
   if (p.status) where.push(`c.status = $${values.push(p.status)}::processing_status`);
   if (p.source) where.push(`c.source = $${values.push(p.source)}::conversation_source`);
-  if (p.search) {
-    const n = values.push(`%${escapeLike(p.search)}%`);
-    where.push(`(c.title ILIKE $${n} OR c.content ILIKE $${n})`);
-  }
   const limit = values.push(p.perPage);
   const offset = values.push((p.page - 1) * p.perPage);
   return {
@@ -93,22 +87,48 @@ async function countAll(db: Database, accountId: string, p: ListParams): Promise
  * `linkBase` is the absolute URL of the REST list endpoint; links keep every filter the caller gave.
  */
 export async function listConversations(
-  db: Database,
+  app: Pick<App, 'config' | 'db' | 'log'>,
   scope: AccountScope,
   input: ListInput,
   linkBase: string,
 ): Promise<ConversationPage> {
+  const { db } = app;
   const p = parseInput(listInput, input);
-  const q = buildListQuery(scope.accountId, p);
-  const rows = await db.query<Row & { total: number }>(q.text, q.values);
-  // Past the last page the window count has no row to ride on.
-  const total = rows.length ? rows[0].total : p.page > 1 ? await countAll(db, scope.accountId, p) : 0;
+  let rows: Row[];
+  let total: number;
+  if (p.search) {
+    const found = await findConversationIds(app, scope, { ...p, query: p.search });
+    rows = await loadListRows(db, scope.accountId, found.ids);
+    total = found.total;
+  } else {
+    const q = buildListQuery(scope.accountId, p);
+    const page = await db.query<Row & { total: number }>(q.text, q.values);
+    // Past the last page the window count has no row to ride on.
+    total = page.length ? page[0].total : p.page > 1 ? await countAll(db, scope.accountId, p) : 0;
+    rows = page;
+  }
   const totalPages = Math.ceil(total / p.perPage);
   return {
     data: rows.map(conversationFromRow),
     meta: { page: p.page, perPage: p.perPage, total, totalPages },
     links: pageLinks(linkBase, input, p, totalPages),
   };
+}
+
+/** List rows for ids found by search, in the order given. */
+async function loadListRows(db: Database, accountId: string, ids: string[]): Promise<Row[]> {
+  if (!ids.length) return [];
+  const rows = await db.query<Row>(
+    `SELECT c.id, c.account_id, c.title, c.source, c.status, c.content_version, c.created_at, c.updated_at, ${SUMMARY_COLUMNS}
+       FROM conversations c LEFT JOIN summaries s ON s.id = c.summary_id AND s.account_id = c.account_id
+      WHERE c.account_id = $1 AND c.id = ANY($2::text[])`,
+    [accountId, ids],
+  );
+  const byId = new Map(rows.map((r) => [r.id as string, r]));
+  return ids.flatMap((id) => {
+    const row = byId.get(id);
+    return row ? [row] : [];
+  });
 }
 
 function pageLinks(base: string, input: ListInput, p: ListParams, totalPages: number): PageLinks {

@@ -5,6 +5,7 @@ import type { App, AccountScope } from '../../app.js';
 import { AppError } from '../../lib/errors.js';
 import { isId } from '../../lib/ids.js';
 import { parseInput } from '../../lib/validation.js';
+import { enqueueSummary, pendingSummaryData } from '../summaries/start-summary.js';
 import type { ConversationRecord } from './conversation-record.js';
 import { contentField, METADATA_TOO_LARGE, metadataSizeOk, titleField } from './conversation-input.js';
 import { getConversation } from './load-conversation.js';
@@ -45,7 +46,7 @@ export async function updateConversation(
   if (!isId('conversation', id)) throw AppError.notFound('Conversation');
   const data = parseInput(updateInput(app.config.contentMaxChars), input);
 
-  await app.db.prisma.$transaction(async (tx) => {
+  const outcome = await app.db.prisma.$transaction(async (tx) => {
     const rows = await tx.$queryRaw<{ content: string; metadata: Record<string, unknown>; title: string }[]>`
       SELECT title, content, metadata FROM conversations
        WHERE id = ${id} AND account_id = ${scope.accountId} FOR UPDATE`;
@@ -61,16 +62,25 @@ export async function updateConversation(
       if (!metadataSizeOk(merged)) throw AppError.validation({ metadata: [METADATA_TOO_LARGE] });
       if (JSON.stringify(merged) !== JSON.stringify(current.metadata)) changes.metadata = merged;
     }
-    if (Object.keys(changes).length === 0) return;
+    if (Object.keys(changes).length === 0) return { changed: false };
 
-    await tx.conversation.update({
+    const updated = await tx.conversation.update({
       where: { id, accountId: scope.accountId },
       data: {
         ...changes,
         updatedAt: new Date(),
         ...(contentChanged ? { status: 'processing', contentVersion: { increment: 1 } } : {}),
       },
+      select: { contentVersion: true },
     });
+    if (!contentChanged) return { changed: true };
+    const summary = pendingSummaryData({ accountId: scope.accountId, conversationId: id, contentVersion: updated.contentVersion });
+    await tx.summary.create({ data: summary });
+    return { changed: true, summaryId: summary.id };
   });
-  return getConversation(app.db, scope, id);
+  // Read before enqueueing, so the answer shows the state this request left (`processing`).
+  const conversation = await getConversation(app.db, scope, id);
+  if (outcome.summaryId) await enqueueSummary(app, outcome.summaryId);
+  if (outcome.changed) app.events.publish('conversation.updated', { accountId: scope.accountId, conversationId: id });
+  return conversation;
 }

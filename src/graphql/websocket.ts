@@ -1,0 +1,71 @@
+// GraphQL over WebSocket (graphql-ws protocol) on /graphql, next to HTTP and SSE. The API key comes in
+// the connection parameters (`{"Authorization": "Bearer …"}`); every operation then runs through the
+// same Yoga pipeline (context, error masking, public error codes) as HTTP requests.
+import crypto from 'node:crypto';
+import type http from 'node:http';
+import type { ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import type { YogaServerInstance } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import type { App } from '../app.js';
+import { isAppError } from '../lib/errors.js';
+import { authenticate } from '../modules/accounts/authenticate.js';
+import type { GraphQLServerContext } from './yoga.js';
+
+function authorization(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const value = params?.Authorization ?? params?.authorization;
+  return typeof value === 'string' ? value : undefined;
+}
+
+type Enveloped = ReturnType<YogaServerInstance<GraphQLServerContext, object>['getEnveloped']>;
+
+export function attachGraphQLWebSocket(server: http.Server, yoga: YogaServerInstance<GraphQLServerContext, object>, app: App) {
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  const disposable = useServer<Record<string, unknown> | undefined, { request: http.IncomingMessage }>(
+    {
+      // A bad or missing key closes the socket with 4403 Forbidden before any operation runs.
+      onConnect: async (ctx) => {
+        try {
+          await authenticate(app.db, app.apiKeys, authorization(ctx.connectionParams));
+          return true;
+        } catch (e) {
+          if (!isAppError(e)) app.log.error({ err: e }, 'WebSocket authentication failed');
+          return false;
+        }
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const requestId = crypto.randomUUID();
+        const host = ctx.extra.request.headers.host ?? `localhost:${app.config.port}`;
+        const headers = new Headers();
+        const auth = authorization(ctx.connectionParams);
+        if (auth) headers.set('authorization', auth);
+        const enveloped: Enveloped = yoga.getEnveloped({
+          request: new Request(`http://${host}/graphql`, { headers }),
+          requestId,
+          log: app.log.child({ requestId, transport: 'ws' }),
+          baseUrl: app.config.publicUrl ?? `http://${host}`,
+          params: payload,
+        } as never);
+        const args = {
+          schema: enveloped.schema,
+          operationName: payload.operationName,
+          document: enveloped.parse(payload.query),
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+        const errors = enveloped.validate(args.schema, args.document);
+        return errors.length ? errors : (args as ExecutionArgs);
+      },
+      execute: (args) => (args.rootValue as { execute: Enveloped['execute'] }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: Enveloped['subscribe'] }).subscribe(args),
+    },
+    wss,
+  );
+  return {
+    async close() {
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// One attempt of one job, the same for BullMQ and in-process runs: re-validate the payload, run the
+// handler, and on the final failure let the handler record it (e.g. a summary marked `failed`)
+// before the job is moved to the failed set — so a crash in between leaves retryable work, never a
+// stuck one.
+import type { App } from '../app.js';
+import { fieldErrorsFromZod } from '../lib/validation.js';
+import { failureReason, PermanentJobError, type JobContext, type JobDefinition } from './definition.js';
+
+export interface AttemptInfo {
+  jobId: string;
+  attempt: number;
+  maxAttempts: number;
+}
+
+export async function runAttempt(app: App, def: JobDefinition, raw: unknown, info: AttemptInfo): Promise<void> {
+  const log = app.log.child({ queue: def.queue, job: def.name, jobId: info.jobId, attempt: info.attempt });
+  const parsed = def.payload.safeParse(raw);
+  if (!parsed.success) {
+    throw new PermanentJobError(`Invalid payload: ${JSON.stringify(fieldErrorsFromZod(parsed.error))}`);
+  }
+  const ctx: JobContext = { app, log, ...info };
+  const handler = await def.handler();
+  const started = Date.now();
+  try {
+    await handler.run(parsed.data, ctx);
+    log.info({ ms: Date.now() - started }, 'job completed');
+  } catch (err) {
+    const reason = failureReason(err);
+    const final = err instanceof PermanentJobError || info.attempt >= info.maxAttempts;
+    log[final ? 'error' : 'warn']({ err, ms: Date.now() - started, final }, final ? 'job failed' : 'job attempt failed; will retry');
+    if (final && handler.failed) {
+      try {
+        await handler.failed(parsed.data, reason, ctx);
+      } catch (e) {
+        log.error({ err: e }, 'recording the job failure failed');
+      }
+    }
+    throw err;
+  }
+}
+
+/** Exponential backoff, as BullMQ's `exponential` type computes it: base × 2^(attempt−1). */
+export function backoffDelay(baseMs: number, failedAttempt: number): number {
+  return Math.round(baseMs * 2 ** (failedAttempt - 1));
+}
+
+/** Runs `failed` for work whose job ended without the handler hearing of it (a stalled-out job). */
+export async function recordLostFailure(app: App, def: JobDefinition, payload: unknown, jobId: string, reason: string): Promise<void> {
+  const handler = await def.handler();
+  if (!handler.failed) return;
+  const log = app.log.child({ queue: def.queue, job: def.name, jobId });
+  await handler.failed(payload, reason, { app, log, jobId, attempt: 0, maxAttempts: 0 });
+}

@@ -1,0 +1,117 @@
+// BullMQ over Redis (REDIS_URL, in the database number the URL names). One BullMQ queue per concern;
+// a worker per queue dispatches by job name to the registered definition.
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { App } from '../app.js';
+import { redisOptionsFromUrl, type RedisEndpoint } from '../lib/redis.js';
+import { recordLostFailure, runAttempt } from './attempt.js';
+import { PermanentJobError, type FailedJob, type JobDefinition } from './definition.js';
+import type { QueueName } from './queues.js';
+import { startRecovery } from './recovery.js';
+import type { JobRunner } from './runner.js';
+
+const DAY_S = 24 * 3600;
+
+export class BullMqRunner implements JobRunner {
+  readonly mode = 'bullmq' as const;
+  private readonly queues = new Map<QueueName, Queue>();
+  private readonly workers: Worker[] = [];
+  private readonly byName: Map<string, JobDefinition>;
+  private readonly connection: RedisEndpoint & { connectionName: string };
+  private stopRecovery = () => {};
+
+  constructor(
+    private readonly app: App,
+    redisUrl: string,
+    private readonly definitions: readonly JobDefinition<any>[],
+  ) {
+    this.connection = { ...redisOptionsFromUrl(redisUrl), connectionName: `aimychats:${process.pid}` };
+    this.byName = new Map(definitions.map((d) => [`${d.queue}/${d.name}`, d as JobDefinition]));
+  }
+
+  private queue(name: QueueName): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      const { attempts, backoffMs, prefix } = this.app.config.jobs;
+      q = new Queue(name, {
+        connection: this.connection,
+        prefix,
+        defaultJobOptions: {
+          attempts,
+          backoff: { type: 'exponential', delay: backoffMs },
+          // Finished jobs are kept a while: a duplicate enqueue stays a no-op, and failures keep their reason.
+          removeOnComplete: { age: DAY_S, count: 1000 },
+          removeOnFail: { age: 7 * DAY_S, count: 5000 },
+        },
+      });
+      q.on('error', (err) => this.app.log.warn({ err, queue: name }, 'queue connection error'));
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  async enqueue<P>(def: JobDefinition<P>, payload: P): Promise<void> {
+    await this.queue(def.queue).add(def.name, payload, { jobId: def.jobId(payload) });
+  }
+
+  async startWorkers(): Promise<void> {
+    const { concurrency, prefix } = this.app.config.jobs;
+    for (const queueName of new Set(this.definitions.map((d) => d.queue))) {
+      const worker = new Worker(queueName, (job) => this.process(queueName, job), {
+        connection: { ...this.connection, maxRetriesPerRequest: null },
+        prefix,
+        concurrency,
+        // A job whose worker died is picked up again (twice at most) before it counts as failed.
+        maxStalledCount: 2,
+      });
+      worker.on('error', (err) => this.app.log.warn({ err, queue: queueName }, 'worker connection error'));
+      worker.on('failed', (job, err) => {
+        if (job?.finishedOn) this.app.log.error({ queue: queueName, jobId: job.id, reason: err.message }, 'job moved to failed');
+      });
+      await worker.waitUntilReady();
+      this.workers.push(worker);
+    }
+    this.app.log.info({ mode: this.mode, queues: this.workers.map((w) => w.name), concurrency }, 'job workers started');
+    this.stopRecovery = startRecovery(this.app, this.definitions, (def, payload) => this.ensure(def, payload));
+  }
+
+  private async process(queueName: QueueName, job: Job): Promise<void> {
+    const def = this.byName.get(`${queueName}/${job.name}`);
+    if (!def) throw new UnrecoverableError(`No handler for job ${job.name} on queue ${queueName}`);
+    try {
+      await runAttempt(this.app, def, job.data, {
+        jobId: job.id!,
+        attempt: job.attemptsMade + 1,
+        maxAttempts: job.opts.attempts ?? 1,
+      });
+    } catch (err) {
+      if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);
+      throw err;
+    }
+  }
+
+  private async ensure(def: JobDefinition, payload: unknown): Promise<void> {
+    const id = def.jobId(payload);
+    const existing = await this.queue(def.queue).getJob(id);
+    if (!existing) return this.enqueue(def, payload);
+    // A job that stalled out (its workers died) fails without its handler hearing of it.
+    if (await existing.isFailed()) await recordLostFailure(this.app, def, payload, id, existing.failedReason || 'job failed');
+  }
+
+  async failedJobs(queue: QueueName, limit = 50): Promise<FailedJob[]> {
+    const jobs = await this.queue(queue).getFailed(0, limit - 1);
+    return jobs.map((j) => ({
+      id: j.id!,
+      name: j.name,
+      reason: j.failedReason,
+      attempts: j.attemptsMade,
+      failedAt: j.finishedOn ? new Date(j.finishedOn) : null,
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.stopRecovery();
+    // Worker.close() waits for the jobs in progress to finish.
+    await Promise.allSettled(this.workers.map((w) => w.close()));
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+  }
+}

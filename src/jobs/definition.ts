@@ -1,0 +1,61 @@
+// A job is `{queue, name, zod payload, handler}`. The handler module is imported lazily, so that an
+// API process that only enqueues never loads what the worker needs (summarizers, SDKs).
+import type { z } from 'zod';
+import type { App } from '../app.js';
+import type { Logger } from '../lib/logger.js';
+import type { QueueName } from './queues.js';
+
+export interface JobContext {
+  app: App;
+  log: Logger;
+  jobId: string;
+  /** 1 for the first run. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+export interface JobHandler<P> {
+  /** Must be idempotent: a job can run again after a crash or a duplicate enqueue. */
+  run(payload: P, ctx: JobContext): Promise<void>;
+  /** Called once when the job has failed for good (last attempt, or a PermanentJobError). */
+  failed?(payload: P, reason: string, ctx: JobContext): Promise<void>;
+}
+
+export interface JobDefinition<P = unknown> {
+  queue: QueueName;
+  name: string;
+  payload: z.ZodType<P>;
+  /** Derived from the work, so a duplicate enqueue is a no-op. BullMQ forbids ':' in custom ids. */
+  jobId(payload: P): string;
+  handler(): Promise<JobHandler<P>>;
+  /**
+   * Payloads of work that should have a job but may not (the process stopped between commit and
+   * enqueue, Redis was down, in-process jobs lost on restart) and older than `olderThanMs`. Workers
+   * enqueue them again; the deterministic jobId makes that harmless.
+   */
+  recover?(app: App, olderThanMs: number): Promise<P[]>;
+}
+
+export function defineJob<P>(def: JobDefinition<P>): JobDefinition<P> {
+  return def;
+}
+
+/** A failure that retrying cannot fix (invalid payload, a 4xx from a provider). */
+export class PermanentJobError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentJobError';
+  }
+}
+
+export interface FailedJob {
+  id: string;
+  name: string;
+  reason: string;
+  attempts: number;
+  failedAt: Date | null;
+}
+
+export function failureReason(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,132 @@
+// Development mode (no REDIS_URL): the registered handlers run in this process, with BullMQ's
+// semantics — deterministic job ids (a duplicate is a no-op while the job is kept), attempts with
+// exponential backoff, failed jobs kept with their reason. Jobs live in memory; work interrupted by
+// a restart is found again by the definitions' `recover` when workers start.
+import type { App } from '../app.js';
+import { backoffDelay, recordLostFailure, runAttempt } from './attempt.js';
+import { failureReason, PermanentJobError, type FailedJob, type JobDefinition } from './definition.js';
+import type { QueueName } from './queues.js';
+import { startRecovery } from './recovery.js';
+import type { JobRunner } from './runner.js';
+
+type State = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
+
+interface Task {
+  def: JobDefinition;
+  id: string;
+  payload: unknown;
+  attempt: number;
+}
+
+/** How many finished jobs are remembered (for duplicate detection and `failedJobs`), like BullMQ's removeOn*. */
+const KEEP_FINISHED = 1000;
+
+export class InProcessRunner implements JobRunner {
+  readonly mode = 'in-process' as const;
+  private readonly states = new Map<string, State>();
+  private readonly finished: string[] = [];
+  private readonly failed: (FailedJob & { queue: QueueName })[] = [];
+  private readonly waiting: Task[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly running = new Set<Promise<void>>();
+  private started = false;
+  private closed = false;
+  private stopRecovery = () => {};
+
+  constructor(
+    private readonly app: App,
+    private readonly definitions: readonly JobDefinition<any>[],
+  ) {}
+
+  private key(def: JobDefinition, id: string): string {
+    return `${def.queue}/${id}`;
+  }
+
+  async enqueue<P>(def: JobDefinition<P>, payload: P): Promise<void> {
+    if (this.closed) throw new Error('job runner is closed');
+    const id = def.jobId(payload);
+    const key = this.key(def as JobDefinition, id);
+    if (this.states.has(key)) return;
+    this.states.set(key, 'waiting');
+    // Payloads cross a process boundary with BullMQ; keep the same JSON round trip here.
+    this.waiting.push({ def: def as JobDefinition, id, payload: JSON.parse(JSON.stringify(payload)), attempt: 1 });
+    this.pump();
+  }
+
+  async startWorkers(): Promise<void> {
+    if (!this.app.config.jobs.runWorkers) {
+      this.app.log.warn('RUN_WORKERS=false has no effect without REDIS_URL: jobs run in-process');
+    }
+    this.started = true;
+    this.app.log.info({ mode: this.mode }, 'job workers started (development mode: jobs in memory)');
+    this.pump();
+    this.stopRecovery = startRecovery(this.app, this.definitions, (def, payload) => this.ensure(def, payload));
+  }
+
+  private async ensure(def: JobDefinition, payload: unknown): Promise<void> {
+    const state = this.states.get(this.key(def, def.jobId(payload)));
+    if (state === 'failed') await recordLostFailure(this.app, def, payload, def.jobId(payload), 'job failed');
+    else if (!state) await this.enqueue(def, payload);
+  }
+
+  async failedJobs(queue: QueueName, limit = 50): Promise<FailedJob[]> {
+    return this.failed
+      .filter((f) => f.queue === queue)
+      .slice(-limit)
+      .reverse()
+      .map(({ queue: _q, ...f }) => f);
+  }
+
+  private pump(): void {
+    const concurrency = this.app.config.jobs.concurrency;
+    while (this.started && !this.closed && this.running.size < concurrency && this.waiting.length) {
+      const task = this.waiting.shift()!;
+      const p = this.run(task).finally(() => {
+        this.running.delete(p);
+        this.pump();
+      });
+      this.running.add(p);
+    }
+  }
+
+  private async run(task: Task): Promise<void> {
+    const key = this.key(task.def, task.id);
+    const maxAttempts = this.app.config.jobs.attempts;
+    this.states.set(key, 'active');
+    try {
+      await runAttempt(this.app, task.def, task.payload, { jobId: task.id, attempt: task.attempt, maxAttempts });
+      this.finish(key, 'completed');
+    } catch (err) {
+      if (err instanceof PermanentJobError || task.attempt >= maxAttempts) {
+        this.finish(key, 'failed');
+        this.failed.push({ queue: task.def.queue, id: task.id, name: task.def.name, reason: failureReason(err), attempts: task.attempt, failedAt: new Date() });
+        if (this.failed.length > KEEP_FINISHED) this.failed.shift();
+        return;
+      }
+      // Shutting down: the work stays in the database and is recovered at the next start.
+      if (this.closed) return;
+      this.states.set(key, 'delayed');
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.states.set(key, 'waiting');
+        this.waiting.push({ ...task, attempt: task.attempt + 1 });
+        this.pump();
+      }, backoffDelay(this.app.config.jobs.backoffMs, task.attempt));
+      this.timers.add(timer);
+    }
+  }
+
+  private finish(key: string, state: 'completed' | 'failed'): void {
+    this.states.set(key, state);
+    this.finished.push(key);
+    if (this.finished.length > KEEP_FINISHED) this.states.delete(this.finished.shift()!);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopRecovery();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.allSettled([...this.running]);
+  }
+}

@@ -1,0 +1,104 @@
+// Account-scoped change events for GraphQL subscriptions. With REDIS_URL they travel over Redis
+// pub/sub, so an event published by a worker or another API instance reaches every subscriber;
+// otherwise they stay in this process (development mode). Publishing never fails the caller.
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { createPubSub, type PubSub } from 'graphql-yoga';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import { newId } from './ids.js';
+import type { Logger } from './logger.js';
+import { createRedis, redisOptionsFromUrl, redisReady } from './redis.js';
+
+export const EVENT_TYPES = [
+  'conversation.created',
+  'conversation.updated',
+  'conversation.deleted',
+  'summary.generated',
+  'summary.failed',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface AppEvent {
+  id: string;
+  type: EventType;
+  accountId: string;
+  conversationId: string;
+  summaryId: string | null;
+  /** ISO 8601 */
+  createdAt: string;
+}
+
+type Topics = Record<string, [accountId: string, event: AppEvent]>;
+
+export class EventBus {
+  private readonly pubsub: PubSub<Topics>;
+  private readonly clients: Redis[] = [];
+  private readonly ready: Promise<void>;
+  /** The topic (a Redis channel prefix): pub/sub channels ignore the database number, so it carries it. */
+  private readonly topic: string;
+
+  constructor(config: Config, private readonly log: Logger) {
+    this.topic = config.redisUrl ? `${config.jobs.prefix}:db${redisOptionsFromUrl(config.redisUrl).db}:events` : 'events';
+    if (!config.redisUrl) {
+      this.pubsub = createPubSub<Topics>();
+      this.ready = Promise.resolve();
+      return;
+    }
+    const publish = createRedis(config.redisUrl, { connectionName: 'aimychats:events:pub' });
+    const subscribe = createRedis(config.redisUrl, { connectionName: 'aimychats:events:sub' });
+    for (const c of [publish, subscribe]) c.on('error', (err) => log.warn({ err }, 'events: Redis connection error'));
+    this.clients.push(publish, subscribe);
+    // The subscriber must be ready before its first SUBSCRIBE, or that subscription is silently lost
+    // (stack-facts).
+    this.ready = redisReady(subscribe).catch((err) => log.warn({ err }, 'events: subscriber not ready'));
+    const catching = (what: string) => (err: unknown) => log.warn({ err }, `events: ${what} failed`);
+    this.pubsub = createPubSub<Topics>({
+      eventTarget: createRedisEventTarget<any>({
+        publishClient: { publish: (ch: string, msg: string) => publish.publish(ch, msg).catch(catching('publish')) } as unknown as Redis,
+        subscribeClient: {
+          on: (event: string, fn: (...a: any[]) => void) => subscribe.on(event, fn),
+          subscribe: (ch: string) => subscribe.subscribe(ch).catch(catching('subscribe')),
+          unsubscribe: (ch: string) => subscribe.unsubscribe(ch).catch(catching('unsubscribe')),
+        } as unknown as Redis,
+      }),
+    });
+  }
+
+  /** Resolves once subscriptions can be taken (immediately without Redis). */
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  publish(type: EventType, e: { accountId: string; conversationId: string; summaryId?: string | null }): void {
+    const event: AppEvent = { id: newId('event'), type, accountId: e.accountId, conversationId: e.conversationId, summaryId: e.summaryId ?? null, createdAt: new Date().toISOString() };
+    try {
+      this.pubsub.publish(this.topic, e.accountId, event);
+    } catch (err) {
+      this.log.warn({ err, type }, 'events: publish failed');
+    }
+  }
+
+  /** Every event of one account, from now on. */
+  async *subscribe(accountId: string): AsyncGenerator<AppEvent> {
+    await this.ready;
+    const source = this.pubsub.subscribe(this.topic, accountId)[Symbol.asyncIterator]();
+    this.active.add(source);
+    try {
+      yield* { [Symbol.asyncIterator]: () => source };
+    } finally {
+      this.active.delete(source);
+    }
+  }
+
+  private readonly active = new Set<AsyncIterator<AppEvent>>();
+
+  /** Ends every open subscription stream (graceful shutdown). */
+  async endSubscriptions(): Promise<void> {
+    await Promise.allSettled([...this.active].map((it) => it.return?.()));
+  }
+
+  async close(): Promise<void> {
+    await this.endSubscriptions();
+    for (const c of this.clients.splice(0)) c.disconnect();
+  }
+}

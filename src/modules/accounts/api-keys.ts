@@ -1,0 +1,42 @@
+// API key management over the API (product §3): named, listed without the secret, revoked.
+import { z } from 'zod';
+import type { App, AccountScope } from '../../app.js';
+import type { ApiKey } from '../../generated/prisma/client.js';
+import { AppError } from '../../lib/errors.js';
+import { isId, newId } from '../../lib/ids.js';
+import { parseInput } from '../../lib/validation.js';
+import { generateSecret } from './api-key-secret.js';
+
+export type ApiKeyRecord = ApiKey;
+export type CreatedApiKey = ApiKey & { key: string };
+
+const createInput = z.object({
+  name: z
+    .string({ error: (i) => (i.input === undefined ? 'Name is required' : 'Name must be a string') })
+    .trim()
+    .min(1, 'Name is required')
+    .max(100, 'Name must be at most 100 characters'),
+});
+
+export async function listApiKeys(app: App, scope: AccountScope): Promise<ApiKeyRecord[]> {
+  return app.db.prisma.apiKey.findMany({ where: { accountId: scope.accountId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+}
+
+export async function createApiKey(app: App, scope: AccountScope, input: { name?: string | null }): Promise<CreatedApiKey> {
+  const { name } = parseInput(createInput, { name: input.name ?? undefined });
+  const secret = generateSecret();
+  const row = await app.db.prisma.apiKey.create({
+    data: { id: newId('apiKey'), accountId: scope.accountId, name, prefix: secret.prefix, hash: secret.hash },
+  });
+  return { ...row, key: secret.secret };
+}
+
+/** Revoking is permanent and idempotent; the key stays listed with `revokedAt`. */
+export async function revokeApiKey(app: App, scope: AccountScope, id: string): Promise<ApiKeyRecord> {
+  if (!isId('apiKey', id)) throw AppError.notFound('API key');
+  await app.db.prisma.apiKey.updateMany({ where: { id, accountId: scope.accountId, revokedAt: null }, data: { revokedAt: new Date() } });
+  const row = await app.db.prisma.apiKey.findFirst({ where: { id, accountId: scope.accountId } });
+  if (!row) throw AppError.notFound('API key');
+  app.apiKeys.forgetKey(id);
+  return row;
+}

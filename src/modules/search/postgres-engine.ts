@@ -1,0 +1,237 @@
+// PostgreSQL full-text engine (default; also inside the embedded PGlite database).
+//
+// The weighted document (`conversations.search_vector`: title A, current summary B, content C) and
+// the per-account word list for typo correction (`search_words`) are maintained by triggers in the
+// writing transaction (prisma/migrations/*_add_search), so there is nothing to index from here.
+//
+// Every statement goes through `db.query`, an unnamed statement: PostgreSQL plans it with the actual
+// parameters each time (stack-facts: generic plans made slow searches twice as slow).
+import type { Database } from '../../lib/db.js';
+import { mapTerms, positiveTerms, type ParsedQuery, type Term } from './query-parser.js';
+import type { SearchEngine, SearchHit, SearchIndexer, SearchResult } from './search-engine.js';
+import type { SearchRequest, SearchSort } from './search-input.js';
+import { MARK_END, MARK_START, renderSnippet, restoreOriginal, segmentsOf, SNIPPET_MAX_CHARS } from './snippet.js';
+
+/** ts_rank weights for D, C, B, A: content 0.4 of a title hit, summary 0.6. */
+const WEIGHTS = '{0.1,0.4,0.6,1.0}';
+/** Half-saturation rank: r/(r+K) maps ts_rank onto 0–1; one title hit scores ≈ 0.8. */
+const RANK_HALF = 0.05;
+/** Scores of typo-corrected results are scaled down: they are guesses. */
+const FUZZY_FACTOR = 0.5;
+
+const HIGHLIGHT_ALL = `HighlightAll=true, StartSel=${MARK_START}, StopSel=${MARK_END}`;
+const HIGHLIGHT_FRAGMENT = `MaxFragments=1, MaxWords=40, MinWords=20, ShortWord=2, StartSel=${MARK_START}, StopSel=${MARK_END}`;
+
+/** The query in tsquery text, built from PostgreSQL's own phraseto_tsquery output (never raw user text). */
+export interface CompiledQuery {
+  /** What a document must satisfy. */
+  match: string;
+  /** Any positive term: ranking and highlighting. */
+  any: string;
+  /** One tsquery per positive group: the share of groups matched weighs the score. */
+  groups: string[];
+}
+
+const or = (qs: string[]) => (qs.length === 1 ? qs[0] : qs.map((q) => `(${q})`).join(' | '));
+const and = (qs: string[]) => (qs.length === 1 ? qs[0] : qs.map((q) => `(${q})`).join(' & '));
+
+/** Pure: assembles the tsqueries from each term's normalised form ('' for stop words only). */
+export function compileQuery(q: ParsedQuery, tsq: (t: Term) => string): CompiledQuery | undefined {
+  const groups: { q: string; required: boolean }[] = [];
+  for (const g of q.groups) {
+    const alts = g.alternatives.map(tsq).filter((s) => s !== '');
+    if (alts.length) groups.push({ q: or(alts), required: g.required });
+  }
+  if (!groups.length) return undefined;
+  const required = groups.filter((g) => g.required).map((g) => g.q);
+  let match = required.length ? and(required) : or(groups.map((g) => g.q));
+  const excluded = q.excluded.map(tsq).filter((s) => s !== '');
+  if (excluded.length) match = `(${match}) & ${excluded.map((e) => `!(${e})`).join(' & ')}`;
+  return { match, any: or(groups.map((g) => g.q)), groups: groups.map((g) => g.q) };
+}
+
+const ORDER: Record<SearchSort, string> = {
+  relevance: 'score DESC, created_at DESC, id DESC',
+  created_at: 'created_at ASC, id ASC',
+  '-created_at': 'created_at DESC, id DESC',
+  updated_at: 'updated_at ASC, id ASC',
+  '-updated_at': 'updated_at DESC, id DESC',
+};
+
+/** The matching statement: page of ids with score and total, optionally with highlight material. */
+export function buildSearchSql(accountId: string, r: SearchRequest, q: CompiledQuery, fuzzy = false): { text: string; values: unknown[] } {
+  const values: unknown[] = [accountId, q.match, q.any];
+  const p = (v: unknown) => `$${values.push(v)}`;
+  const where = ['c.account_id = $1', 'c.search_vector @@ $2::tsquery'];
+  const f = r.filters;
+  if (f.createdFrom) where.push(`c.created_at >= ${p(f.createdFrom)}`);
+  if (f.createdBefore) where.push(`c.created_at < ${p(f.createdBefore)}`);
+  if (f.source) where.push(`c.source = ${p(f.source)}::conversation_source`);
+  if (f.status) where.push(`c.status = ${p(f.status)}::processing_status`);
+  const needSummary = f.sentiment !== undefined || f.topics !== undefined;
+  if (f.sentiment) where.push(`s.sentiment = ${p(f.sentiment)}`);
+  if (f.topics) where.push(`s.topics && ${p(f.topics)}::text[]`);
+  const factor = fuzzy ? FUZZY_FACTOR : 1;
+  const limit = p(r.perPage);
+  const offset = p((r.page - 1) * r.perPage);
+
+  // The share of groups matched: "more matched words rank higher" (one group: always 1).
+  const groups = q.groups.length > 1 ? p(q.groups) : undefined;
+  const coverage = groups
+    ? `(SELECT count(*) FROM unnest(${groups}::tsquery[]) g(q) WHERE c.search_vector @@ g.q)::float8 / ${q.groups.length}`
+    : '1';
+  const matches = `
+    SELECT c.id, c.created_at, c.updated_at, count(*) OVER () AS total,
+           ${factor}::float8 * ${coverage} * rk.r / (rk.r + ${RANK_HALF}) AS score
+      FROM conversations c
+      ${needSummary ? 'JOIN summaries s ON s.id = c.summary_id AND s.account_id = c.account_id' : ''}
+      CROSS JOIN LATERAL (SELECT ts_rank('${WEIGHTS}'::float4[], c.search_vector, $3::tsquery, 1)::float8 AS r) rk
+     WHERE ${where.join(' AND ')}
+     ORDER BY ${ORDER[r.sort]}
+     LIMIT ${limit} OFFSET ${offset}`;
+
+  if (!r.snippets) {
+    return { text: `SELECT m.id, m.score, m.total, m.created_at FROM (${matches}) m ORDER BY ${ORDER[r.sort]}`, values };
+  }
+  const all = p(HIGHLIGHT_ALL);
+  const frag = p(HIGHLIGHT_FRAGMENT);
+  const short = p(SNIPPET_MAX_CHARS);
+  // The snippet comes from the content, or from the summary when only the summary matched.
+  return {
+    text: `
+    WITH m AS (${matches})
+    SELECT m.id, m.score, m.total, c.title, c.created_at, h.frag, char_length(x.src) AS src_len, p.pos,
+           CASE WHEN p.pos > 0 THEN substr(x.src, p.pos, char_length(p.plain)) END AS original
+      FROM m
+      JOIN conversations c ON c.id = m.id AND c.account_id = $1
+      LEFT JOIN summaries s ON s.id = c.summary_id AND s.account_id = c.account_id
+      CROSS JOIN LATERAL (
+        SELECT CASE WHEN s.id IS NOT NULL AND NOT ts_filter(c.search_vector, '{c}') @@ $3::tsquery
+                         AND ts_filter(c.search_vector, '{b}') @@ $3::tsquery
+                    THEN concat_ws(' ', s.title, s.content) ELSE c.content END AS src) x
+      CROSS JOIN LATERAL (
+        SELECT ts_headline('english'::regconfig, search_plain_text(x.src), $3::tsquery,
+                           CASE WHEN char_length(x.src) <= ${short} THEN ${all} ELSE ${frag} END) AS frag) h
+      CROSS JOIN LATERAL (SELECT translate(h.frag, E'\\x01\\x02', '') AS plain) t
+      CROSS JOIN LATERAL (SELECT t.plain, strpos(search_plain_text(x.src), t.plain) AS pos) p
+     ORDER BY ${ORDER[r.sort].replace(/\b(score|created_at|updated_at|id)\b/g, 'm.$1')}`,
+    values,
+  };
+}
+
+function buildCountSql(accountId: string, r: SearchRequest, q: CompiledQuery): { text: string; values: unknown[] } {
+  return buildSearchSql(accountId, { ...r, snippets: false, page: 1, perPage: 1 }, q);
+}
+
+type Row = {
+  id: string;
+  score: number;
+  total: number;
+  title?: string;
+  created_at: Date;
+  frag?: string;
+  src_len?: number;
+  pos?: number;
+  original?: string | null;
+};
+
+/** Turns a highlighted fragment into the public snippet. */
+export function snippetFromRow(row: Pick<Row, 'frag' | 'src_len' | 'pos' | 'original'>): string {
+  if (row.frag == null) return '';
+  const segments = restoreOriginal(segmentsOf(row.frag), row.original ?? undefined);
+  const plainLength = segments.reduce((n, s) => n + s.text.length, 0);
+  const pos = row.pos ?? 0;
+  const before = pos > 1;
+  const after = pos > 0 ? pos - 1 + plainLength < (row.src_len ?? 0) : false;
+  return renderSnippet(segments, { before, after });
+}
+
+export class PostgresSearchEngine implements SearchEngine {
+  readonly kind = 'postgres' as const;
+
+  constructor(private readonly db: Database) {}
+
+  async search(accountId: string, r: SearchRequest): Promise<SearchResult> {
+    const compiled = await this.compile(r.query);
+    if (!compiled) return { hits: [], total: 0 };
+    let result = await this.run(accountId, r, compiled, false);
+    if (result.total === 0) {
+      // Nothing matched: try again with misspelt words replaced by the account's nearest words.
+      const corrected = await this.correct(accountId, r.query);
+      const recompiled = corrected && (await this.compile(corrected));
+      if (recompiled) result = await this.run(accountId, { ...r, query: corrected }, recompiled, true);
+    }
+    return result;
+  }
+
+  private async run(accountId: string, r: SearchRequest, q: CompiledQuery, fuzzy: boolean): Promise<SearchResult> {
+    const sql = buildSearchSql(accountId, r, q, fuzzy);
+    const rows = await this.db.query<Row>(sql.text, sql.values);
+    let total = rows[0]?.total ?? 0;
+    if (!rows.length && r.page > 1) {
+      // Past the last page the window count has no row to ride on.
+      const c = buildCountSql(accountId, r, q);
+      total = (await this.db.query<Row>(c.text, c.values))[0]?.total ?? 0;
+    }
+    const hits: SearchHit[] = rows.map((row) => ({
+      id: row.id,
+      title: row.title ?? '',
+      snippet: r.snippets ? snippetFromRow(row) : '',
+      score: Math.round(Math.min(1, Math.max(0, Number(row.score))) * 10_000) / 10_000,
+      createdAt: row.created_at,
+    }));
+    return { hits, total: Number(total) };
+  }
+
+  /** Each term through phraseto_tsquery (stemming, stop words), in one round trip. */
+  private async compile(q: ParsedQuery): Promise<CompiledQuery | undefined> {
+    const terms = [...positiveTerms(q), ...q.excluded];
+    if (!terms.length) return undefined;
+    const rows = await this.db.query<{ q: string }>(
+      `SELECT phraseto_tsquery('english'::regconfig, search_plain_text(t))::text AS q
+         FROM unnest($1::text[]) WITH ORDINALITY AS x(t, n) ORDER BY n`,
+      [terms.map((t) => t.text)],
+    );
+    const byTerm = new Map(terms.map((t, i) => [t, rows[i]?.q ?? '']));
+    return compileQuery(q, (t) => byTerm.get(t) ?? '');
+  }
+
+  /** The query with unknown words replaced by the most similar word of the account (pg_trgm), if any. */
+  private async correct(accountId: string, q: ParsedQuery): Promise<ParsedQuery | undefined> {
+    const words = [...new Set(positiveTerms(q).flatMap((t) => t.text.toLowerCase().match(/\p{L}{3,}/gu) ?? []))];
+    if (!words.length) return undefined;
+    const rows = await this.db.query<{ word: string; known: boolean; fix: string | null }>(
+      `SELECT q.word,
+              EXISTS (SELECT 1 FROM search_words w WHERE w.account_id = $1 AND w.word = q.word) AS known,
+              (SELECT w.word FROM search_words w
+                WHERE w.account_id = $1 AND w.word % q.word
+                ORDER BY similarity(w.word, q.word) DESC, w.word LIMIT 1) AS fix
+         FROM unnest($2::text[]) AS q(word)`,
+      [accountId, words],
+    );
+    const fixes = new Map(rows.filter((r) => !r.known && r.fix && r.fix !== r.word).map((r) => [r.word, r.fix!]));
+    if (!fixes.size) return undefined;
+    return mapTerms(q, (t) => ({ ...t, text: t.text.replace(/\p{L}{3,}/gu, (w) => fixes.get(w.toLowerCase()) ?? w) }));
+  }
+}
+
+/** Recomputes a conversation's search document now (the triggers normally do this themselves). */
+export async function refreshSearchDocument(db: Database, accountId: string, conversationId: string): Promise<void> {
+  await db.query(`UPDATE conversations SET search_vector = NULL WHERE account_id = $1 AND id = $2`, [accountId, conversationId]);
+}
+
+/** With PostgreSQL the index lives in the row: only a rebuild has anything to do. */
+export const postgresIndexer = (db: Database): SearchIndexer => ({
+  async sync() {
+    return 'indexed';
+  },
+  async remove() {},
+  async reindex(accountId) {
+    const rows = await db.query<{ n: number }>(
+      `WITH u AS (UPDATE conversations SET search_vector = NULL WHERE $1::text IS NULL OR account_id = $1 RETURNING 1)
+       SELECT count(*)::int AS n FROM u`,
+      [accountId ?? null],
+    );
+    return { indexed: rows[0]?.n ?? 0 };
+  },
+});

@@ -1,0 +1,138 @@
+// Validation of a search request (product §6), shared by POST /v1/conversations/search, GraphQL
+// `searchConversations` and the list endpoint's `search` parameter. Every bad field is reported at once.
+import { z } from 'zod';
+import { SOURCES, STATUSES } from '../conversations/conversation-input.js';
+import { parseQuery, type ParsedQuery } from './query-parser.js';
+
+export const SEARCH_SORTS = ['relevance', 'created_at', '-created_at'] as const;
+/** The list endpoint may also order matches by update time. */
+export type SearchSort = (typeof SEARCH_SORTS)[number] | 'updated_at' | '-updated_at';
+export const SENTIMENTS = ['positive', 'neutral', 'negative'] as const;
+/** Deepest result reachable by paging: Elasticsearch's default max_result_window, for both engines. */
+export const MAX_RESULT_WINDOW = 10_000;
+
+const BARE_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const DAY_MS = 86_400_000;
+
+/** `YYYY-MM-DD` (UTC midnight) or a full ISO 8601 timestamp with a zone; undefined when malformed. */
+export function parseDate(s: string): { at: Date; bare: boolean } | undefined {
+  const bare = BARE_DATE.exec(s);
+  if (bare) {
+    const at = new Date(Date.UTC(Number(bare[1]), Number(bare[2]) - 1, Number(bare[3])));
+    // Date.UTC rolls 2024-02-30 over into March; a real date reads back the same.
+    return at.toISOString().slice(0, 10) === s ? { at, bare: true } : undefined;
+  }
+  if (!TIMESTAMP.test(s)) return undefined;
+  const ms = Date.parse(s);
+  return Number.isFinite(ms) ? { at: new Date(ms), bare: false } : undefined;
+}
+
+const DATE_MESSAGE = (label: string) => `${label} must be a date (YYYY-MM-DD) or an ISO 8601 timestamp`;
+
+const dateField = (label: string) =>
+  z
+    .string({ error: `${label} must be a string` })
+    .refine((s) => parseDate(s) !== undefined, DATE_MESSAGE(label));
+
+const filtersInput = z
+  .object({
+    dateFrom: dateField('Date from').optional(),
+    dateTo: dateField('Date to').optional(),
+    topics: z
+      .array(z.string().trim().min(1, 'Topics must not be empty').max(100, 'Topics must be at most 100 characters'), {
+        error: 'Topics must be a list of strings',
+      })
+      .max(20, 'At most 20 topics')
+      .optional(),
+    sentiment: z.enum(SENTIMENTS, { error: `Sentiment must be one of: ${SENTIMENTS.join(', ')}` }).optional(),
+    source: z.enum(SOURCES, { error: `Source must be one of: ${SOURCES.join(', ')}` }).optional(),
+    status: z.enum(STATUSES, { error: `Status must be one of: ${STATUSES.join(', ')}` }).optional(),
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    const from = f.dateFrom ? parseDate(f.dateFrom) : undefined;
+    const to = f.dateTo ? parseDate(f.dateTo) : undefined;
+    if (from && to && from.at.getTime() >= endOf(to)) {
+      ctx.addIssue({ code: 'custom', path: ['dateFrom'], message: 'Date from must not be after date to' });
+    }
+  });
+
+export const searchInput = z
+  .object({
+    query: z
+      .string({ error: (i) => (i.input === undefined ? 'Query is required' : 'Query must be a string') })
+      .refine((s) => s.trim().length > 0, 'Query must not be empty')
+      .refine((s) => s.length <= 500, 'Query must be at most 500 characters'),
+    filters: filtersInput.default({}),
+    sort: z.enum(SEARCH_SORTS, { error: `Sort must be one of: ${SEARCH_SORTS.join(', ')}` }).default('relevance'),
+    page: z.number().int().min(1, 'Page must be at least 1').default(1),
+    perPage: z
+      .number()
+      .int()
+      .min(1, 'Per page must be between 1 and 100')
+      .max(100, 'Per page must be between 1 and 100')
+      .default(20),
+  })
+  .superRefine((v, ctx) => {
+    if (v.page * v.perPage > MAX_RESULT_WINDOW) {
+      ctx.addIssue({ code: 'custom', path: ['page'], message: `Page × per page must be at most ${MAX_RESULT_WINDOW}` });
+    }
+  });
+
+/** What a door passes in, before validation. */
+export interface SearchInput {
+  query: string;
+  filters?: { dateFrom?: string; dateTo?: string; topics?: string[]; sentiment?: string; source?: string; status?: string };
+  sort?: string;
+  page?: number;
+  perPage?: number;
+}
+
+/** End of the range a `date_to` covers, exclusive: the next midnight for a bare date, else 1 ms later. */
+function endOf(d: { at: Date; bare: boolean }): number {
+  return d.at.getTime() + (d.bare ? DAY_MS : 1);
+}
+
+/** What engines receive: validated, parsed and normalised. */
+export interface SearchRequest {
+  query: ParsedQuery;
+  /** The query as typed (Elasticsearch logs, debugging). */
+  text: string;
+  filters: {
+    createdFrom?: Date;
+    /** Exclusive. */
+    createdBefore?: Date;
+    topics?: string[];
+    sentiment?: (typeof SENTIMENTS)[number];
+    source?: (typeof SOURCES)[number];
+    status?: (typeof STATUSES)[number];
+  };
+  sort: SearchSort;
+  page: number;
+  perPage: number;
+  /** The list endpoint needs ids only. */
+  snippets: boolean;
+}
+
+export function toSearchRequest(v: z.output<typeof searchInput>, snippets = true): SearchRequest {
+  const f = v.filters;
+  const from = f.dateFrom ? parseDate(f.dateFrom) : undefined;
+  const to = f.dateTo ? parseDate(f.dateTo) : undefined;
+  return {
+    query: parseQuery(v.query),
+    text: v.query,
+    filters: {
+      createdFrom: from?.at,
+      createdBefore: to ? new Date(endOf(to)) : undefined,
+      topics: f.topics?.length ? [...new Set(f.topics.map((t) => t.toLowerCase()))] : undefined,
+      sentiment: f.sentiment,
+      source: f.source,
+      status: f.status,
+    },
+    sort: v.sort,
+    page: v.page,
+    perPage: v.perPage,
+    snippets,
+  };
+}

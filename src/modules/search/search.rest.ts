@@ -1,0 +1,9 @@
+// POST /v1/conversations/search (api-reference.md, Search). The route matcher prefers static
+// segments, so this path is never taken for GET/PATCH/DELETE /conversations/:id.
+import type { RestRoute, RestShape } from '../../rest/routes.js';
+
+export const searchRoutes: RestRoute[] = [
+  { field: 'Query.searchConversations', method: 'POST', path: '/conversations/search', summary: 'Search conversations' },
+];
+
+export const searchShape: RestShape = { projections: {}, retarget: {} };

@@ -1,0 +1,8 @@
+// The documented /v1 routes for summaries (api-reference.md, product §5).
+import type { RestRoute } from '../../rest/routes.js';
+
+export const summaryRoutes: RestRoute[] = [
+  { field: 'Mutation.regenerateSummary', method: 'POST', path: '/conversations/:conversation_id/summaries', status: 202, summary: 'Regenerate the summary of a conversation' },
+  { field: 'Query.conversationSummaries', method: 'GET', path: '/conversations/:conversation_id/summaries', summary: 'List the summaries of a conversation' },
+  { field: 'Query.summary', method: 'GET', path: '/summaries/:id', summary: 'Get a summary' },
+];

@@ -1,0 +1,190 @@
+// GraphQL subscriptions over SSE and WebSocket (graphql-ws), across two server instances sharing
+// Redis: authenticated, account-scoped, and fed by the summary pipeline.
+import { createClient, type Client as WsClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { bullEnv, dropPrefix, eventually, uniquePrefix } from './helpers/jobs.js';
+import { newAccount, startTestServer, type Client, type TestServer } from './helpers/server.js';
+
+const REDIS_DB = 5;
+const prefix = uniquePrefix('subs');
+let a: TestServer;
+let b: TestServer;
+beforeAll(async () => {
+  // Instance A runs the workers; subscribers connect to instance B.
+  a = await startTestServer(bullEnv(REDIS_DB, prefix));
+  b = await startTestServer(bullEnv(REDIS_DB, prefix, { RUN_WORKERS: 'false' }));
+});
+afterAll(async () => {
+  await b?.stop();
+  await a?.stop();
+  await dropPrefix(REDIS_DB, prefix);
+});
+
+const CHAT = 'Tom: Can you send the pricing sheet?\nAnna: Sure, I will send it tomorrow.';
+const EVENTS = 'subscription { conversationEvents { type conversationId summaryId createdAt conversation { id status } } }';
+
+interface Stream<T> {
+  items: T[];
+  done: Promise<void>;
+  close(): void;
+}
+
+/** A subscription over SSE (GraphQL over SSE, distinct connections mode), collecting `next` payloads. */
+async function sse(baseUrl: string, apiKey: string | undefined, query: string, variables?: Record<string, unknown>): Promise<Stream<any> & { status: number }> {
+  const abort = new AbortController();
+  const res = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream', ...(apiKey ? { Authorization: `Bearer ${apiKey}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+    signal: abort.signal,
+  });
+  const items: any[] = [];
+  const done = (async () => {
+    if (!res.body) return;
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let i: number;
+        while ((i = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, i);
+          buffer = buffer.slice(i + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (event === 'next' && data) items.push(JSON.parse(data));
+          if (event === 'complete') return;
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  return { status: res.status, items, done, close: () => abort.abort() };
+}
+
+function ws(baseUrl: string, apiKey: string): WsClient {
+  return createClient({
+    url: `${baseUrl.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { Authorization: `Bearer ${apiKey}` },
+    retryAttempts: 0,
+    lazy: true,
+  });
+}
+
+function wsStream(client: WsClient, query: string, variables?: Record<string, unknown>): Stream<any> {
+  const items: any[] = [];
+  let stop = () => {};
+  const done = new Promise<void>((resolve) => {
+    stop = client.subscribe({ query, variables }, { next: (v) => void items.push(v), error: (e) => (items.push({ error: e }), resolve()), complete: () => resolve() });
+  });
+  return { items, done, close: () => stop() };
+}
+
+/** Subscriptions start asynchronously: create throwaway conversations until the stream shows one. */
+async function primed(c: Client, stream: Stream<any>, pick: (item: any) => string | undefined) {
+  for (let i = 0; i < 40; i++) {
+    const probe = await c.post('/v1/conversations', { title: 'probe', content: CHAT });
+    const seen = await eventually(async () => stream.items.some((it) => pick(it) === probe.body.id), (s) => s, 500);
+    if (seen) return;
+  }
+  throw new Error('subscription never became active');
+}
+
+const eventOf = (item: any) => item?.data?.conversationEvents;
+
+describe('conversationEvents', () => {
+  it('streams an account\'s events over SSE from another instance, and none of another account\'s', async () => {
+    const owner = await newAccount(a);
+    const stranger = await newAccount(a);
+    const mine = await sse(b.url, owner.api_key, EVENTS);
+    const theirs = await sse(b.url, stranger.api_key, EVENTS);
+    expect(mine.status).toBe(200);
+    try {
+      await primed(owner.client, mine, (it) => eventOf(it)?.conversationId);
+      await primed(stranger.client, theirs, (it) => eventOf(it)?.conversationId);
+
+      const created = (await owner.client.post('/v1/conversations', { title: 'Pricing', content: CHAT })).body;
+      const forIt = () => mine.items.map(eventOf).filter((e) => e?.conversationId === created.id);
+      const seen = await eventually(async () => forIt(), (es) => es.some((e) => e.type === 'summary.generated') && es.some((e) => e.conversation?.status === 'completed'));
+      const types = seen.map((e) => e.type);
+      expect(types[0]).toBe('conversation.created');
+      expect(types).toContain('summary.generated');
+      expect(types).toContain('conversation.updated');
+      expect(seen.find((e) => e.type === 'summary.generated').summaryId).toMatch(/^summary_/);
+
+      await owner.client.delete(`/v1/conversations/${created.id}`);
+      const deleted = await eventually(async () => forIt(), (es) => es.some((e) => e.type === 'conversation.deleted'));
+      expect(deleted.find((e) => e.type === 'conversation.deleted').conversation).toBeNull();
+
+      // The stranger's stream carried only the stranger's own conversations.
+      const strangerIds = new Set((await stranger.client.get('/v1/conversations?per_page=100')).body.data.map((c: { id: string }) => c.id));
+      expect(theirs.items.length).toBeGreaterThan(0);
+      for (const it of theirs.items) expect(strangerIds.has(eventOf(it).conversationId)).toBe(true);
+    } finally {
+      mine.close();
+      theirs.close();
+    }
+  }, 60_000);
+
+  it('needs an API key', async () => {
+    const res = await sse(b.url, undefined, EVENTS);
+    await res.done;
+    expect(res.status).toBe(401);
+  });
+});
+
+describe('conversationUpdated over WebSocket', () => {
+  it('follows one conversation through an edit and its summary, and ends when it is deleted', async () => {
+    const owner = await newAccount(a);
+    const created = (await owner.client.post('/v1/conversations', { title: 'Pricing', content: CHAT })).body;
+    await eventually(() => owner.client.get(`/v1/conversations/${created.id}`), (r) => r.body.status === 'completed');
+    const client = ws(b.url, owner.api_key);
+    const updates = wsStream(client, 'subscription($id: ID!) { conversationUpdated(id: $id) { id title status summary { content } } }', { id: created.id });
+    try {
+      // Prime with title edits until one shows up in the stream.
+      for (let i = 0; ; i++) {
+        await owner.client.patch(`/v1/conversations/${created.id}`, { title: `Pricing ${i}` });
+        const seen = await eventually(async () => updates.items.length, (n) => n > 0, 500);
+        if (seen) break;
+        if (i > 40) throw new Error('subscription never became active');
+      }
+      await owner.client.patch(`/v1/conversations/${created.id}`, { content: 'Maria: The Lisbon shipment is late.\nJoao: I will call the carrier.' });
+      const states = await eventually(
+        async () => updates.items.map((it) => it.data?.conversationUpdated),
+        (s) => s.some((c) => c?.status === 'completed' && /Maria|Joao/.test(c.summary?.content ?? '')),
+      );
+      expect(states.some((c) => c.status === 'processing')).toBe(true);
+      expect(states.every((c) => c.id === created.id)).toBe(true);
+
+      await owner.client.delete(`/v1/conversations/${created.id}`);
+      await updates.done; // the stream completes
+    } finally {
+      updates.close();
+      await client.dispose();
+    }
+  }, 60_000);
+
+  it('answers not_found for another account\'s conversation', async () => {
+    const owner = await newAccount(a);
+    const stranger = await newAccount(a);
+    const created = (await owner.client.post('/v1/conversations', { title: 'Pricing', content: CHAT })).body;
+    const client = ws(b.url, stranger.api_key);
+    const s = wsStream(client, 'subscription($id: ID!) { conversationUpdated(id: $id) { id } }', { id: created.id });
+    await s.done;
+    await client.dispose();
+    const error = s.items[0]?.errors?.[0] ?? s.items[0]?.error?.[0];
+    expect(error?.extensions?.code).toBe('not_found');
+  });
+
+  it('refuses a connection without a valid key (4403)', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(`${b.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: 'Bearer amc_nope' } })));
+      socket.on('close', (code) => resolve(code));
+    });
+    expect(closed).toBe(4403);
+  });
+});

@@ -1,0 +1,51 @@
+// Tenant isolation is a security property: for every route, a second account's key must neither see,
+// change, delete nor learn the existence of the first account's conversations (404, never 403).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newAccount, startTestServer, type TestServer } from './helpers/server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server?.stop());
+
+describe('tenant isolation', () => {
+  it('hides one account\'s conversations from another on every conversation route', async () => {
+    const owner = await newAccount(server);
+    const intruder = await newAccount(server);
+    const created = await owner.client.post('/v1/conversations', { title: 'Secret deal', content: 'Confidential pricing for ACME', metadata: { k: 1 } });
+    const id = created.body.id;
+    const unknownId = 'conv_01jzzzzzzzzzzzzzzzzzzzzzzz';
+
+    for (const probe of [id, unknownId]) {
+      const get = await intruder.client.get(`/v1/conversations/${probe}`);
+      const patch = await intruder.client.patch(`/v1/conversations/${probe}`, { title: 'pwned', metadata: { k: null } });
+      const del = await intruder.client.delete(`/v1/conversations/${probe}`);
+      for (const res of [get, patch, del]) {
+        expect(res.status).toBe(404);
+        // The same answer for a foreign id as for an id that does not exist: nothing to learn.
+        expect(res.body).toEqual({ error: { code: 'not_found', message: 'Conversation not found', details: {} } });
+      }
+    }
+
+    const list = await intruder.client.get('/v1/conversations?search=ACME');
+    expect(list.body.meta.total).toBe(0);
+    expect((await intruder.client.get('/v1/conversations')).body.data).toEqual([]);
+
+    const gql = await intruder.client.request('POST', '/graphql', {
+      query: `{ conversation(id: "${id}") { id } conversations { meta { total } } }`,
+    });
+    expect(gql.body.errors[0].extensions.code).toBe('not_found');
+    const gqlUpdate = await intruder.client.request('POST', '/graphql', {
+      query: `mutation { updateConversation(id: "${id}", title: "x") { id } }`,
+    });
+    expect(gqlUpdate.body.errors[0].extensions.code).toBe('not_found');
+    const gqlDelete = await intruder.client.request('POST', '/graphql', { query: `mutation { deleteConversation(id: "${id}") { id } }` });
+    expect(gqlDelete.body.errors[0].extensions.code).toBe('not_found');
+
+    const after = await owner.client.get(`/v1/conversations/${id}`);
+    expect(after.status).toBe(200);
+    expect(after.body).toEqual(created.body);
+    expect((await owner.client.get('/v1/conversations')).body.meta.total).toBe(1);
+  });
+});
