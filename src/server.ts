@@ -26,9 +26,13 @@ export function createHttpServer(app: App): AppServer {
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     res.setHeader('X-Request-Id', requestId);
     const log = app.log.child({ requestId });
+    let accountId: string | undefined;
+    const onAuthenticated = (id: string) => {
+      accountId = id;
+    };
     res.on('finish', () => {
       log.info(
-        { method: req.method, url: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        { method: req.method, url: req.url, status: res.statusCode, accountId, ms: Number(process.hrtime.bigint() - started) / 1e6 },
         'request',
       );
     });
@@ -45,8 +49,8 @@ export function createHttpServer(app: App): AppServer {
     const path = url.pathname;
 
     try {
-      if (path === '/v1' || path.startsWith('/v1/')) return await rest(req, res, url, { requestId, log, baseUrl });
-      if (path === '/graphql') return await yoga(req, res, { requestId, log, baseUrl });
+      if (path === '/v1' || path.startsWith('/v1/')) return await rest(req, res, url, { requestId, log, baseUrl, onAuthenticated });
+      if (path === '/graphql') return await yoga(req, res, { requestId, log, baseUrl, onAuthenticated });
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (path === '/readyz') return await ready(app, res);
       sendError(res, new AppError('not_found', `No route for ${req.method} ${path}`));

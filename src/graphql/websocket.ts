@@ -44,6 +44,7 @@ export function attachGraphQLWebSocket(server: http.Server, yoga: YogaServerInst
           requestId,
           log: app.log.child({ requestId, transport: 'ws' }),
           baseUrl: app.config.publicUrl ?? `http://${host}`,
+          onAuthenticated: () => {},
           params: payload,
         } as never);
         const args = {

@@ -11,6 +11,7 @@ export interface GraphQLServerContext {
   requestId: string;
   log: Logger;
   baseUrl: string;
+  onAuthenticated(accountId: string): void;
 }
 
 /** The GraphQL error for an AppError: same code as REST; HTTP status only where it is the whole request's fate. */
@@ -70,10 +71,11 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
       warn: (...a) => app.log.warn(a.map(String).join(' ')),
       error: (...a) => app.log.debug(a.map(String).join(' ')),
     },
-    context: async ({ request, requestId, log, baseUrl }) => {
+    context: async ({ request, requestId, log, baseUrl, onAuthenticated }) => {
       try {
         const principal = await authenticate(app.db, app.apiKeys, request.headers.get('authorization'));
-        return createRequestContext(app, principal, requestId, log.child({ accountId: principal.accountId }), baseUrl);
+        onAuthenticated(principal.accountId);
+        return createRequestContext(app, principal, requestId, log, baseUrl);
       } catch (e) {
         throw isAppError(e) ? graphQLErrorFrom(e) : e;
       }

@@ -18,6 +18,8 @@ export interface RestRequestInfo {
   requestId: string;
   log: Logger;
   baseUrl: string;
+  /** Tells the HTTP layer whose request this is (for the request log line). */
+  onAuthenticated(accountId: string): void;
 }
 
 const variablesByContext = new WeakMap<object, Record<string, unknown>>();
@@ -96,6 +98,7 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
       }
       const { route, params } = found.match;
       const principal = await authenticate(app.db, app.apiKeys, req.headers.authorization);
+      info.onAuthenticated(principal.accountId);
       const hasBody = route.method === 'POST' || route.method === 'PATCH';
       const body = hasBody ? await readJsonObject(req, app.config.jsonBodyLimitBytes) : undefined;
       const variables = buildVariables(argsByRoute.get(route)!, {
@@ -103,7 +106,7 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
         query: hasBody ? (url.search ? url.searchParams : undefined) : url.searchParams,
         body,
       });
-      const ctx = createRequestContext(app, principal, info.requestId, info.log.child({ accountId: principal.accountId }), info.baseUrl);
+      const ctx = createRequestContext(app, principal, info.requestId, info.log, info.baseUrl);
       variablesByContext.set(ctx, variables);
       const response = await sofa.fetch(new Request(url.toString(), { method: route.method }), { ctx });
       const text = await response.text();

@@ -19,17 +19,17 @@ export class ApiKeyCache {
   private readonly entries = new Map<string, Entry>();
   constructor(private readonly ttlMs: number) {}
 
-  get(hash: string): Entry | undefined {
-    const e = this.entries.get(hash);
+  get(token: string): Entry | undefined {
+    const e = this.entries.get(token);
     if (e && e.expires > Date.now()) return e;
-    if (e) this.entries.delete(hash);
+    if (e) this.entries.delete(token);
     return undefined;
   }
 
-  set(hash: string, principal: Principal | null): void {
+  set(token: string, principal: Principal | null): void {
     if (this.ttlMs <= 0) return;
     if (this.entries.size > 10_000) this.entries.clear();
-    this.entries.set(hash, { principal, expires: Date.now() + this.ttlMs });
+    this.entries.set(token, { principal, expires: Date.now() + this.ttlMs });
   }
 
   forgetKey(keyId: string): void {
@@ -48,12 +48,13 @@ export function bearerToken(header: string | null | undefined): string | null {
 export async function authenticate(db: Database, cache: ApiKeyCache, authorization: string | null | undefined): Promise<Principal> {
   const token = bearerToken(authorization);
   if (!token || !looksLikeSecret(token)) throw UNAUTHORIZED();
-  const hash = hashSecret(token);
-  const cached = cache.get(hash);
+  // The cache is keyed by the presented token itself, so a hit costs no hashing.
+  const cached = cache.get(token);
   if (cached) {
     if (!cached.principal) throw UNAUTHORIZED();
     return cached.principal;
   }
+  const hash = hashSecret(token);
   const rows = await db.query<{ key_id: string; account_id: string; plan: string }>(
     `SELECT k.id AS key_id, a.id AS account_id, a.plan
        FROM api_keys k JOIN accounts a ON a.id = k.account_id
@@ -62,7 +63,7 @@ export async function authenticate(db: Database, cache: ApiKeyCache, authorizati
   );
   const row = rows[0];
   const principal = row ? { keyId: row.key_id, accountId: row.account_id, plan: row.plan } : null;
-  cache.set(hash, principal);
+  cache.set(token, principal);
   if (!principal) throw UNAUTHORIZED();
   // Recorded on cache misses only, so at most once per key per cache period; never on the hot path.
   void db

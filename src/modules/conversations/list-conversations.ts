@@ -61,16 +61,19 @@ const ORDER: Record<ConversationSort, string> = {
 /** The page query (without `search`). Exported so that the benchmark's floor server runs exactly the same SQL. */
 export function buildListQuery(accountId: string, p: ListParams): { text: string; values: unknown[] } {
   const values: unknown[] = [accountId];
-  const where = ['c.account_id = $1'];
-  if (p.status) where.push(`c.status = $${values.push(p.status)}::processing_status`);
-  if (p.source) where.push(`c.source = $${values.push(p.source)}::conversation_source`);
+  const where = ['account_id = $1'];
+  if (p.status) where.push(`status = $${values.push(p.status)}::processing_status`);
+  if (p.source) where.push(`source = $${values.push(p.source)}::conversation_source`);
   const limit = values.push(p.perPage);
   const offset = values.push((p.page - 1) * p.perPage);
+  const filter = where.join(' AND ');
+  // The total is a scalar subquery, not count(*) OVER(): a window makes PostgreSQL build and join every
+  // matching row before LIMIT (≈48 ms at 10,000 conversations), where the subquery is an index-only count.
   return {
     text: `SELECT c.id, c.account_id, c.title, c.source, c.status, c.content_version, c.created_at, c.updated_at,
-                  ${SUMMARY_COLUMNS}, count(*) OVER() AS total
+                  ${SUMMARY_COLUMNS}, (SELECT count(*) FROM conversations WHERE ${filter}) AS total
              FROM conversations c LEFT JOIN summaries s ON s.id = c.summary_id AND s.account_id = c.account_id
-            WHERE ${where.join(' AND ')}
+            WHERE ${where.map((w) => `c.${w}`).join(' AND ')}
             ORDER BY ${ORDER[p.sort]}
             LIMIT $${limit} OFFSET $${offset}`,
     values,
