@@ -50,7 +50,11 @@ export function createHttpServer(app: App): AppServer {
 
     try {
       if (path === '/v1' || path.startsWith('/v1/')) return await rest(req, res, url, { requestId, log, baseUrl, onAuthenticated });
-      if (path === '/graphql') return await yoga(req, res, { requestId, log, baseUrl, onAuthenticated });
+      if (path === '/graphql') {
+        const tooBig = graphqlBodyProblem(req, app.config.jsonBodyLimitBytes);
+        if (tooBig) return sendJson(res, tooBig.status, { errors: [{ message: tooBig.message, extensions: { code: tooBig.code } }] });
+        return await yoga(req, res, { requestId, log, baseUrl, onAuthenticated });
+      }
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (path === '/readyz') return await ready(app, res);
       sendError(res, new AppError('not_found', `No route for ${req.method} ${path}`));
@@ -70,6 +74,20 @@ export function createHttpServer(app: App): AppServer {
       await app.events.endSubscriptions(); // SSE streams too
     },
   });
+}
+
+/**
+ * The JSON body limit for /graphql, from Content-Length. Yoga's own limit streams every body through a
+ * TransformStream (≈0.1 ms a request, stack of AbortSignals); declared lengths are enough, so a POST
+ * must declare one. Multipart uploads have their own per-file limit.
+ */
+function graphqlBodyProblem(req: http.IncomingMessage, limit: number): { status: number; code: string; message: string } | null {
+  if (req.method !== 'POST') return null;
+  if (/^multipart\//i.test(req.headers['content-type'] ?? '')) return null;
+  const declared = req.headers['content-length'];
+  if (declared === undefined) return { status: 411, code: 'bad_request', message: 'POST /graphql needs a Content-Length header' };
+  if (Number(declared) > limit) return { status: 413, code: 'payload_too_large', message: `Request body must be at most ${limit} bytes` };
+  return null;
 }
 
 async function ready(app: App, res: http.ServerResponse): Promise<void> {

@@ -104,3 +104,26 @@ describe('GraphQL conversations', () => {
     expect(await res.text()).toMatch(/graphiql/i);
   });
 });
+
+describe('GraphQL request limits', () => {
+  it('answers a body over the JSON limit with 413 and a chunked body with 411', async () => {
+    const { api_key } = await newAccount(server);
+    const big = JSON.stringify({ query: `{ conversations { meta { total } } }`, variables: { pad: 'x'.repeat(1024 * 1024 + 10) } });
+    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { Authorization: `Bearer ${api_key}`, 'Content-Type': 'application/json' }, body: big });
+    expect(res.status).toBe(413);
+    expect((await res.json()).errors[0].extensions.code).toBe('payload_too_large');
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('{"query":"{ __typename }"}'));
+        c.close();
+      },
+    });
+    const chunked = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${api_key}`, 'Content-Type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(411);
+  });
+});

@@ -62,6 +62,8 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // The body limit is enforced in server.ts from Content-Length (cheaper than Yoga's stream check).
+    maxRequestBodySize: false,
     graphiql: { title: 'AImyChats GraphQL', headers: JSON.stringify({ Authorization: 'Bearer amc_…' }) },
     plugins: [usePublicErrorCodes()],
     // Yoga reports every error it returns; the unexpected ones are logged by maskError below.
