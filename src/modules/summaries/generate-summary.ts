@@ -56,6 +56,9 @@ export const generateSummaryHandler: JobHandler<{ summaryId: string }> = {
 
 async function complete(app: App, work: Work, out: SummaryOutput, provider: string, model: string | null, ctx: JobContext) {
   const applied = await app.db.prisma.$transaction(async (tx) => {
+    // Conversation row first, then the summary: the same lock order as a DELETE (which cascades from
+    // the conversation to its summaries), so the two cannot deadlock.
+    await tx.$executeRaw`SELECT 1 FROM conversations WHERE id = ${work.conversation_id} AND account_id = ${work.account_id} FOR UPDATE`;
     const done = await tx.$executeRaw`
       UPDATE summaries
          SET status = 'completed', language = ${out.language}, title = ${out.title}, content = ${out.content},
@@ -82,6 +85,9 @@ async function complete(app: App, work: Work, out: SummaryOutput, provider: stri
 async function markFailed(app: App, summaryId: string, reason: string, ctx: JobContext) {
   const error = reason.slice(0, 1000);
   const result = await app.db.prisma.$transaction(async (tx) => {
+    // Lock order as in complete(): the conversation before its summary.
+    await tx.$executeRaw`SELECT 1 FROM conversations c JOIN summaries s ON s.conversation_id = c.id AND s.account_id = c.account_id
+                          WHERE s.id = ${summaryId} FOR UPDATE OF c`;
     const rows = await tx.$queryRaw<{ conversation_id: string; account_id: string; content_version: number }[]>`
       UPDATE summaries SET status = 'failed', error = ${error}
        WHERE id = ${summaryId} AND status = 'processing'
