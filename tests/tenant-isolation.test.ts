@@ -49,3 +49,40 @@ describe('tenant isolation', () => {
     expect((await owner.client.get('/v1/conversations')).body.meta.total).toBe(1);
   });
 });
+
+/**
+ * Every /v1 route that names a resource in its path, probed with another account's id. A new route
+ * fails here until it has a fixture below, so isolation is tested for routes nobody remembered.
+ */
+type Owner = Awaited<ReturnType<typeof newAccount>>;
+const FIXTURES: Record<string, (owner: Owner) => Promise<string>> = {
+  conversations: async (o) => (await o.client.post('/v1/conversations', { title: 'mine', content: 'private words' })).body.id,
+  summaries: async (o) => {
+    const conv = (await o.client.post('/v1/conversations', { title: 'mine', content: 'private words' })).body.id;
+    return (await o.client.post(`/v1/conversations/${conv}/summaries`, {})).body.id;
+  },
+  api_keys: async (o) => (await o.client.post('/v1/api_keys', { name: 'mine' })).body.id,
+};
+
+describe('tenant isolation on every route with an id', () => {
+  it('answers 404 to another account for every such route', async () => {
+    const { REST_ROUTES } = await import('../src/rest/routes.js');
+    const owner = await newAccount(server);
+    const intruder = await newAccount(server);
+    const ids = new Map<string, string>();
+    for (const route of REST_ROUTES.filter((r) => r.path.includes('/:'))) {
+      const kind = route.path.split('/')[1];
+      const make = FIXTURES[kind];
+      expect(make, `add a tenant-isolation fixture for ${route.method} ${route.path}`).toBeDefined();
+      if (!ids.has(kind)) ids.set(kind, await make!(owner));
+      const path = `/v1${route.path.replace(/:\w+/, ids.get(kind)!)}`;
+      const body = route.method === 'POST' || route.method === 'PATCH' ? {} : undefined;
+      const res = await intruder.client.request(route.method, path, body);
+      expect(res.status, `${route.method} ${path}`).toBe(404);
+      expect(res.body.error.code).toBe('not_found');
+    }
+    expect((await owner.client.get(`/v1/conversations/${ids.get('conversations')}`)).status).toBe(200);
+    const keys = await owner.client.get('/v1/api_keys');
+    expect(keys.body.data.find((k: { id: string }) => k.id === ids.get('api_keys')).revoked_at).toBeNull();
+  });
+});
