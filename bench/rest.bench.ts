@@ -6,28 +6,47 @@
 // Environment (all optional): BENCH_DATABASE_ADMIN_URL (default postgres://root@127.0.0.1:5432/postgres),
 // BENCH_SECONDS (measured seconds per run, 10), BENCH_WARMUP (3), BENCH_ROUNDS (2), BENCH_ONLY
 // (e.g. "floor,rest"), BENCH_CPU_PROF_DIR (run both servers with --cpu-prof, profiles written there on exit),
-// BENCH_CONVERSATIONS (10000; a small account makes the SQL cheap, which exposes the doors' own overhead).
-import { spawn, type ChildProcess } from 'node:child_process';
+// BENCH_CONVERSATIONS (10000; a small account makes the SQL cheap, which exposes the doors' own overhead),
+// BENCH_REDIS_URL (adds `rest-rds`: limits on, counters in that Redis — as a multi-instance deployment runs).
+//
+// Accounting (issue 7): `rest` runs as benchmarks and bulk imports do, RATE_LIMITS_ENABLED=false (requests
+// still counted, headers still set); `rest-off` is the same server with accounting and limiting removed;
+// `rest-lim` has limits on (in memory; a plan with limits too high to reach). Target: ≤ 10% below rest-off.
 import fs from 'node:fs';
-import readline from 'node:readline';
 import autocannon, { type Result } from 'autocannon';
-import pg from 'pg';
 import { loadConfig } from '../src/config.js';
-import { openPostgres } from '../src/lib/db.js';
-import { createLogger } from '../src/lib/logger.js';
-import { applyMigrations } from '../src/lib/migrate.js';
+import { createRedis } from '../src/lib/redis.js';
 import { createAccount } from '../src/modules/accounts/create-account.js';
+import { spawnServer, stopChildren } from './lib/child-server.js';
+import { createScratchDatabase, DEFAULT_ADMIN_URL } from './lib/database.js';
 import { seedConversations } from './lib/seed.js';
 
+/** The rest-rds server's counters (rate-limit keys expire by themselves; usage sequence numbers do not). */
+async function dropRedisKeys(url: string, pattern: string): Promise<void> {
+  const redis = createRedis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
 const env = process.env;
-const ADMIN_URL = env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
+const ADMIN_URL = env.BENCH_DATABASE_ADMIN_URL ?? DEFAULT_ADMIN_URL;
 const SECONDS = Number(env.BENCH_SECONDS ?? 10);
 const WARMUP = Number(env.BENCH_WARMUP ?? 3);
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 2);
 const PROFILE_DIR = env.BENCH_CPU_PROF_DIR;
 const CONVERSATIONS = Number(env.BENCH_CONVERSATIONS ?? 10_000);
 const CONNECTIONS = 10;
+const profileArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
 const TARGET = 0.6;
+const ACCOUNTING_TARGET = 0.9; // rest and rest-lim vs rest-off
 const LIST_PATH = '/v1/conversations?page=1&per_page=20';
 const GQL = `{ conversations(page: 1, perPage: 20) { data { id title source status createdAt updatedAt
   summary { title content sentiment topics } } meta { page perPage total totalPages } links { first last prev next } } }`;
@@ -45,30 +64,6 @@ function cpuMs(pid: number): number {
   } catch {
     return 0;
   }
-}
-
-const children: ChildProcess[] = []; // every child is registered at birth, so that cleanup stops it whatever fails
-
-/** Each server runs in its own node process (not `npx tsx`, whose wrapper would be the pid we measure). */
-async function spawnServer(entry: string, extraEnv: Record<string, string>): Promise<ChildProcess & { url: string }> {
-  const args = [...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), '--import', 'tsx', entry];
-  // A clean environment: a developer's PUBLIC_URL, REDIS_URL or LOG_LEVEL must not change what is measured.
-  const child = spawn(process.execPath, args, { env: { PATH: env.PATH, HOME: env.HOME, ...extraEnv }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  const line = await new Promise<string>((resolve, reject) => {
-    readline.createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`${entry} exited with code ${code} before listening`)));
-  });
-  return Object.assign(child, { url: (JSON.parse(line) as { url: string }).url });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** One request through each door before loading it: right status, same 20 ids, same total — and the size. */
@@ -109,42 +104,40 @@ const row = (r: Run) =>
   `${r.target.padEnd(8)}${fmt(r.rps, 8)} req/s  p50 ${fmt(r.p50, 3)} ms  p99 ${fmt(r.p99, 4)} ms  non-2xx ${r.bad}  CPU/req: node ${fmt(r.nodeMs, 5, 2)} ms, postgres ${fmt(r.pgMs, 5, 2)} ms`;
 
 async function main(): Promise<void> {
-  const dbName = `aimychats_bench_${Date.now()}_${process.pid}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${dbName}`;
-  const DATABASE_URL = dbUrl.toString();
-  // Silent: DROP … WITH (FORCE) at the end may cut this pool's last connection while it closes.
-  const log = createLogger('silent');
-  const db = openPostgres(DATABASE_URL, 2, log);
+  let started = Date.now();
+  const { name: dbName, url: DATABASE_URL, db, drop } = await createScratchDatabase('aimychats_bench', ADMIN_URL);
+  const redisPrefix = `bench_${process.pid}_${Date.now()}`;
   const cleanup = async () => {
-    await Promise.all(children.map(stopChild));
-    await db.close().catch(() => {});
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await stopChildren();
+    await drop();
+    if (env.BENCH_REDIS_URL) await dropRedisKeys(env.BENCH_REDIS_URL, `${redisPrefix}:*`);
   };
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
   try {
-    let started = Date.now();
-    await applyMigrations(db, log);
     const { account, api_key } = await createAccount(db, loadConfig({ DATABASE_URL }), { email: 'bench@example.com', plan: 'pro' });
     await seedConversations(db, account.id, CONVERSATIONS);
     console.log(`database ${dbName}: ${CONVERSATIONS} conversations seeded in ${Date.now() - started} ms`);
 
     started = Date.now();
-    const serverEnv = { DATABASE_URL, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production' };
-    const [floor, api] = await Promise.all([
-      spawnServer('bench/lib/serve-floor.ts', { ...serverEnv, ACCOUNT_ID: account.id }),
-      spawnServer('bench/lib/serve-api.ts', serverEnv),
+    const serverEnv = { DATABASE_URL, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMITS_ENABLED: 'false' };
+    const unreachable = JSON.stringify({ pro: { storageLimitMb: 2000, requestsPerDay: 2 ** 31 - 1, requestsPerMinute: 2 ** 31 - 1 } });
+    const limited = { ...serverEnv, RATE_LIMITS_ENABLED: 'true', PLANS_JSON: unreachable };
+    const [floor, api, apiOff, apiLim, apiRedis] = await Promise.all([
+      spawnServer('bench/lib/serve-floor.ts', { ...serverEnv, ACCOUNT_ID: account.id }, profileArgs),
+      spawnServer('bench/lib/serve-api.ts', serverEnv, profileArgs),
+      spawnServer('bench/lib/serve-api.ts', { ...serverEnv, BENCH_NO_ACCOUNTING: '1' }, profileArgs),
+      spawnServer('bench/lib/serve-api.ts', limited, profileArgs),
+      env.BENCH_REDIS_URL ? spawnServer('bench/lib/serve-api.ts', { ...limited, REDIS_URL: env.BENCH_REDIS_URL, QUEUE_PREFIX: redisPrefix }, profileArgs) : undefined,
     ]);
     console.log(`servers up in ${Date.now() - started} ms: floor ${floor.url} (pid ${floor.pid}), api ${api.url} (pid ${api.pid})`);
 
     const auth = { Authorization: `Bearer ${api_key}` };
     const all: Target[] = [
       { name: 'floor', pid: floor.pid!, url: `${floor.url}${LIST_PATH}`, method: 'GET', headers: {} },
+      { name: 'rest-off', pid: apiOff.pid!, url: `${apiOff.url}${LIST_PATH}`, method: 'GET', headers: auth },
       { name: 'rest', pid: api.pid!, url: `${api.url}${LIST_PATH}`, method: 'GET', headers: auth },
+      { name: 'rest-lim', pid: apiLim.pid!, url: `${apiLim.url}${LIST_PATH}`, method: 'GET', headers: auth },
+      ...(apiRedis ? [{ name: 'rest-rds', pid: apiRedis.pid!, url: `${apiRedis.url}${LIST_PATH}`, method: 'GET' as const, headers: auth }] : []),
       { name: 'graphql', pid: api.pid!, url: `${api.url}/graphql`, method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ query: GQL }) },
     ];
     const only = env.BENCH_ONLY?.split(',');
@@ -171,9 +164,16 @@ async function main(): Promise<void> {
       best.set(t.name, top);
       console.log(`  ${row(top)}  [mean ${fmt(mine.reduce((s, r) => s + r.rps, 0) / mine.length, 0)}]`);
     }
+    const bare = best.get('rest-off');
+    if (bare) {
+      for (const t of targets.filter((x) => x.name.startsWith('rest') && x.name !== 'rest-off')) {
+        const ratio = best.get(t.name)!.rps / bare.rps;
+        console.log(`  ${t.name}/rest-off = ${ratio.toFixed(2)}× (accounting overhead ${((1 - ratio) * 100).toFixed(1)}%)  ${ratio >= ACCOUNTING_TARGET ? 'meets' : 'BELOW'} the ≤10% target`);
+      }
+    }
     const base = best.get('floor');
     if (base) {
-      for (const t of targets.filter((x) => x.name !== 'floor')) {
+      for (const t of targets.filter((x) => x.name === 'rest' || x.name === 'graphql')) {
         const ratio = best.get(t.name)!.rps / base.rps;
         console.log(`  ${t.name}/floor = ${ratio.toFixed(2)}×  ${ratio >= TARGET ? 'meets' : 'BELOW'} the ${TARGET}× target`);
       }

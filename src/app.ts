@@ -6,6 +6,7 @@ import type { Database } from './lib/db.js';
 import { EventBus } from './lib/events.js';
 import type { Logger } from './lib/logger.js';
 import { ApiKeyCache } from './modules/accounts/authenticate.js';
+import { RequestAccounting } from './modules/usage/request-accounting.js';
 
 export interface App {
   config: Config;
@@ -16,12 +17,15 @@ export interface App {
   jobs: JobRunner;
   /** Change events for GraphQL subscriptions: Redis pub/sub with REDIS_URL, in-process otherwise. */
   events: EventBus;
+  /** Rate limits and request counting (Redis with REDIS_URL, in-process otherwise); started by main.ts. */
+  accounting: RequestAccounting;
 }
 
 export function createApp(config: Config, db: Database, log: Logger): App {
   const app = { config, db, log, apiKeys: new ApiKeyCache(config.apiKeyCacheTtlMs) } as App;
   app.jobs = createJobRunner(app, JOBS);
   app.events = new EventBus(config, log);
+  app.accounting = new RequestAccounting(config, db, log);
   return app;
 }
 

@@ -10,7 +10,10 @@ import { createAccount } from './modules/accounts/create-account.js';
 const USAGE = `Usage:
   aimychats accounts create --email EMAIL [--plan PLAN]   create an account and its first API key
   aimychats db migrate                                      apply pending migrations
-  aimychats search reindex [--account ID]                   rebuild the search index (all accounts, or one)`;
+  aimychats search reindex [--account ID]                   rebuild the search index (all accounts, or one)
+  aimychats inbound token --account ID                      issue the account's inbound email token (replaces the old one)
+  aimychats whatsapp link --account ID --phone-number-id N  route a WhatsApp Business number's webhook messages to the account
+  aimychats whatsapp unlink --account ID --phone-number-id N`;
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`${message}\n`);
@@ -55,6 +58,18 @@ async function main(argv: string[]): Promise<unknown> {
         await search.close();
       }
     });
+  }
+  if (group === 'inbound' && command === 'token') {
+    const { values } = parseArgs({ args: rest, options: { account: { type: 'string' } } });
+    if (!values.account) fail(`--account is required\n${USAGE}`, 2);
+    const { issueInboundToken } = await import('./modules/inbound/email/inbound-token.js');
+    return withDb((db) => issueInboundToken(db, values.account!));
+  }
+  if (group === 'whatsapp' && (command === 'link' || command === 'unlink')) {
+    const { values } = parseArgs({ args: rest, options: { account: { type: 'string' }, 'phone-number-id': { type: 'string' } } });
+    if (!values.account || !values['phone-number-id']) fail(`--account and --phone-number-id are required\n${USAGE}`, 2);
+    const { linkPhoneNumber, unlinkPhoneNumber } = await import('./modules/inbound/whatsapp/link-number.js');
+    return withDb<unknown>((db) => (command === 'link' ? linkPhoneNumber : unlinkPhoneNumber)(db, values.account!, values['phone-number-id']!));
   }
   if (group === 'db' && command === 'migrate') {
     return withDb(async (_db, applied) => ({ applied }));

@@ -1,6 +1,8 @@
 // The one place that reads the environment. Everything else receives `Config`.
 import path from 'node:path';
 import { z } from 'zod';
+import { WEBHOOK_ENV, webhooksConfig, type WebhooksConfig } from './modules/webhooks/webhooks.config.js';
+import { INBOUND_ENV, inboundConfig, inboundConfigIssues, type InboundConfig } from './modules/inbound/inbound.config.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -62,6 +64,9 @@ const envSchema = z.object({
     .pipe(z.record(z.string(), plan))
     .optional(),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(10_000),
+  // Usage accounting and rate limits (src/modules/usage): Redis with REDIS_URL, in-process otherwise.
+  RATE_LIMITS_ENABLED: bool.default(true),
+  USAGE_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   // Jobs (src/jobs): BullMQ when REDIS_URL is set, in-process otherwise.
   RUN_WORKERS: bool.default(true),
@@ -70,6 +75,9 @@ const envSchema = z.object({
   JOB_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
   JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(2_000),
   JOB_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+  // How long a BullMQ worker's lock on a job lasts without renewal: a worker that died is noticed (and its
+  // job run again elsewhere) after about this long.
+  JOB_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
   // Summaries (product §5): the local summarizer unless SUMMARY_PROVIDER=openai.
   SUMMARY_PROVIDER: z.enum(['local', 'openai']).default('local'),
   OPENAI_BASE_URL: z.string().url().optional(),
@@ -83,7 +91,30 @@ const envSchema = z.object({
   ELASTICSEARCH_API_KEY: z.string().optional(),
   ELASTICSEARCH_INDEX: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,200}$/, 'lowercase letters, digits, _ and - only').default('aimychats-conversations'),
   ELASTICSEARCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  // Webhooks (src/modules/webhooks).
+  ...WEBHOOK_ENV,
+  // Inbound email and WhatsApp (src/modules/inbound).
+  ...INBOUND_ENV,
+  // Attachments and exports (src/lib/storage, modules/attachments, modules/exports): local disk under
+  // DATA_DIR unless S3_BUCKET is set.
+  MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(25 * 1024 * 1024),
+  FILE_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SIGNED_URL_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_FORCE_PATH_STYLE: bool.optional(),
+  S3_PREFIX: z.string().default(''),
+  EXPORT_TTL_HOURS: z.coerce.number().min(0.001).default(7 * 24),
+  EXPORT_CLEANUP_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
+  EXPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
 }).superRefine((e, ctx) => {
+  inboundConfigIssues(e, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
+  if (e.S3_BUCKET && !e.S3_ACCESS_KEY_ID !== !e.S3_SECRET_ACCESS_KEY) {
+    ctx.addIssue({ code: 'custom', path: [e.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together' });
+  }
   // Enabling a feature makes its settings required (STYLE.md, configuration).
   if (e.SUMMARY_PROVIDER === 'openai') {
     for (const key of ['OPENAI_API_KEY', 'OPENAI_MODEL'] as const) {
@@ -107,10 +138,37 @@ export interface Config {
   defaultPlan: string;
   plans: Record<string, Plan>;
   apiKeyCacheTtlMs: number;
+  /** Reject requests over the plan's limits (429); when false, requests are still counted and reported. */
+  rateLimitsEnabled: boolean;
+  /** How often counted requests are written to PostgreSQL (and on shutdown). */
+  usageFlushIntervalMs: number;
   shutdownTimeoutMs: number;
   jobs: JobsConfig;
   summaries: SummariesConfig;
   search: SearchConfig;
+  webhooks: WebhooksConfig;
+  inbound: InboundConfig;
+  files: FilesConfig;
+  exports: ExportsConfig;
+}
+
+export interface FilesConfig {
+  /** Per-file upload limit in bytes (413 above it). */
+  maxUploadBytes: number;
+  /** HMAC key of signed download links; unset → generated once into DATA_DIR/file-signing.key. */
+  signingSecret?: string;
+  signedUrlTtlSeconds: number;
+  /** Set when S3_BUCKET is: an S3-compatible store replaces the local disk (DATA_DIR/files). */
+  s3?: { bucket: string; endpoint?: string; region: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean; prefix: string };
+}
+
+export interface ExportsConfig {
+  /** How long a finished export can be downloaded (7 days). */
+  ttlMs: number;
+  /** How often the cleanup job removes expired export files (0 = never). */
+  cleanupIntervalMs: number;
+  /** Conversations read per database round trip while writing an export. */
+  batchSize: number;
 }
 
 export interface SearchConfig {
@@ -129,6 +187,8 @@ export interface JobsConfig {
   backoffMs: number;
   /** How often workers look for work left without a job that long (0 = never). */
   recoveryIntervalMs: number;
+  /** BullMQ job lock: a dead worker's job runs again elsewhere after about this long. */
+  lockMs: number;
 }
 
 export interface SummariesConfig {
@@ -167,6 +227,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultPlan: e.DEFAULT_PLAN,
     plans,
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
+    rateLimitsEnabled: e.RATE_LIMITS_ENABLED,
+    usageFlushIntervalMs: e.USAGE_FLUSH_INTERVAL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     jobs: {
       runWorkers: e.RUN_WORKERS,
@@ -175,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,
       recoveryIntervalMs: e.JOB_RECOVERY_INTERVAL_MS,
+      lockMs: e.JOB_LOCK_MS,
     },
     summaries: {
       provider: e.SUMMARY_PROVIDER,
@@ -190,10 +253,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             }
           : undefined,
     },
+    webhooks: webhooksConfig(e),
+    inbound: inboundConfig(e),
     search: {
       elasticsearch: e.ELASTICSEARCH_URL
         ? { url: e.ELASTICSEARCH_URL, apiKey: e.ELASTICSEARCH_API_KEY, index: e.ELASTICSEARCH_INDEX, timeoutMs: e.ELASTICSEARCH_TIMEOUT_MS }
         : undefined,
+    },
+    files: {
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      signingSecret: e.FILE_SIGNING_SECRET,
+      signedUrlTtlSeconds: e.SIGNED_URL_TTL_SECONDS,
+      s3: e.S3_BUCKET
+        ? {
+            bucket: e.S3_BUCKET,
+            endpoint: e.S3_ENDPOINT,
+            region: e.S3_REGION,
+            accessKeyId: e.S3_ACCESS_KEY_ID,
+            secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+            forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
+            prefix: e.S3_PREFIX,
+          }
+        : undefined,
+    },
+    exports: {
+      ttlMs: Math.round(e.EXPORT_TTL_HOURS * 3_600_000),
+      cleanupIntervalMs: e.EXPORT_CLEANUP_INTERVAL_MS,
+      batchSize: e.EXPORT_BATCH_SIZE,
     },
   };
 }

@@ -23,6 +23,7 @@ export async function start(config: Config): Promise<Running> {
   // Without Redis the jobs can only run here (development mode), whatever RUN_WORKERS says.
   if (config.jobs.runWorkers || app.jobs.mode === 'in-process') await app.jobs.startWorkers();
   await app.events.whenReady();
+  await app.accounting.start();
   const server = createHttpServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -42,6 +43,7 @@ export async function start(config: Config): Promise<Running> {
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);
+      await app.accounting.close(); // no request is left: flushes every count to the database
       await app.jobs.close(); // finishes the jobs in progress
       await app.events.close();
       await db.close();

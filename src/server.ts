@@ -7,7 +7,9 @@ import { createGraphQLDoor } from './graphql/yoga.js';
 import { schema } from './graphql/schema.js';
 import { AppError } from './lib/errors.js';
 import { sendError, sendJson } from './lib/http.js';
+import { createFilesDoor, FILES_PREFIX } from './rest/files-door.js';
 import { createRestDoor } from './rest/rest-door.js';
+import { createWhatsAppWebhook, WHATSAPP_WEBHOOK_PATH } from './modules/inbound/whatsapp/whatsapp-webhook.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -19,6 +21,8 @@ export type AppServer = http.Server & {
 export function createHttpServer(app: App): AppServer {
   const yoga = createGraphQLDoor(app, schema);
   const rest = createRestDoor(app, schema);
+  const files = createFilesDoor(app);
+  const whatsapp = createWhatsAppWebhook(app);
 
   const server = http.createServer(async (req, res) => {
     const started = process.hrtime.bigint();
@@ -32,7 +36,8 @@ export function createHttpServer(app: App): AppServer {
     };
     res.on('finish', () => {
       log.info(
-        { method: req.method, url: req.url, status: res.statusCode, accountId, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        // An inbound email token in the query string is a credential: not in the logs.
+        { method: req.method, url: req.url?.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'), status: res.statusCode, accountId, ms: Number(process.hrtime.bigint() - started) / 1e6 },
         'request',
       );
     });
@@ -49,6 +54,10 @@ export function createHttpServer(app: App): AppServer {
     const path = url.pathname;
 
     try {
+      // Signed download links: no API key (product §3).
+      if (path.startsWith(FILES_PREFIX)) return await files(req, res, url);
+      // The WhatsApp Cloud API webhook checks Meta's signature instead of an API key (product §3).
+      if (path === WHATSAPP_WEBHOOK_PATH) return await whatsapp(req, res, url, log);
       if (path === '/v1' || path.startsWith('/v1/')) return await rest(req, res, url, { requestId, log, baseUrl, onAuthenticated });
       if (path === '/graphql') {
         const tooBig = graphqlBodyProblem(req, app.config.jsonBodyLimitBytes);

@@ -43,7 +43,7 @@ describe('POST /v1/conversations', () => {
     });
     expect(res.body.id).toMatch(/^conv_[0-9a-z]{26}$/);
     expect(res.body.created_at).toMatch(ISO);
-    expect(Object.keys(res.body)).toEqual(['id', 'title', 'content', 'source', 'status', 'metadata', 'created_at', 'updated_at', 'summary']);
+    expect(Object.keys(res.body)).toEqual(['id', 'title', 'content', 'source', 'status', 'metadata', 'created_at', 'updated_at', 'summary', 'attachments']);
   });
 
   it('defaults source to api and metadata to {}', async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import type { App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { defineJob, PermanentJobError } from '../src/jobs/definition.js';
+import { DeferJob, defineJob, PermanentJobError } from '../src/jobs/definition.js';
 import { createJobRunner, type JobRunner } from '../src/jobs/runner.js';
 import { openPostgres } from '../src/lib/db.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -14,14 +14,14 @@ import { bullEnv, dropPrefix, eventually, uniquePrefix } from './helpers/jobs.js
 const REDIS_DB = 4;
 const prefix = uniquePrefix('jobs');
 
-type Mode = 'fine' | 'always' | 'permanent' | 'once';
+type Mode = 'fine' | 'always' | 'permanent' | 'once' | 'defer';
 const runs = new Map<string, number[]>();
 const failures = new Map<string, string[]>();
 
 const testJob = defineJob({
   queue: 'summaries',
   name: 'test.count',
-  payload: z.object({ key: z.string(), mode: z.enum(['fine', 'always', 'permanent', 'once']) }),
+  payload: z.object({ key: z.string(), mode: z.enum(['fine', 'always', 'permanent', 'once', 'defer']) }),
   jobId: (p) => `test.${p.key}`,
   handler: async () => ({
     async run(p: { key: string; mode: Mode }) {
@@ -30,6 +30,7 @@ const testJob = defineJob({
       if (p.mode === 'always') throw new Error(`boom ${p.key}`);
       if (p.mode === 'permanent') throw new PermanentJobError(`cannot ever work ${p.key}`);
       if (p.mode === 'once' && times.length === 1) throw new Error('transient');
+      if (p.mode === 'defer' && times.length < 5) throw new DeferJob(50);
     },
     async failed(p: { key: string }, reason: string) {
       failures.set(p.key, [...(failures.get(p.key) ?? []), reason]);
@@ -105,6 +106,20 @@ describe.each(Object.keys(modes) as (keyof typeof modes)[])('%s runner', (mode) 
     await eventually(async () => runs.get(marker)?.length ?? 0, (n) => n >= 1);
     expect(runs.get(k)).toHaveLength(2);
     expect(failures.get(k)).toBeUndefined();
+  });
+
+  it('runs a deferred job again later without using up its attempts', async () => {
+    const k = key('defer');
+    await runner.enqueue(testJob, { key: k, mode: 'defer' }); // defers four times, with 3 attempts allowed
+    await eventually(async () => runs.get(k)?.length ?? 0, (n) => n >= 5);
+    const marker = key('defer-marker');
+    await runner.enqueue(testJob, { key: marker, mode: 'fine' });
+    await eventually(async () => runs.get(marker)?.length ?? 0, (n) => n >= 1);
+    const t = runs.get(k)!;
+    expect(t).toHaveLength(5);
+    expect(t[1] - t[0]).toBeGreaterThanOrEqual(45);
+    expect(failures.get(k)).toBeUndefined();
+    expect((await runner.failedJobs('summaries')).some((j) => j.id === `test.${k}`)).toBe(false);
   });
 
   it('re-validates the payload in the worker and fails a bad one without running it', async () => {

@@ -1,6 +1,7 @@
 // Tenant isolation is a security property: for every route, a second account's key must neither see,
 // change, delete nor learn the existence of the first account's conversations (404, never 403).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uploadFile } from './helpers/files.js';
 import { newAccount, startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
@@ -62,6 +63,13 @@ const FIXTURES: Record<string, (owner: Owner) => Promise<string>> = {
     return (await o.client.post(`/v1/conversations/${conv}/summaries`, {})).body.id;
   },
   api_keys: async (o) => (await o.client.post('/v1/api_keys', { name: 'mine' })).body.id,
+  // A public address literal (private ones are refused here); an event type this test never causes.
+  webhooks: async (o) => (await o.client.post('/v1/webhooks', { url: 'https://93.184.215.14/hook', events: ['export.failed'] })).body.id,
+  exports: async (o) => (await o.client.post('/v1/exports', { format: 'json' })).body.id,
+  attachments: async (o) => {
+    const conv = (await o.client.post('/v1/conversations', { title: 'mine', content: 'private words' })).body.id;
+    return (await uploadFile(server.url, o.api_key, conv, { file: { bytes: 'private bytes', name: 'mine.txt' } })).body.id;
+  },
 };
 
 describe('tenant isolation on every route with an id', () => {

@@ -38,6 +38,11 @@ export async function seedConversations(db: Database, accountId: string, count: 
        FROM generate_series(1, $4::int) i`,
     [accountId, TITLES, LINES, count],
   );
+  await attachSummaries(db, accountId);
+}
+
+/** Gives 9 in 10 conversations of the account (the completed ones) a current, completed summary. */
+export async function attachSummaries(db: Database, accountId: string): Promise<void> {
   await db.query(
     `INSERT INTO summaries (id, account_id, conversation_id, content_version, status, language, style, title, content,
                             sentiment, topics, action_items, provider, model, created_at, completed_at)

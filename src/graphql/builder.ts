@@ -5,6 +5,7 @@ import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import type { RequestContext } from './context.js';
+import { UploadScalar, type FileUpload } from './upload.js';
 
 export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes;
@@ -13,6 +14,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
+    Upload: { Input: Promise<FileUpload>; Output: never };
   };
 }>({
   plugins: [PrismaPlugin],
@@ -27,6 +29,7 @@ export const builder = new SchemaBuilder<{
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('JSONObject', JSONObjectResolver);
+builder.addScalarType('Upload', UploadScalar);
 
 builder.queryType({});
 builder.mutationType({});

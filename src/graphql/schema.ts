@@ -6,6 +6,11 @@ import '../modules/search/search.schema.js';
 import '../modules/summaries/summaries.schema.js';
 import '../modules/conversations/conversation-events.schema.js';
 import '../modules/accounts/api-keys.schema.js';
+import '../modules/accounts/account.schema.js';
+import '../modules/webhooks/webhooks.schema.js';
+import '../modules/attachments/attachments.schema.js';
+import '../modules/exports/exports.schema.js';
+import '../modules/inbound/inbound.schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });
 

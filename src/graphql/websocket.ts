@@ -3,7 +3,7 @@
 // same Yoga pipeline (context, error masking, public error codes) as HTTP requests.
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
@@ -47,12 +47,20 @@ export function attachGraphQLWebSocket(server: http.Server, yoga: YogaServerInst
           onAuthenticated: () => {},
           params: payload,
         } as never);
+        // A refusal of this operation (e.g. 429 rate_limit_exceeded) is its error, not the socket's end.
+        let contextValue: unknown;
+        try {
+          contextValue = await enveloped.contextFactory();
+        } catch (e) {
+          if (e instanceof GraphQLError) return [e];
+          throw e;
+        }
         const args = {
           schema: enveloped.schema,
           operationName: payload.operationName,
           document: enveloped.parse(payload.query),
           variableValues: payload.variables,
-          contextValue: await enveloped.contextFactory(),
+          contextValue,
           rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
         };
         const errors = enveloped.validate(args.schema, args.document);

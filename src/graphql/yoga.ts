@@ -1,4 +1,5 @@
 // The /graphql door: graphql-yoga over the Pothos schema, GraphiQL on a browser GET.
+import type { ServerResponse } from 'node:http';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { App } from '../app.js';
@@ -6,6 +7,8 @@ import { AppError, isAppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { authenticate } from '../modules/accounts/authenticate.js';
 import { createRequestContext } from './context.js';
+import { useQueryBounds } from './query-bounds.js';
+import { useGraphQLUpload } from './upload.js';
 
 export interface GraphQLServerContext {
   requestId: string;
@@ -65,7 +68,9 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
     // The body limit is enforced in server.ts from Content-Length (cheaper than Yoga's stream check).
     maxRequestBodySize: false,
     graphiql: { title: 'AImyChats GraphQL', headers: JSON.stringify({ Authorization: 'Bearer amc_…' }) },
-    plugins: [usePublicErrorCodes()],
+    // Yoga's own multipart parsing is off: uploads stream through graphql-upload-minimal (upload.ts).
+    multipart: false,
+    plugins: [useGraphQLUpload(app.config.files.maxUploadBytes), usePublicErrorCodes(), ...useQueryBounds()],
     // Yoga reports every error it returns; the unexpected ones are logged by maskError below.
     logging: {
       debug: (...a) => app.log.debug(a.map(String).join(' ')),
@@ -73,10 +78,11 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
       warn: (...a) => app.log.warn(a.map(String).join(' ')),
       error: (...a) => app.log.debug(a.map(String).join(' ')),
     },
-    context: async ({ request, requestId, log, baseUrl, onAuthenticated }) => {
+    context: async ({ request, requestId, log, baseUrl, onAuthenticated, res }: GraphQLServerContext & { request: Request; res?: ServerResponse }) => {
       try {
         const principal = await authenticate(app.db, app.apiKeys, request.headers.get('authorization'));
         onAuthenticated(principal.accountId);
+        await app.accounting.admit(principal, '/graphql', res); // rate limits (429) and usage counting
         return createRequestContext(app, principal, requestId, log, baseUrl);
       } catch (e) {
         throw isAppError(e) ? graphQLErrorFrom(e) : e;

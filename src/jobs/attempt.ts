@@ -4,7 +4,7 @@
 // stuck one.
 import type { App } from '../app.js';
 import { fieldErrorsFromZod } from '../lib/validation.js';
-import { failureReason, PermanentJobError, type JobContext, type JobDefinition } from './definition.js';
+import { DeferJob, failureReason, PermanentJobError, type JobContext, type JobDefinition } from './definition.js';
 
 export interface AttemptInfo {
   jobId: string;
@@ -25,6 +25,7 @@ export async function runAttempt(app: App, def: JobDefinition, raw: unknown, inf
     await handler.run(parsed.data, ctx);
     log.info({ ms: Date.now() - started }, 'job completed');
   } catch (err) {
+    if (err instanceof DeferJob) throw err; // not a failure: the runner delays the same job
     const reason = failureReason(err);
     const final = err instanceof PermanentJobError || info.attempt >= info.maxAttempts;
     log[final ? 'error' : 'warn']({ err, ms: Date.now() - started, final }, final ? 'job failed' : 'job attempt failed; will retry');

@@ -1,13 +1,13 @@
 // BullMQ over Redis (REDIS_URL, in the database number the URL names). One BullMQ queue per concern;
 // a worker per queue dispatches by job name to the registered definition.
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { App } from '../app.js';
 import { redisOptionsFromUrl, type RedisEndpoint } from '../lib/redis.js';
 import { recordLostFailure, runAttempt } from './attempt.js';
-import { PermanentJobError, type FailedJob, type JobDefinition } from './definition.js';
-import type { QueueName } from './queues.js';
+import { DeferJob, PermanentJobError, type FailedJob, type JobDefinition } from './definition.js';
+import { queueConcurrency, type QueueName } from './queues.js';
 import { startRecovery } from './recovery.js';
-import type { JobRunner } from './runner.js';
+import type { EnqueueOptions, JobRunner } from './runner.js';
 
 const DAY_S = 24 * 3600;
 
@@ -49,19 +49,21 @@ export class BullMqRunner implements JobRunner {
     return q;
   }
 
-  async enqueue<P>(def: JobDefinition<P>, payload: P): Promise<void> {
-    await this.queue(def.queue).add(def.name, payload, { jobId: def.jobId(payload) });
+  async enqueue<P>(def: JobDefinition<P>, payload: P, opts: EnqueueOptions = {}): Promise<void> {
+    await this.queue(def.queue).add(def.name, payload, { jobId: def.jobId(payload), ...(opts.delayMs ? { delay: Math.round(opts.delayMs) } : {}) });
   }
 
   async startWorkers(): Promise<void> {
     const { concurrency, prefix } = this.app.config.jobs;
     for (const queueName of new Set(this.definitions.map((d) => d.queue))) {
-      const worker = new Worker(queueName, (job) => this.process(queueName, job), {
+      const worker = new Worker(queueName, (job, token) => this.process(queueName, job, token), {
         connection: { ...this.connection, maxRetriesPerRequest: null },
         prefix,
-        concurrency,
+        concurrency: queueConcurrency(this.app.config, queueName),
         // A job whose worker died is picked up again (twice at most) before it counts as failed.
         maxStalledCount: 2,
+        lockDuration: this.app.config.jobs.lockMs,
+        stalledInterval: this.app.config.jobs.lockMs,
       });
       worker.on('error', (err) => this.app.log.warn({ err, queue: queueName }, 'worker connection error'));
       worker.on('failed', (job, err) => {
@@ -74,7 +76,7 @@ export class BullMqRunner implements JobRunner {
     this.stopRecovery = startRecovery(this.app, this.definitions, (def, payload) => this.ensure(def, payload));
   }
 
-  private async process(queueName: QueueName, job: Job): Promise<void> {
+  private async process(queueName: QueueName, job: Job, token?: string): Promise<void> {
     const def = this.byName.get(`${queueName}/${job.name}`);
     if (!def) throw new UnrecoverableError(`No handler for job ${job.name} on queue ${queueName}`);
     try {
@@ -85,6 +87,10 @@ export class BullMqRunner implements JobRunner {
       });
     } catch (err) {
       if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);
+      if (err instanceof DeferJob) {
+        await job.moveToDelayed(Date.now() + err.delayMs, token);
+        throw new DelayedError();
+      }
       throw err;
     }
   }

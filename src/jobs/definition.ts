@@ -48,6 +48,17 @@ export class PermanentJobError extends Error {
   }
 }
 
+/**
+ * Thrown by a handler that cannot start the work yet (e.g. its webhook endpoint already has as many
+ * attempts in flight as it may): the same job runs again after `delayMs`, without using an attempt.
+ */
+export class DeferJob extends Error {
+  constructor(readonly delayMs: number) {
+    super(`deferred by ${delayMs} ms`);
+    this.name = 'DeferJob';
+  }
+}
+
 export interface FailedJob {
   id: string;
   name: string;

@@ -4,10 +4,10 @@
 // a restart is found again by the definitions' `recover` when workers start.
 import type { App } from '../app.js';
 import { backoffDelay, recordLostFailure, runAttempt } from './attempt.js';
-import { failureReason, PermanentJobError, type FailedJob, type JobDefinition } from './definition.js';
-import type { QueueName } from './queues.js';
+import { DeferJob, failureReason, PermanentJobError, type FailedJob, type JobDefinition } from './definition.js';
+import { queueConcurrency, type QueueName } from './queues.js';
 import { startRecovery } from './recovery.js';
-import type { JobRunner } from './runner.js';
+import type { EnqueueOptions, JobRunner } from './runner.js';
 
 type State = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
 
@@ -26,7 +26,9 @@ export class InProcessRunner implements JobRunner {
   private readonly states = new Map<string, State>();
   private readonly finished: string[] = [];
   private readonly failed: (FailedJob & { queue: QueueName })[] = [];
-  private readonly waiting: Task[] = [];
+  /** Waiting tasks per queue, each queue with its own concurrency (queues.ts). */
+  private readonly waiting = new Map<QueueName, Task[]>();
+  private readonly activeCount = new Map<QueueName, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly running = new Set<Promise<void>>();
   private started = false;
@@ -42,15 +44,36 @@ export class InProcessRunner implements JobRunner {
     return `${def.queue}/${id}`;
   }
 
-  async enqueue<P>(def: JobDefinition<P>, payload: P): Promise<void> {
+  async enqueue<P>(def: JobDefinition<P>, payload: P, opts: EnqueueOptions = {}): Promise<void> {
     if (this.closed) throw new Error('job runner is closed');
     const id = def.jobId(payload);
     const key = this.key(def as JobDefinition, id);
     if (this.states.has(key)) return;
-    this.states.set(key, 'waiting');
     // Payloads cross a process boundary with BullMQ; keep the same JSON round trip here.
-    this.waiting.push({ def: def as JobDefinition, id, payload: JSON.parse(JSON.stringify(payload)), attempt: 1 });
+    const task: Task = { def: def as JobDefinition, id, payload: JSON.parse(JSON.stringify(payload)), attempt: 1 };
+    if (opts.delayMs && opts.delayMs > 0) {
+      this.states.set(key, 'delayed');
+      this.later(key, task, opts.delayMs);
+      return;
+    }
+    this.states.set(key, 'waiting');
+    this.push(task);
+  }
+
+  private push(task: Task): void {
+    const list = this.waiting.get(task.def.queue) ?? [];
+    list.push(task);
+    this.waiting.set(task.def.queue, list);
     this.pump();
+  }
+
+  private later(key: string, task: Task, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.states.set(key, 'waiting');
+      this.push(task);
+    }, delayMs);
+    this.timers.add(timer);
   }
 
   async startWorkers(): Promise<void> {
@@ -78,14 +101,19 @@ export class InProcessRunner implements JobRunner {
   }
 
   private pump(): void {
-    const concurrency = this.app.config.jobs.concurrency;
-    while (this.started && !this.closed && this.running.size < concurrency && this.waiting.length) {
-      const task = this.waiting.shift()!;
-      const p = this.run(task).finally(() => {
-        this.running.delete(p);
-        this.pump();
-      });
-      this.running.add(p);
+    if (!this.started || this.closed) return;
+    for (const [queue, list] of this.waiting) {
+      const concurrency = queueConcurrency(this.app.config, queue);
+      while (list.length && (this.activeCount.get(queue) ?? 0) < concurrency) {
+        const task = list.shift()!;
+        this.activeCount.set(queue, (this.activeCount.get(queue) ?? 0) + 1);
+        const p = this.run(task).finally(() => {
+          this.running.delete(p);
+          this.activeCount.set(queue, (this.activeCount.get(queue) ?? 1) - 1);
+          this.pump();
+        });
+        this.running.add(p);
+      }
     }
   }
 
@@ -97,6 +125,11 @@ export class InProcessRunner implements JobRunner {
       await runAttempt(this.app, task.def, task.payload, { jobId: task.id, attempt: task.attempt, maxAttempts });
       this.finish(key, 'completed');
     } catch (err) {
+      if (err instanceof DeferJob && !this.closed) {
+        this.states.set(key, 'delayed');
+        this.later(key, task, err.delayMs);
+        return;
+      }
       if (err instanceof PermanentJobError || task.attempt >= maxAttempts) {
         this.finish(key, 'failed');
         this.failed.push({ queue: task.def.queue, id: task.id, name: task.def.name, reason: failureReason(err), attempts: task.attempt, failedAt: new Date() });
@@ -106,13 +139,7 @@ export class InProcessRunner implements JobRunner {
       // Shutting down: the work stays in the database and is recovered at the next start.
       if (this.closed) return;
       this.states.set(key, 'delayed');
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.states.set(key, 'waiting');
-        this.waiting.push({ ...task, attempt: task.attempt + 1 });
-        this.pump();
-      }, backoffDelay(this.app.config.jobs.backoffMs, task.attempt));
-      this.timers.add(timer);
+      this.later(key, { ...task, attempt: task.attempt + 1 }, backoffDelay(this.app.config.jobs.backoffMs, task.attempt));
     }
   }
 

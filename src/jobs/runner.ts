@@ -8,14 +8,18 @@ import type { QueueName } from './queues.js';
 
 export interface JobRunner {
   readonly mode: 'bullmq' | 'in-process';
-  /** Adds the job unless one with the same jobId exists (then nothing happens). */
-  enqueue<P>(def: JobDefinition<P>, payload: P): Promise<void>;
+  /** Adds the job unless one with the same jobId exists (then nothing happens); `delayMs` defers its start. */
+  enqueue<P>(def: JobDefinition<P>, payload: P, opts?: EnqueueOptions): Promise<void>;
   /** Starts consuming every queue, and the periodic recovery of work left without a job. */
   startWorkers(): Promise<void>;
   /** Jobs that failed for good, newest first, with their reason. */
   failedJobs(queue: QueueName, limit?: number): Promise<FailedJob[]>;
   /** Stops taking jobs and waits for the running ones to finish. */
   close(): Promise<void>;
+}
+
+export interface EnqueueOptions {
+  delayMs?: number;
 }
 
 export function createJobRunner(app: App, definitions: readonly JobDefinition<any>[]): JobRunner {
@@ -29,11 +33,11 @@ const ENQUEUE_TIMEOUT_MS = 3_000;
  * request. If the queue is unreachable the work stays in the database (e.g. a `processing`
  * summary) and the workers' recovery enqueues it once Redis answers again.
  */
-export async function enqueueAfterCommit<P>(app: App, def: JobDefinition<P>, payload: P): Promise<void> {
+export async function enqueueAfterCommit<P>(app: App, def: JobDefinition<P>, payload: P, opts?: EnqueueOptions): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      app.jobs.enqueue(def, payload),
+      app.jobs.enqueue(def, payload, opts),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`enqueue timed out after ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
       }),

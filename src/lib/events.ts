@@ -69,8 +69,16 @@ export class EventBus {
     return this.ready;
   }
 
-  publish(type: EventType, e: { accountId: string; conversationId: string; summaryId?: string | null }): void {
-    const event: AppEvent = { id: newId('event'), type, accountId: e.accountId, conversationId: e.conversationId, summaryId: e.summaryId ?? null, createdAt: new Date().toISOString() };
+  /** `id`/`createdAt` are the outbox event's (modules/webhooks/dispatch-event.ts publishes every dispatched event). */
+  publish(type: EventType, e: { accountId: string; conversationId: string; summaryId?: string | null; id?: string; createdAt?: Date }): void {
+    const event: AppEvent = {
+      id: e.id ?? newId('event'),
+      type,
+      accountId: e.accountId,
+      conversationId: e.conversationId,
+      summaryId: e.summaryId ?? null,
+      createdAt: (e.createdAt ?? new Date()).toISOString(),
+    };
     try {
       this.pubsub.publish(this.topic, e.accountId, event);
     } catch (err) {

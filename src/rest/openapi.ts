@@ -28,6 +28,7 @@ const SCALARS: Record<string, JsonSchema> = {
   Boolean: { type: 'boolean' },
   DateTime: { type: 'string', format: 'date-time' },
   JSONObject: { type: 'object', additionalProperties: true },
+  Upload: { type: 'string', format: 'binary' },
 };
 
 function typeSchema(type: GraphQLType): { schema: JsonSchema; required: boolean } {
@@ -128,7 +129,8 @@ export function buildOpenApi(schema: GraphQLSchema, routes: RestRoute[]) {
             requestBody: {
               required: bodyRequired.length > 0,
               content: {
-                'application/json': {
+                // Routes with their own handler take multipart uploads (routes.ts).
+                [route.handler ? 'multipart/form-data' : 'application/json']: {
                   schema: { type: 'object', properties: bodyProps, additionalProperties: false, ...(bodyRequired.length ? { required: bodyRequired } : {}) },
                 },
               },

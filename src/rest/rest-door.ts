@@ -84,6 +84,16 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
   const openApiDocument = JSON.stringify(buildOpenApi(restSchema, REST_ROUTES));
 
   return async function handleRest(req: IncomingMessage, res: ServerResponse, url: URL, info: RestRequestInfo): Promise<void> {
+    /** Sofa executes the route of `url` with the variables set for `ctx`; `status` replaces a success status. */
+    const answer = async (target: URL, method: string, ctx: RequestContext, status?: number) => {
+      const response = await sofa.fetch(new Request(target.toString(), { method }), { ctx });
+      const text = await response.text();
+      res.writeHead(status && response.ok ? status : response.status, {
+        'Content-Type': response.headers.get('content-type') ?? 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(text),
+      });
+      res.end(text);
+    };
     try {
       const path = url.pathname.slice('/v1'.length) || '/';
       if (path === '/openapi.json' && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -97,8 +107,21 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
         throw new AppError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}`, { allowed: found.allowed }, { Allow: found.allowed.join(', ') });
       }
       const { route, params } = found.match;
-      const principal = await authenticate(app.db, app.apiKeys, req.headers.authorization);
+      const principal = route.authenticate
+        ? await route.authenticate(app, req, url)
+        : await authenticate(app.db, app.apiKeys, req.headers.authorization);
       info.onAuthenticated(principal.accountId);
+      await app.accounting.admit(principal, route.path, res); // rate limits (429) and usage counting
+      if (route.handler) {
+        const handlerCtx = createRequestContext(app, principal, info.requestId, info.log, info.baseUrl);
+        const view = await route.handler(req, res, handlerCtx, params);
+        if (!view) return;
+        // The handler made or found a resource: answer with what GET of its path answers, with the handler's status.
+        const target = match('GET', view.path);
+        if (!target || !('match' in target)) throw new Error(`No GET route for ${view.path}`);
+        variablesByContext.set(handlerCtx, buildVariables(argsByRoute.get(target.match.route)!, { params: target.match.params }));
+        return await answer(new URL(`/v1${view.path}`, url), 'GET', handlerCtx, view.status);
+      }
       const hasBody = route.method === 'POST' || route.method === 'PATCH';
       const body = hasBody ? await readJsonObject(req, app.config.jsonBodyLimitBytes) : undefined;
       const variables = buildVariables(argsByRoute.get(route)!, {
@@ -108,13 +131,7 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
       });
       const ctx = createRequestContext(app, principal, info.requestId, info.log, info.baseUrl);
       variablesByContext.set(ctx, variables);
-      const response = await sofa.fetch(new Request(url.toString(), { method: route.method }), { ctx });
-      const text = await response.text();
-      res.writeHead(response.status, {
-        'Content-Type': response.headers.get('content-type') ?? 'application/json; charset=utf-8',
-        'Content-Length': Buffer.byteLength(text),
-      });
-      res.end(text);
+      await answer(url, route.method, ctx);
     } catch (e) {
       if (isAppError(e)) {
         const response = envelopeFor([e]);

@@ -20,6 +20,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ENV: 'test',
+    // Tests poll; the rate-limit tests switch limits back on for themselves.
+    RATE_LIMITS_ENABLED: 'false',
     ...env,
   });
   const running = await start(config);

@@ -5,6 +5,8 @@ import type { ApiKey } from '../../generated/prisma/client.js';
 import { AppError } from '../../lib/errors.js';
 import { isId, newId } from '../../lib/ids.js';
 import { parseInput } from '../../lib/validation.js';
+import { apiKeyData } from '../webhooks/event-data.js';
+import { dispatchAfterCommit, recordEvent } from '../webhooks/record-event.js';
 import { generateSecret } from './api-key-secret.js';
 
 export type ApiKeyRecord = ApiKey;
@@ -25,18 +27,28 @@ export async function listApiKeys(app: App, scope: AccountScope): Promise<ApiKey
 export async function createApiKey(app: App, scope: AccountScope, input: { name?: string | null }): Promise<CreatedApiKey> {
   const { name } = parseInput(createInput, { name: input.name ?? undefined });
   const secret = generateSecret();
-  const row = await app.db.prisma.apiKey.create({
-    data: { id: newId('apiKey'), accountId: scope.accountId, name, prefix: secret.prefix, hash: secret.hash },
+  const { row, event } = await app.db.prisma.$transaction(async (tx) => {
+    const row = await tx.apiKey.create({
+      data: { id: newId('apiKey'), accountId: scope.accountId, name, prefix: secret.prefix, hash: secret.hash },
+    });
+    return { row, event: await recordEvent(tx, { accountId: scope.accountId, type: 'api_key.created', data: apiKeyData(row) }) };
   });
+  await dispatchAfterCommit(app, event);
   return { ...row, key: secret.secret };
 }
 
 /** Revoking is permanent and idempotent; the key stays listed with `revokedAt`. */
 export async function revokeApiKey(app: App, scope: AccountScope, id: string): Promise<ApiKeyRecord> {
   if (!isId('apiKey', id)) throw AppError.notFound('API key');
-  await app.db.prisma.apiKey.updateMany({ where: { id, accountId: scope.accountId, revokedAt: null }, data: { revokedAt: new Date() } });
-  const row = await app.db.prisma.apiKey.findFirst({ where: { id, accountId: scope.accountId } });
+  const { row, event } = await app.db.prisma.$transaction(async (tx) => {
+    const { count } = await tx.apiKey.updateMany({ where: { id, accountId: scope.accountId, revokedAt: null }, data: { revokedAt: new Date() } });
+    const row = await tx.apiKey.findFirst({ where: { id, accountId: scope.accountId } });
+    // Only the request that revoked it tells the world; revoking again changes nothing.
+    const event = row && count ? await recordEvent(tx, { accountId: scope.accountId, type: 'api_key.revoked', data: apiKeyData(row) }) : null;
+    return { row, event };
+  });
   if (!row) throw AppError.notFound('API key');
   app.apiKeys.forgetKey(id);
+  await dispatchAfterCommit(app, event);
   return row;
 }

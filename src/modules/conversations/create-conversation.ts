@@ -3,6 +3,8 @@ import type { App, AccountScope } from '../../app.js';
 import { newId } from '../../lib/ids.js';
 import { parseInput } from '../../lib/validation.js';
 import { enqueueSummary, pendingSummaryData } from '../summaries/start-summary.js';
+import { conversationData } from '../webhooks/event-data.js';
+import { dispatchAfterCommit, recordEvent } from '../webhooks/record-event.js';
 import type { ConversationRecord } from './conversation-record.js';
 import { contentField, metadataField, sourceField, titleField } from './conversation-input.js';
 
@@ -24,23 +26,27 @@ export async function createConversation(
   const data = parseInput(createInput(app.config.contentMaxChars), input);
   const now = new Date();
   const id = newId('conversation');
-  // The first summary's row is written with the conversation (one transaction), its job enqueued after.
+  // The first summary's row and the `conversation.created` event are written with the conversation (one
+  // transaction); the summary job and the event's dispatch are enqueued after the commit.
   const { conversationId: _, ...summary } = pendingSummaryData({ accountId: scope.accountId, conversationId: id, contentVersion: 1 });
-  const row = await app.db.prisma.conversation.create({
-    data: {
-      id,
-      accountId: scope.accountId,
-      title: data.title,
-      content: data.content,
-      source: data.source,
-      metadata: data.metadata as object,
-      status: 'processing',
-      createdAt: now,
-      updatedAt: now,
-      summaries: { create: { ...summary, createdAt: now } },
-    },
+  const { row, event } = await app.db.prisma.$transaction(async (tx) => {
+    const row = await tx.conversation.create({
+      data: {
+        id,
+        accountId: scope.accountId,
+        title: data.title,
+        content: data.content,
+        source: data.source,
+        metadata: data.metadata as object,
+        status: 'processing',
+        createdAt: now,
+        updatedAt: now,
+        summaries: { create: { ...summary, createdAt: now } },
+      },
+    });
+    return { row, event: await recordEvent(tx, { accountId: scope.accountId, type: 'conversation.created', data: conversationData(row) }) };
   });
   await enqueueSummary(app, summary.id);
-  app.events.publish('conversation.created', { accountId: scope.accountId, conversationId: id });
+  await dispatchAfterCommit(app, event);
   return { ...row, metadata: row.metadata as Record<string, unknown>, summary: null };
 }

@@ -6,6 +6,8 @@ import { AppError } from '../../lib/errors.js';
 import { isId } from '../../lib/ids.js';
 import { parseInput } from '../../lib/validation.js';
 import { enqueueSummary, pendingSummaryData } from '../summaries/start-summary.js';
+import { conversationData } from '../webhooks/event-data.js';
+import { dispatchAfterCommit, recordEvent, type OutboxEvent } from '../webhooks/record-event.js';
 import type { ConversationRecord } from './conversation-record.js';
 import { contentField, METADATA_TOO_LARGE, metadataSizeOk, titleField } from './conversation-input.js';
 import { getConversation } from './load-conversation.js';
@@ -62,7 +64,7 @@ export async function updateConversation(
       if (!metadataSizeOk(merged)) throw AppError.validation({ metadata: [METADATA_TOO_LARGE] });
       if (JSON.stringify(merged) !== JSON.stringify(current.metadata)) changes.metadata = merged;
     }
-    if (Object.keys(changes).length === 0) return { changed: false };
+    if (Object.keys(changes).length === 0) return { changed: false as const };
 
     const updated = await tx.conversation.update({
       where: { id, accountId: scope.accountId },
@@ -71,16 +73,17 @@ export async function updateConversation(
         updatedAt: new Date(),
         ...(contentChanged ? { status: 'processing', contentVersion: { increment: 1 } } : {}),
       },
-      select: { contentVersion: true },
+      select: { id: true, title: true, source: true, status: true, metadata: true, createdAt: true, updatedAt: true, contentVersion: true },
     });
-    if (!contentChanged) return { changed: true };
+    const event: OutboxEvent = await recordEvent(tx, { accountId: scope.accountId, type: 'conversation.updated', data: conversationData(updated) });
+    if (!contentChanged) return { changed: true as const, event };
     const summary = pendingSummaryData({ accountId: scope.accountId, conversationId: id, contentVersion: updated.contentVersion });
     await tx.summary.create({ data: summary });
-    return { changed: true, summaryId: summary.id };
+    return { changed: true as const, event, summaryId: summary.id };
   });
   // Read before enqueueing, so the answer shows the state this request left (`processing`).
   const conversation = await getConversation(app.db, scope, id);
-  if (outcome.summaryId) await enqueueSummary(app, outcome.summaryId);
-  if (outcome.changed) app.events.publish('conversation.updated', { accountId: scope.accountId, conversationId: id });
+  if (outcome.changed && outcome.summaryId) await enqueueSummary(app, outcome.summaryId);
+  if (outcome.changed) await dispatchAfterCommit(app, outcome.event);
   return conversation;
 }

@@ -35,7 +35,8 @@ const dateField = (label: string) =>
     .string({ error: `${label} must be a string` })
     .refine((s) => parseDate(s) !== undefined, DATE_MESSAGE(label));
 
-const filtersInput = z
+/** Search filters; exports take the same (modules/exports). */
+export const filtersInput = z
   .object({
     dateFrom: dateField('Date from').optional(),
     dateTo: dateField('Date to').optional(),
@@ -115,21 +116,25 @@ export interface SearchRequest {
   snippets: boolean;
 }
 
-export function toSearchRequest(v: z.output<typeof searchInput>, snippets = true): SearchRequest {
-  const f = v.filters;
+/** Validated filters → what engines (and exports) apply. */
+export function toSearchFilters(f: z.output<typeof filtersInput>): SearchRequest['filters'] {
   const from = f.dateFrom ? parseDate(f.dateFrom) : undefined;
   const to = f.dateTo ? parseDate(f.dateTo) : undefined;
   return {
+    createdFrom: from?.at,
+    createdBefore: to ? new Date(endOf(to)) : undefined,
+    topics: f.topics?.length ? [...new Set(f.topics.map((t) => t.toLowerCase()))] : undefined,
+    sentiment: f.sentiment,
+    source: f.source,
+    status: f.status,
+  };
+}
+
+export function toSearchRequest(v: z.output<typeof searchInput>, snippets = true): SearchRequest {
+  return {
     query: parseQuery(v.query),
     text: v.query,
-    filters: {
-      createdFrom: from?.at,
-      createdBefore: to ? new Date(endOf(to)) : undefined,
-      topics: f.topics?.length ? [...new Set(f.topics.map((t) => t.toLowerCase()))] : undefined,
-      sentiment: f.sentiment,
-      source: f.source,
-      status: f.status,
-    },
+    filters: toSearchFilters(v.filters),
     sort: v.sort,
     page: v.page,
     perPage: v.perPage,

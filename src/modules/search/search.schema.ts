@@ -4,7 +4,7 @@ import { requireScope } from '../../graphql/context.js';
 import type { SearchHit } from './search-engine.js';
 import { searchConversations, type SearchMeta, type SearchResults } from './search-conversations.js';
 
-const SearchFiltersInput = builder.inputType('SearchFilters', {
+export const SearchFiltersInput = builder.inputType('SearchFilters', {
   description: 'Narrows a search. Dates accept YYYY-MM-DD or a full ISO 8601 timestamp; a bare dateTo covers that whole day.',
   fields: (t) => ({
     dateFrom: t.string({ description: 'Created at or after.' }),

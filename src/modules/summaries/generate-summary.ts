@@ -3,7 +3,10 @@
 // result only while the summary's content version is still the conversation's current one, so an
 // older version's job can never overwrite a newer result (the check is in the UPDATE itself).
 import type { App } from '../../app.js';
+import { Prisma } from '../../generated/prisma/client.js';
 import type { JobContext, JobHandler } from '../../jobs/definition.js';
+import { conversationData, summaryData, type ConversationSnapshot } from '../webhooks/event-data.js';
+import { dispatchAfterCommit, recordEvent } from '../webhooks/record-event.js';
 import { summaryProvider } from './providers/index.js';
 import type { SummaryOutput } from './providers/provider.js';
 import type { SummaryStyle } from './summary-input.js';
@@ -67,20 +70,33 @@ async function complete(app: App, work: Work, out: SummaryOutput, provider: stri
        WHERE id = ${work.id} AND status = 'processing'`;
     if (done === 0) return null; // a concurrent run finished it first
     // The newest summary of the current version wins; one of an older version never does.
-    return tx.$executeRaw`
+    const conversations = await tx.$queryRaw<ConversationRow[]>`
       UPDATE conversations c SET status = 'completed', summary_id = ${work.id}
        WHERE c.id = ${work.conversation_id} AND c.account_id = ${work.account_id}
          AND c.content_version = ${work.content_version}
          AND NOT EXISTS (SELECT 1 FROM summaries cur
                           WHERE cur.id = c.summary_id AND cur.content_version = ${work.content_version}
-                            AND cur.created_at > ${work.created_at})`;
+                            AND cur.created_at > ${work.created_at})
+      RETURNING ${CONVERSATION_COLUMNS}`;
+    const generated = await recordEvent(tx, {
+      accountId: work.account_id,
+      type: 'summary.generated',
+      data: summaryData({ id: work.id, conversationId: work.conversation_id, status: 'completed', ...out, style: work.style }),
+    });
+    const updated = conversations[0]
+      ? await recordEvent(tx, { accountId: work.account_id, type: 'conversation.updated', data: conversationData(snapshot(conversations[0])) })
+      : null;
+    return { applied: conversations.length, events: [generated, updated] };
   });
   if (applied === null) return;
-  ctx.log.info({ conversationId: work.conversation_id, appliedToConversation: applied > 0 }, 'summary completed');
-  const ids = { accountId: work.account_id, conversationId: work.conversation_id, summaryId: work.id };
-  app.events.publish('summary.generated', ids);
-  if (applied > 0) app.events.publish('conversation.updated', ids);
+  ctx.log.info({ conversationId: work.conversation_id, appliedToConversation: applied.applied > 0 }, 'summary completed');
+  await dispatchAfterCommit(app, ...applied.events);
 }
+
+/** What a `conversation.updated` event carries, returned by the UPDATE that changed the conversation. */
+const CONVERSATION_COLUMNS = Prisma.raw('id, title, source, status, metadata, created_at, updated_at');
+type ConversationRow = { id: string; title: string; source: string; status: string; metadata: unknown; created_at: Date; updated_at: Date };
+const snapshot = (r: ConversationRow): ConversationSnapshot => ({ ...r, createdAt: r.created_at, updatedAt: r.updated_at });
 
 async function markFailed(app: App, summaryId: string, reason: string, ctx: JobContext) {
   const error = reason.slice(0, 1000);
@@ -95,15 +111,22 @@ async function markFailed(app: App, summaryId: string, reason: string, ctx: JobC
     const s = rows[0];
     if (!s) return null;
     // The conversation shows `failed` only while it has no result for its current content yet.
-    const applied = await tx.$executeRaw`
+    const conversations = await tx.$queryRaw<ConversationRow[]>`
       UPDATE conversations SET status = 'failed'
        WHERE id = ${s.conversation_id} AND account_id = ${s.account_id}
-         AND content_version = ${s.content_version} AND status = 'processing'`;
-    return { ...s, applied };
+         AND content_version = ${s.content_version} AND status = 'processing'
+      RETURNING ${CONVERSATION_COLUMNS}`;
+    const failed = await recordEvent(tx, {
+      accountId: s.account_id,
+      type: 'summary.failed',
+      data: summaryData({ id: summaryId, conversationId: s.conversation_id, status: 'failed', error }),
+    });
+    const updated = conversations[0]
+      ? await recordEvent(tx, { accountId: s.account_id, type: 'conversation.updated', data: conversationData(snapshot(conversations[0])) })
+      : null;
+    return { ...s, events: [failed, updated] };
   });
   if (!result) return;
   ctx.log.warn({ conversationId: result.conversation_id, reason: error }, 'summary failed');
-  const ids = { accountId: result.account_id, conversationId: result.conversation_id, summaryId };
-  app.events.publish('summary.failed', ids);
-  if (result.applied > 0) app.events.publish('conversation.updated', ids);
+  await dispatchAfterCommit(app, ...result.events);
 }

@@ -1,0 +1,107 @@
+// GraphQL face of exports: create, read, list. REST serves the same fields (exports.rest.ts).
+import type { Export } from '../../generated/prisma/client.js';
+import { builder } from '../../graphql/builder.js';
+import { PageMetaRef } from '../../graphql/common.schema.js';
+import { requireScope } from '../../graphql/context.js';
+import { fileServices } from '../../lib/storage/storage.js';
+import { ProcessingStatusEnum } from '../conversations/conversations.schema.js';
+import { SearchFiltersInput } from '../search/search.schema.js';
+import { createExport, getExport, listExports, type ExportPage } from './exports.js';
+
+type Filters = { dateFrom?: string; dateTo?: string; topics?: string[]; sentiment?: string; source?: string; status?: string };
+
+const ExportFiltersRef = builder.objectRef<Filters>('ExportFilters').implement({
+  description: 'The search filters an export was made with.',
+  fields: (t) => ({
+    dateFrom: t.exposeString('dateFrom', { nullable: true }),
+    dateTo: t.exposeString('dateTo', { nullable: true }),
+    topics: t.stringList({ nullable: true, resolve: (f) => f.topics ?? null }),
+    sentiment: t.exposeString('sentiment', { nullable: true }),
+    source: t.exposeString('source', { nullable: true }),
+    status: t.exposeString('status', { nullable: true }),
+  }),
+});
+
+const ExportOptionsInput = builder.inputType('ExportOptions', {
+  fields: (t) => ({
+    includeAttachments: t.boolean({ description: 'Bundle the export and the attachment files in a .zip.' }),
+  }),
+});
+
+export const ExportRef = builder.prismaObject('Export', {
+  description: 'An export of conversations to a file. Poll it until `status` is no longer processing.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    status: t.expose('status', { type: ProcessingStatusEnum }),
+    format: t.exposeString('format', { description: 'pdf, json, csv or markdown.' }),
+    filters: t.field({ type: ExportFiltersRef, resolve: (e) => (e.filters ?? {}) as Filters }),
+    includeAttachments: t.exposeBoolean('includeAttachments'),
+    conversationCount: t.exposeInt('conversationCount', { nullable: true, description: 'Conversations in the file (when completed).' }),
+    sizeMb: t.float({
+      nullable: true,
+      description: 'Size of the file in MB (1,048,576 bytes), when completed.',
+      resolve: (e) => (e.sizeBytes == null ? null : Math.round((Number(e.sizeBytes) / 1048576) * 1000) / 1000),
+    }),
+    downloadUrl: t.string({
+      nullable: true,
+      description: 'A signed link to the file, usable without an API key until `expiresAt`; after that it answers 410.',
+      resolve: async (e, _args, ctx) => {
+        if (e.status !== 'completed' || !e.expiresAt || !e.filename) return null;
+        const { signer } = await fileServices(ctx.app);
+        return signer.url(ctx.baseUrl, `${e.id}/${e.filename}`, e.expiresAt);
+      },
+    }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'When the file is deleted (7 days after completion).' }),
+    error: t.exposeString('error', { nullable: true, description: 'Why the export failed.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const ExportPageRef = builder.objectRef<ExportPage>('ExportPage').implement({
+  description: 'One page of exports, newest first.',
+  fields: (t) => ({
+    data: t.field({ type: [ExportRef], resolve: (p) => p.data as Export[] }),
+    meta: t.field({ type: PageMetaRef, resolve: (p) => p.meta }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  export: t.field({
+    type: ExportRef,
+    description: 'One export.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => getExport(ctx.app, requireScope(ctx), String(args.id)),
+  }),
+  exports: t.field({
+    type: ExportPageRef,
+    description: 'The account\'s exports, newest first.',
+    args: {
+      page: t.arg.int({ description: 'Page number, from 1 (default 1).' }),
+      perPage: t.arg.int({ description: 'Items per page, 1–100 (default 20).' }),
+    },
+    resolve: (_root, args, ctx) => listExports(ctx.app, requireScope(ctx), { page: args.page ?? undefined, perPage: args.perPage ?? undefined }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createExport: t.field({
+    type: ExportRef,
+    description: 'Starts an export of the conversations matching `filters` (as in search); answers while it is processing.',
+    args: {
+      format: t.arg.string({ required: true, description: 'pdf, json, csv or markdown.' }),
+      filters: t.arg({ type: SearchFiltersInput }),
+      options: t.arg({ type: ExportOptionsInput }),
+    },
+    resolve: (_root, args, ctx) =>
+      createExport(ctx.app, requireScope(ctx), {
+        format: args.format,
+        filters: args.filters ? dropNulls(args.filters) : undefined,
+        options: args.options ? dropNulls(args.options) : undefined,
+      }),
+  }),
+}));
+
+function dropNulls<T extends object>(o: T): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
+}

@@ -1,0 +1,57 @@
+// Creating, reading and listing exports, always scoped by account.
+import type { AccountScope, App } from '../../app.js';
+import type { Export } from '../../generated/prisma/client.js';
+import { enqueueAfterCommit } from '../../jobs/runner.js';
+import { AppError } from '../../lib/errors.js';
+import { isId, newId } from '../../lib/ids.js';
+import { parseInput } from '../../lib/validation.js';
+import { exportInput, type ExportInput } from './export-input.js';
+import { generateExportJob } from './exports.jobs.js';
+
+export async function createExport(app: App, scope: AccountScope, input: ExportInput): Promise<Export> {
+  const v = parseInput(exportInput, input);
+  const row = await app.db.prisma.export.create({
+    data: {
+      id: newId('export'),
+      accountId: scope.accountId,
+      status: 'processing',
+      format: v.format,
+      filters: v.filters as object,
+      includeAttachments: v.options.includeAttachments,
+      createdAt: new Date(),
+    },
+  });
+  await enqueueAfterCommit(app, generateExportJob, { exportId: row.id });
+  return row;
+}
+
+export async function getExport(app: App, scope: AccountScope, id: string): Promise<Export> {
+  if (!isId('export', id)) throw AppError.notFound('Export');
+  const row = await app.db.prisma.export.findFirst({ where: { id, accountId: scope.accountId } });
+  if (!row) throw AppError.notFound('Export');
+  return row;
+}
+
+export interface ExportPage {
+  data: Export[];
+  meta: { page: number; perPage: number; total: number; totalPages: number };
+}
+
+export async function listExports(app: App, scope: AccountScope, opts: { page?: number; perPage?: number }): Promise<ExportPage> {
+  const errors: Record<string, string[]> = {};
+  const page = opts.page ?? 1;
+  const perPage = opts.perPage ?? 20;
+  if (!Number.isInteger(page) || page < 1) errors.page = ['Page must be at least 1'];
+  if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100) errors.perPage = ['Per page must be between 1 and 100'];
+  if (Object.keys(errors).length) throw AppError.validation(errors);
+  const [data, total] = await Promise.all([
+    app.db.prisma.export.findMany({
+      where: { accountId: scope.accountId },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      skip: (page - 1) * perPage,
+      take: perPage,
+    }),
+    app.db.prisma.export.count({ where: { accountId: scope.accountId } }),
+  ]);
+  return { data, meta: { page, perPage, total, totalPages: Math.ceil(total / perPage) } };
+}

@@ -1,0 +1,25 @@
+// Every event type (product §10). Webhook endpoints subscribe to these (or `*`); `webhook.test` is
+// only ever sent by POST /v1/webhooks/{id}/test, to that one endpoint.
+export const EVENT_TYPES = [
+  'conversation.created',
+  'conversation.updated',
+  'conversation.deleted',
+  'summary.generated',
+  'summary.failed',
+  'storage.limit_reached',
+  'storage.limit_exceeded',
+  'export.completed',
+  'export.failed',
+  'api_key.created',
+  'api_key.revoked',
+  'subscription.updated',
+  'subscription.cancelled',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const TEST_EVENT_TYPE = 'webhook.test';
+export const ALL_EVENTS = '*';
+
+export function isEventType(s: string): s is EventType {
+  return (EVENT_TYPES as readonly string[]).includes(s);
+}

@@ -1,0 +1,83 @@
+// One HTTP attempt: POST with a hard deadline, no redirects, at most a few KB of the answer read,
+// and the connection always closed — a receiver that answers slowly, endlessly or hugely costs one
+// job slot for at most the timeout. The SSRF guard runs on every attempt (DNS may have changed).
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { checkUrlSyntax, guardedLookup, hostOf } from '../../lib/ssrf-guard.js';
+
+const MAX_RESPONSE_BYTES = 4096;
+
+export interface SendResult {
+  /** Absent when no answer came (refused, timed out, blocked). */
+  statusCode?: number;
+  durationMs: number;
+  error?: string;
+  /** The start of the answer, for the delivery log. */
+  responseExcerpt?: string;
+}
+
+export interface SendRequest {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  allowPrivate: boolean;
+}
+
+export function sendWebhook(req: SendRequest): Promise<SendResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const syntax = checkUrlSyntax(req.url, req.allowPrivate);
+  if (!syntax.url) return Promise.resolve({ durationMs: elapsed(), error: `Refused: ${syntax.errors.join('; ')}` });
+  const url = syntax.url;
+  const client = url.protocol === 'https:' ? https : http;
+
+  return new Promise<SendResult>((resolve) => {
+    let done = false;
+    let status: number | undefined;
+    let excerpt = '';
+    const finish = (r: Omit<SendResult, 'durationMs'>) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      request.destroy();
+      resolve({ ...r, durationMs: elapsed(), ...(excerpt ? { responseExcerpt: excerpt } : {}) });
+    };
+    const request = client.request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          ...req.headers,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(req.body)),
+          'user-agent': 'AImyChats-Webhooks/1.0',
+        },
+        agent: false, // one connection per attempt, closed when it is done
+        // IP literals never reach `lookup`: checkUrlSyntax has checked them.
+        ...(net.isIP(hostOf(url)) ? {} : { lookup: guardedLookup(req.allowPrivate) as never }),
+      },
+      (res) => {
+        status = res.statusCode;
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (excerpt.length < MAX_RESPONSE_BYTES) excerpt += chunk.slice(0, MAX_RESPONSE_BYTES - excerpt.length);
+          if (excerpt.length >= MAX_RESPONSE_BYTES) finish({ statusCode: status }); // enough: stop reading
+        });
+        res.on('end', () => finish({ statusCode: status }));
+        res.on('error', () => finish({ statusCode: status }));
+      },
+    );
+    const timer = setTimeout(
+      // Headers that arrived in time count; a body that never ends does not make it a failure.
+      () => finish(status !== undefined ? { statusCode: status } : { error: `Timed out after ${req.timeoutMs} ms` }),
+      req.timeoutMs,
+    );
+    request.on('error', (err: NodeJS.ErrnoException) => {
+      if (status !== undefined) return finish({ statusCode: status });
+      finish({ error: err.name === 'BlockedAddressError' ? `Refused: ${err.message}` : `${err.code ?? 'Error'}: ${err.message}` });
+    });
+    request.end(req.body);
+  });
+}
