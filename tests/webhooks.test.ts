@@ -177,7 +177,10 @@ describe('delivery', () => {
     const key = (await client.post('/v1/api_keys', { name: 'ci' })).body;
     await client.delete(`/v1/api_keys/${key.id}`);
     const rs = distinct(
-      await receivedOn(path, (list) => ['summary.generated', 'api_key.created', 'api_key.revoked'].every((t) => list.some((r) => r.json?.type === t))),
+      // Events are delivered by independent jobs, in no promised order: wait for every one expected.
+      await receivedOn(path, (list) =>
+        ['conversation.created', 'conversation.updated', 'summary.generated', 'api_key.created', 'api_key.revoked'].every((t) => list.some((r) => r.json?.type === t)),
+      ),
     );
     const verifier = new Webhook(hook.secret);
     for (const r of rs) verifier.verify(r.body, swHeaders(r));
