@@ -1,5 +1,5 @@
 import { builder } from './builder.js';
-import type { PageLinks, PageMeta } from '../modules/conversations/list-conversations.js';
+import type { PageLinks, PageMeta } from '../lib/pagination.js';
 
 export const PageMetaRef = builder.objectRef<PageMeta>('PageMeta').implement({
   description: 'Position of a page within a paginated list.',

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { AccountScope, App } from '../../app.js';
 import type { Database, Row } from '../../lib/db.js';
+import { pageInput, pageOf, type Page } from '../../lib/pagination.js';
 import { parseInput } from '../../lib/validation.js';
 import { findConversationIds } from '../search/search-conversations.js';
 import { conversationFromRow, SUMMARY_COLUMNS, type ConversationRecord } from './conversation-record.js';
@@ -12,8 +13,7 @@ export const SORTS = ['created_at', '-created_at', 'updated_at', '-updated_at'] 
 export type ConversationSort = (typeof SORTS)[number];
 
 const listInput = z.object({
-  page: z.number().int().min(1, 'Page must be at least 1').default(1),
-  perPage: z.number().int().min(1, 'Per page must be between 1 and 100').max(100, 'Per page must be between 1 and 100').default(20),
+  ...pageInput,
   status: z.enum(STATUSES).optional(),
   source: z.enum(SOURCES).optional(),
   search: z.string().trim().min(1, 'Search must not be empty').max(500, 'Search must be at most 500 characters').optional(),
@@ -31,25 +31,8 @@ export interface ListInput {
 }
 export type ListParams = z.output<typeof listInput>;
 
-export interface PageMeta {
-  page: number;
-  perPage: number;
-  total: number;
-  totalPages: number;
-}
-
-export interface PageLinks {
-  first: string;
-  last: string;
-  prev: string | null;
-  next: string | null;
-}
-
-export interface ConversationPage {
-  data: ConversationRecord[];
-  meta: PageMeta;
-  links: PageLinks;
-}
+export type { PageLinks, PageMeta } from '../../lib/pagination.js';
+export type ConversationPage = Page<ConversationRecord>;
 
 const ORDER: Record<ConversationSort, string> = {
   created_at: 'c.created_at ASC, c.id ASC',
@@ -106,16 +89,11 @@ export async function listConversations(
   } else {
     const q = buildListQuery(scope.accountId, p);
     const page = await db.query<Row & { total: number }>(q.text, q.values);
-    // Past the last page the window count has no row to ride on.
+    // Past the last page the count has no row to ride on.
     total = page.length ? page[0].total : p.page > 1 ? await countAll(db, scope.accountId, p) : 0;
     rows = page;
   }
-  const totalPages = Math.ceil(total / p.perPage);
-  return {
-    data: rows.map(conversationFromRow),
-    meta: { page: p.page, perPage: p.perPage, total, totalPages },
-    links: pageLinks(linkBase, input, p, totalPages),
-  };
+  return pageOf(rows.map(conversationFromRow), p.page, p.perPage, total, linkBase, keptParams(input, p));
 }
 
 /** List rows for ids found by search, in the order given. */
@@ -134,21 +112,9 @@ async function loadListRows(db: Database, accountId: string, ids: string[]): Pro
   });
 }
 
-function pageLinks(base: string, input: ListInput, p: ListParams, totalPages: number): PageLinks {
-  const last = Math.max(1, totalPages);
+/** The filters the caller gave, repeated in every link. */
+function keptParams(input: ListInput, p: ListParams): [string, string][] {
   const kept: [string, string][] = [];
-  for (const [key, param] of [['status', 'status'], ['source', 'source'], ['search', 'search'], ['sort', 'sort']] as const) {
-    const v = input[key];
-    if (v !== undefined) kept.push([param, String(p[key])]);
-  }
-  const url = (page: number) => {
-    const qs = new URLSearchParams([['page', String(page)], ['per_page', String(p.perPage)], ...kept]);
-    return `${base}?${qs.toString()}`;
-  };
-  return {
-    first: url(1),
-    last: url(last),
-    prev: p.page > 1 ? url(Math.min(p.page - 1, last)) : null,
-    next: p.page < totalPages ? url(p.page + 1) : null,
-  };
+  for (const key of ['status', 'source', 'search', 'sort'] as const) if (input[key] !== undefined) kept.push([key, String(p[key])]);
+  return kept;
 }

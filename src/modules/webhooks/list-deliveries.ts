@@ -1,23 +1,13 @@
 // GET /v1/webhooks/{id}/deliveries: every attempt, newest first (a scheduled retry shows as
 // `pending` with the time it is due), paginated like the other lists.
-import { z } from 'zod';
 import type { AccountScope, App } from '../../app.js';
 import type { WebhookDelivery } from '../../generated/prisma/client.js';
 import { AppError } from '../../lib/errors.js';
 import { isId } from '../../lib/ids.js';
 import { parseInput } from '../../lib/validation.js';
-import type { PageLinks, PageMeta } from '../conversations/list-conversations.js';
+import { pageOf, pageOnlyInput, type Page } from '../../lib/pagination.js';
 
-const listInput = z.object({
-  page: z.number().int().min(1, 'Page must be at least 1').default(1),
-  perPage: z.number().int().min(1, 'Per page must be between 1 and 100').max(100, 'Per page must be between 1 and 100').default(20),
-});
-
-export interface DeliveryPage {
-  data: WebhookDelivery[];
-  meta: PageMeta;
-  links: PageLinks;
-}
+export type DeliveryPage = Page<WebhookDelivery>;
 
 export async function listWebhookDeliveries(
   app: App,
@@ -27,7 +17,7 @@ export async function listWebhookDeliveries(
   linkBase: string,
 ): Promise<DeliveryPage> {
   if (!isId('webhook', webhookId)) throw AppError.notFound('Webhook');
-  const p = parseInput(listInput, input);
+  const p = parseInput(pageOnlyInput, input);
   const where = { webhookId, accountId: scope.accountId };
   const [exists, total, data] = await Promise.all([
     app.db.prisma.webhookEndpoint.count({ where: { id: webhookId, accountId: scope.accountId } }),
@@ -35,12 +25,5 @@ export async function listWebhookDeliveries(
     app.db.prisma.webhookDelivery.findMany({ where, orderBy: [{ createdAt: 'desc' }, { attempt: 'desc' }, { id: 'desc' }], skip: (p.page - 1) * p.perPage, take: p.perPage }),
   ]);
   if (!exists) throw AppError.notFound('Webhook');
-  const totalPages = Math.ceil(total / p.perPage);
-  const last = Math.max(1, totalPages);
-  const url = (page: number) => `${linkBase}?${new URLSearchParams({ page: String(page), per_page: String(p.perPage) })}`;
-  return {
-    data,
-    meta: { page: p.page, perPage: p.perPage, total, totalPages },
-    links: { first: url(1), last: url(last), prev: p.page > 1 ? url(Math.min(p.page - 1, last)) : null, next: p.page < totalPages ? url(p.page + 1) : null },
-  };
+  return pageOf(data, p.page, p.perPage, total, linkBase);
 }
