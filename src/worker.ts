@@ -1,7 +1,7 @@
 // `npm run worker`: BullMQ workers only, no HTTP. Several may run at once, on any machine that
 // reaches the same PostgreSQL and Redis. Needs REDIS_URL: without it jobs run inside `npm start`.
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfigOrExit, type Config } from './config.js';
 import { openDatabase } from './lib/db.js';
 import { createLogger } from './lib/logger.js';
 import { applyMigrations } from './lib/migrate.js';
@@ -36,17 +36,7 @@ async function main(config: Config) {
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (e) {
-  if (e instanceof ConfigError) {
-    process.stderr.write(`${e.message}\n`);
-    process.exit(1);
-  }
-  throw e;
-}
-main(config).catch((err) => {
+main(loadConfigOrExit()).catch((err) => {
   process.stderr.write(`${err instanceof ConfigError ? err.message : `Worker failed to start: ${(err as Error).stack ?? err}`}\n`);
   process.exit(1);
 });

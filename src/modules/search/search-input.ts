@@ -1,6 +1,7 @@
 // Validation of a search request (product §6), shared by POST /v1/conversations/search, GraphQL
 // `searchConversations` and the list endpoint's `search` parameter. Every bad field is reported at once.
 import { z } from 'zod';
+import { pageInput } from '../../lib/pagination.js';
 import { SOURCES, STATUSES } from '../conversations/conversation-input.js';
 import { parseQuery, type ParsedQuery } from './query-parser.js';
 
@@ -67,13 +68,7 @@ export const searchInput = z
       .refine((s) => s.length <= 500, 'Query must be at most 500 characters'),
     filters: filtersInput.default({}),
     sort: z.enum(SEARCH_SORTS, { error: `Sort must be one of: ${SEARCH_SORTS.join(', ')}` }).default('relevance'),
-    page: z.number().int().min(1, 'Page must be at least 1').default(1),
-    perPage: z
-      .number()
-      .int()
-      .min(1, 'Per page must be between 1 and 100')
-      .max(100, 'Per page must be between 1 and 100')
-      .default(20),
+    ...pageInput,
   })
   .superRefine((v, ctx) => {
     if (v.page * v.perPage > MAX_RESULT_WINDOW) {
