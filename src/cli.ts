@@ -1,6 +1,7 @@
 // Operator commands. stdout carries exactly one JSON result; logs go to stderr.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
+import { createApp, type App } from './app.js';
 import { openDatabase, type Database } from './lib/db.js';
 import { isAppError } from './lib/errors.js';
 import { createLogger } from './lib/logger.js';
@@ -9,6 +10,10 @@ import { createAccount } from './modules/accounts/create-account.js';
 
 const USAGE = `Usage:
   aimychats accounts create --email EMAIL [--plan PLAN]   create an account and its first API key
+  aimychats accounts set-plan --account ID --plan PLAN     change an account's plan (emits subscription.updated)
+  aimychats keys create --account ID [--name NAME]         create an API key (the secret is printed once)
+  aimychats keys list --account ID                         list an account's API keys (no secrets)
+  aimychats keys revoke --account ID --id KEY_ID           revoke an API key at once
   aimychats db migrate                                      apply pending migrations
   aimychats search reindex [--account ID]                   rebuild the search index (all accounts, or one)
   aimychats inbound token --account ID                      issue the account's inbound email token (replaces the old one)
@@ -41,6 +46,40 @@ async function main(argv: string[]): Promise<unknown> {
     }
   };
 
+  // Commands that go through the services the API uses (events included): an App without HTTP server
+  // or workers. Their events are handed to the queue with REDIS_URL; in development mode (no Redis) the
+  // server's job recovery dispatches them (within JOB_RECOVERY_INTERVAL_MS).
+  const withApp = <T>(fn: (app: App) => Promise<T>): Promise<T> =>
+    withDb(async (db) => {
+      const app = createApp(config, db, log);
+      try {
+        return await fn(app);
+      } finally {
+        await app.jobs.close();
+        await app.events.close();
+      }
+    });
+
+  if (group === 'accounts' && command === 'set-plan') {
+    const { values } = parseArgs({ args: rest, options: { account: { type: 'string' }, plan: { type: 'string' } } });
+    if (!values.account || !values.plan) fail(`--account and --plan are required\n${USAGE}`, 2);
+    const { setAccountPlan } = await import('./modules/accounts/set-plan.js');
+    return withApp((app) => setAccountPlan(app, { accountId: values.account!, plan: values.plan! }));
+  }
+  if (group === 'keys' && (command === 'create' || command === 'list' || command === 'revoke')) {
+    const { values } = parseArgs({ args: rest, options: { account: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' } } });
+    if (!values.account) fail(`--account is required\n${USAGE}`, 2);
+    if (command === 'revoke' && !values.id) fail(`--id is required\n${USAGE}`, 2);
+    const { requireAccount } = await import('./modules/accounts/set-plan.js');
+    const { apiKeyView, createApiKey, listApiKeys, revokeApiKey } = await import('./modules/accounts/api-keys.js');
+    return withApp(async (app) => {
+      const scope = await requireAccount(app, values.account!);
+      if (command === 'list') return { data: (await listApiKeys(app, scope)).map(apiKeyView) };
+      if (command === 'revoke') return apiKeyView(await revokeApiKey(app, scope, values.id!));
+      const { key, ...row } = await createApiKey(app, scope, { name: values.name ?? 'default' });
+      return { api_key: apiKeyView(row), key };
+    });
+  }
   if (group === 'accounts' && command === 'create') {
     const { values } = parseArgs({ args: rest, options: { email: { type: 'string' }, plan: { type: 'string' }, name: { type: 'string' } } });
     if (!values.email) fail(`--email is required\n${USAGE}`, 2);
@@ -82,6 +121,8 @@ main(process.argv.slice(2)).then(
     process.stdout.write(`${JSON.stringify(result)}\n`);
   },
   (e) => {
+    // parseArgs refuses unknown or malformed options: a usage error.
+    if (String((e as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS')) fail(`${(e as Error).message}\n${USAGE}`, 2);
     if (isAppError(e)) {
       process.stderr.write(`${JSON.stringify({ error: { code: e.code, message: e.message, details: e.details } })}\n`);
       process.exit(1);

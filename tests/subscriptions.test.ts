@@ -1,8 +1,15 @@
 // GraphQL subscriptions over SSE and WebSocket (graphql-ws), across two server instances sharing
-// Redis: authenticated, account-scoped, and fed by the summary pipeline.
+// Redis: authenticated, account-scoped, and fed by the summary pipeline and the export jobs.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type Client as WsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { enqueueAfterCommit } from '../src/jobs/runner.js';
+import { newId } from '../src/lib/ids.js';
+import { generateExportJob } from '../src/modules/exports/exports.jobs.js';
 import { bullEnv, dropPrefix, eventually, uniquePrefix } from './helpers/jobs.js';
 import { newAccount, startTestServer, type Client, type TestServer } from './helpers/server.js';
 
@@ -10,15 +17,18 @@ const REDIS_DB = 5;
 const prefix = uniquePrefix('subs');
 let a: TestServer;
 let b: TestServer;
+let dataDir: string;
 beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'amc-subs-'));
   // Instance A runs the workers; subscribers connect to instance B.
-  a = await startTestServer(bullEnv(REDIS_DB, prefix));
-  b = await startTestServer(bullEnv(REDIS_DB, prefix, { RUN_WORKERS: 'false' }));
+  a = await startTestServer(bullEnv(REDIS_DB, prefix, { DATA_DIR: dataDir }));
+  b = await startTestServer(bullEnv(REDIS_DB, prefix, { RUN_WORKERS: 'false', DATA_DIR: dataDir }));
 });
 afterAll(async () => {
   await b?.stop();
   await a?.stop();
   await dropPrefix(REDIS_DB, prefix);
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 const CHAT = 'Tom: Can you send the pricing sheet?\nAnna: Sure, I will send it tomorrow.';
@@ -186,5 +196,70 @@ describe('conversationUpdated over WebSocket', () => {
       socket.on('close', (code) => resolve(code));
     });
     expect(closed).toBe(4403);
+  });
+});
+
+describe('exportUpdated over SSE', () => {
+  const EXPORT_UPDATED = 'subscription($id: ID!) { exportUpdated(id: $id) { id status format conversationCount sizeMb downloadUrl error } }';
+
+  it('sends the export when it completes (worker on another instance), then ends', async () => {
+    const owner = await newAccount(a);
+    await owner.client.post('/v1/conversations', { title: 'Pricing', content: CHAT });
+    // A processing export whose job is enqueued only once the subscription is open, so the completion
+    // reaches it as an event rather than by the first read.
+    const id = newId('export');
+    await a.running.app.db.prisma.export.create({
+      data: { id, accountId: owner.account.id, status: 'processing', format: 'csv', filters: {}, includeAttachments: false, createdAt: new Date() },
+    });
+    const s = await sse(b.url, owner.api_key, EXPORT_UPDATED, { id });
+    try {
+      expect(s.status).toBe(200);
+      await sleep(1000);
+      expect(s.items).toEqual([]); // nothing while it is processing
+      await enqueueAfterCommit(a.running.app, generateExportJob, { exportId: id });
+      await Promise.race([s.done, sleep(30_000)]);
+      expect(s.items).toHaveLength(1);
+      const sent = s.items[0].data.exportUpdated;
+      expect(sent).toMatchObject({ id, status: 'completed', format: 'csv', conversationCount: 1, error: null });
+      expect(typeof sent.sizeMb).toBe('number');
+      expect(sent.downloadUrl).toMatch(/^http/);
+      // An export that has already finished: its final state at once, then the end of the stream.
+      const late = await sse(b.url, owner.api_key, EXPORT_UPDATED, { id });
+      await Promise.race([late.done, sleep(10_000)]);
+      expect(late.items.map((it) => it.data.exportUpdated.status)).toEqual(['completed']);
+    } finally {
+      s.close();
+    }
+  }, 60_000);
+
+  it('sends a failed export with its reason', async () => {
+    const owner = await newAccount(a);
+    const id = newId('export');
+    await a.running.app.db.prisma.export.create({
+      data: { id, accountId: owner.account.id, status: 'processing', format: 'json', filters: {}, includeAttachments: false, createdAt: new Date() },
+    });
+    const s = await sse(b.url, owner.api_key, EXPORT_UPDATED, { id });
+    await sleep(1000);
+    // What the job does after its last failed attempt.
+    const { writeExportHandler } = await import('../src/modules/exports/write-export.js');
+    await writeExportHandler.failed!({ exportId: id }, 'storage unavailable', { app: a.running.app } as never);
+    await Promise.race([s.done, sleep(30_000)]);
+    s.close();
+    expect(s.items.map((it) => it.data.exportUpdated)).toEqual([
+      expect.objectContaining({ id, status: 'failed', error: 'storage unavailable', downloadUrl: null }),
+    ]);
+  }, 60_000);
+
+  it('answers not_found for another account\'s export', async () => {
+    const owner = await newAccount(a);
+    const stranger = await newAccount(a);
+    const started = await owner.client.post('/v1/exports', { format: 'csv' });
+    expect(started.status, started.text).toBe(202);
+    const s = await sse(b.url, stranger.api_key, EXPORT_UPDATED, { id: started.body.id });
+    await Promise.race([s.done, sleep(10_000)]);
+    s.close();
+    expect(s.items).toHaveLength(1);
+    expect(s.items[0].data?.exportUpdated ?? null).toBeNull();
+    expect(s.items[0].errors?.[0]?.extensions?.code).toBe('not_found');
   });
 });

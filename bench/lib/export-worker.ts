@@ -22,6 +22,10 @@ try {
   // Load everything a worker has loaded before its first export (formats, fonts, SDKs), then measure.
   await import('pdfkit');
   await import('csv-stringify');
+  // A worker has queried the database before it writes an export (the job reads the export row):
+  // Prisma's query compiler and the pool's connections (≈65 MB RSS) are not export memory.
+  await db.prisma.export.findFirst({ where: { accountId }, select: { id: true } });
+  await db.query('SELECT 1');
   global.gc?.();
   const baseline = process.memoryUsage().rss;
   let peak = baseline;

@@ -1,7 +1,7 @@
 // One queue per concern. Later concerns (indexing, exports) add their names here.
 import type { Config } from '../config.js';
 
-export const QUEUES = ['summaries', 'webhooks', 'webhook-deliveries', 'exports'] as const;
+export const QUEUES = ['summaries', 'webhooks', 'webhook-deliveries', 'exports', 'search'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 /**

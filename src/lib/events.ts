@@ -1,4 +1,5 @@
-// Account-scoped change events for GraphQL subscriptions. With REDIS_URL they travel over Redis
+// Account-scoped change events for GraphQL subscriptions: conversation events, and export events on a
+// topic of their own (so `conversationEvents` never carries them). With REDIS_URL they travel over Redis
 // pub/sub, so an event published by a worker or another API instance reaches every subscriber;
 // otherwise they stay in this process (development mode). Publishing never fails the caller.
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
@@ -28,7 +29,20 @@ export interface AppEvent {
   createdAt: string;
 }
 
-type Topics = Record<string, [accountId: string, event: AppEvent]>;
+/** The export events (`exportUpdated`): an export reached a terminal status. */
+export const EXPORT_EVENT_TYPES = ['export.completed', 'export.failed'] as const;
+export type ExportEventType = (typeof EXPORT_EVENT_TYPES)[number];
+
+export interface ExportEvent {
+  id: string;
+  type: ExportEventType;
+  accountId: string;
+  exportId: string;
+  /** ISO 8601 */
+  createdAt: string;
+}
+
+type Topics = Record<string, [accountId: string, event: AppEvent | ExportEvent]>;
 
 export class EventBus {
   private readonly pubsub: PubSub<Topics>;
@@ -86,19 +100,79 @@ export class EventBus {
     }
   }
 
-  /** Every event of one account, from now on. */
-  async *subscribe(accountId: string): AsyncGenerator<AppEvent> {
-    await this.ready;
-    const source = this.pubsub.subscribe(this.topic, accountId)[Symbol.asyncIterator]();
-    this.active.add(source);
+  /** An export of the account reached a terminal status (the outbox event's `id`/`createdAt`). */
+  publishExport(type: ExportEventType, e: { accountId: string; exportId: string; id?: string; createdAt?: Date }): void {
+    const event: ExportEvent = {
+      id: e.id ?? newId('event'),
+      type,
+      accountId: e.accountId,
+      exportId: e.exportId,
+      createdAt: (e.createdAt ?? new Date()).toISOString(),
+    };
     try {
-      yield* { [Symbol.asyncIterator]: () => source };
-    } finally {
-      this.active.delete(source);
+      this.pubsub.publish(this.exportTopic, e.accountId, event);
+    } catch (err) {
+      this.log.warn({ err, type }, 'events: publish failed');
     }
   }
 
-  private readonly active = new Set<AsyncIterator<AppEvent>>();
+  /** Every conversation event of one account, from now on. */
+  subscribe(accountId: string): AsyncGenerator<AppEvent> {
+    return this.stream<AppEvent>(this.topic, accountId);
+  }
+
+  /** Every export event of one account, from now on. */
+  subscribeExports(accountId: string): AsyncGenerator<ExportEvent> {
+    return this.stream<ExportEvent>(this.exportTopic, accountId);
+  }
+
+  private get exportTopic(): string {
+    return `${this.topic}:exports`;
+  }
+
+  /**
+   * A plain iterator over the pub/sub source rather than an async generator: `return()` must end a
+   * stream that is waiting for its next event at once (a generator would queue it behind that event).
+   */
+  private stream<T extends AppEvent | ExportEvent>(topic: string, accountId: string): AsyncGenerator<T> {
+    let source: AsyncIterator<T> | undefined;
+    let closed = false;
+    const done = (): IteratorReturnResult<undefined> => ({ done: true, value: undefined });
+    const open = async () => {
+      await this.ready;
+      if (!source && !closed) {
+        source = this.pubsub.subscribe(topic, accountId)[Symbol.asyncIterator]() as AsyncIterator<T>;
+        this.active.add(source);
+      }
+      return source;
+    };
+    const close = async () => {
+      closed = true;
+      if (!source) return done();
+      this.active.delete(source);
+      await source.return?.();
+      return done();
+    };
+    const it: AsyncGenerator<T> = {
+      next: async () => {
+        const s = await open();
+        if (!s || closed) return done();
+        const r = await s.next();
+        if (r.done) this.active.delete(s);
+        return r;
+      },
+      return: close,
+      throw: async (err: unknown) => {
+        await close();
+        throw err;
+      },
+      [Symbol.asyncIterator]: () => it,
+      [Symbol.asyncDispose]: async () => void (await close()),
+    } as AsyncGenerator<T>;
+    return it;
+  }
+
+  private readonly active = new Set<AsyncIterator<AppEvent | ExportEvent>>();
 
   /** Ends every open subscription stream (graceful shutdown). */
   async endSubscriptions(): Promise<void> {

@@ -52,3 +52,15 @@ export async function revokeApiKey(app: App, scope: AccountScope, id: string): P
   await dispatchAfterCommit(app, event);
   return row;
 }
+
+/** A key as the REST API shows it (snake_case, never the hash): for the operator CLI. */
+export function apiKeyView(k: ApiKeyRecord): Record<string, unknown> {
+  return {
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    created_at: k.createdAt.toISOString(),
+    last_used_at: k.lastUsedAt?.toISOString() ?? null,
+    revoked_at: k.revokedAt?.toISOString() ?? null,
+  };
+}

@@ -16,8 +16,13 @@ export async function deleteConversation(app: App, scope: AccountScope, id: stri
   const { count, fileKeys, event } = await app.db.prisma.$transaction(async (tx) => {
     const files = await tx.$queryRaw<{ storage_key: string }[]>`
       SELECT storage_key FROM attachments WHERE conversation_id = ${id} AND account_id = ${scope.accountId} FOR UPDATE`;
-    const { count } = await tx.conversation.deleteMany({ where: { id, accountId: scope.accountId } });
-    const event = count ? await recordEvent(tx, { accountId: scope.accountId, type: 'conversation.deleted', data: { id } }) : null;
+    // The version the row had: the search index removes the document with it (later writes lose).
+    const deleted = await tx.$queryRaw<{ search_version: number }[]>`
+      DELETE FROM conversations WHERE id = ${id} AND account_id = ${scope.accountId} RETURNING search_version`;
+    const count = deleted.length;
+    const event = count
+      ? await recordEvent(tx, { accountId: scope.accountId, type: 'conversation.deleted', data: { id, search_version: deleted[0].search_version } })
+      : null;
     return { count, fileKeys: files.map((f) => f.storage_key), event };
   });
   if (count === 0) throw AppError.notFound('Conversation');

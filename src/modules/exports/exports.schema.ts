@@ -1,8 +1,10 @@
-// GraphQL face of exports: create, read, list. REST serves the same fields (exports.rest.ts).
+// GraphQL face of exports: create, read, list, and the `exportUpdated` subscription. REST serves the
+// same fields (exports.rest.ts).
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Export } from '../../generated/prisma/client.js';
 import { builder } from '../../graphql/builder.js';
 import { PageMetaRef } from '../../graphql/common.schema.js';
-import { requireScope } from '../../graphql/context.js';
+import { requireScope, type RequestContext } from '../../graphql/context.js';
 import { fileServices } from '../../lib/storage/storage.js';
 import { ProcessingStatusEnum } from '../conversations/conversations.schema.js';
 import { SearchFiltersInput } from '../search/search.schema.js';
@@ -99,6 +101,61 @@ builder.mutationFields((t) => ({
         filters: args.filters ? dropNulls(args.filters) : undefined,
         options: args.options ? dropNulls(args.options) : undefined,
       }),
+  }),
+}));
+
+/** While an export is processing, its row is also re-read this often: an event published in the
+ *  moment a subscription is being set up (or lost on a Redis reconnect) must not leave it waiting. */
+const RECHECK_MS = 5_000;
+
+/**
+ * The export once its status changes from processing (to completed or failed), then the end of the
+ * stream. Account-scoped: a foreign or unknown id is not_found. An export that is already finished is
+ * sent at once, so a subscriber that comes late still gets the outcome.
+ */
+async function* exportStates(ctx: RequestContext, id: string): AsyncGenerator<Export> {
+  const scope = requireScope(ctx);
+  await getExport(ctx.app, scope, id); // 404 for a foreign or unknown id
+  const events = ctx.app.events.subscribeExports(scope.accountId);
+  try {
+    let next = events.next(); // the subscription starts before the state is read again below
+    let checked = 0;
+    let recheck = true;
+    for (;;) {
+      if (recheck) {
+        const row = await getExport(ctx.app, scope, id);
+        if (row.status !== 'processing') {
+          yield row;
+          return;
+        }
+        checked = Date.now();
+      }
+      const timer = new AbortController();
+      const woke = await Promise.race([
+        next,
+        sleep(RECHECK_MS, 'recheck' as const, { signal: timer.signal }).catch(() => 'recheck' as const),
+      ]);
+      timer.abort();
+      if (woke === 'recheck') {
+        recheck = true;
+        continue;
+      }
+      if (woke.done) return; // the bus is shutting down
+      next = events.next();
+      recheck = woke.value.exportId === id || Date.now() - checked >= RECHECK_MS;
+    }
+  } finally {
+    await events.return(undefined);
+  }
+}
+
+builder.subscriptionFields((t) => ({
+  exportUpdated: t.field({
+    type: ExportRef,
+    description: 'The export when its status changes from processing to completed or failed (at once if it already has); the stream then ends.',
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => exportStates(ctx, String(args.id)),
+    resolve: (e) => e,
   }),
 }));
 

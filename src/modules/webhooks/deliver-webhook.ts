@@ -9,6 +9,7 @@ import type { App } from '../../app.js';
 import { DeferJob, type JobContext, type JobHandler } from '../../jobs/definition.js';
 import { enqueueAfterCommit } from '../../jobs/runner.js';
 import { newId } from '../../lib/ids.js';
+import { publicEventData } from './event-data.js';
 import { TEST_EVENT_TYPE } from './event-types.js';
 import { sendWebhook, type SendResult } from './send-webhook.js';
 import { signatureHeaders } from './webhook-signature.js';
@@ -59,7 +60,7 @@ export const deliverWebhookHandler: JobHandler<{ deliveryId: string }> = {
       await finishAttempt(app, work, { durationMs: 0, error: 'Endpoint disabled' }, ctx, { final: true });
       return;
     }
-    const body = JSON.stringify({ id: work.event_id, type: work.type, created_at: work.event_created_at.toISOString(), data: work.data });
+    const body = JSON.stringify({ id: work.event_id, type: work.type, created_at: work.event_created_at.toISOString(), data: publicEventData(work.data) });
     const secrets = [work.secret];
     if (work.previous_secret && work.previous_secret_expires_at && work.previous_secret_expires_at > new Date()) secrets.push(work.previous_secret);
     const { timeoutMs, maxInFlightPerEndpoint, allowPrivateUrls } = app.config.webhooks;

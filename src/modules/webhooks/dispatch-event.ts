@@ -1,9 +1,15 @@
 // The `webhook.dispatch` job: one outbox event → one pending delivery per active endpoint of the
 // account that subscribes to its type (and existed when it happened), written in the transaction
 // that marks the event dispatched; then one delivery job each.
+//
+// It is also the one place that feeds search indexing: a conversation or summary event, when the
+// Elasticsearch engine is configured, enqueues a `search.sync` job before the event is marked
+// dispatched (if the enqueue fails the transaction rolls back and the event is dispatched again), so
+// an index update is never lost between a change's commit and its job.
 import type { JobHandler } from '../../jobs/definition.js';
 import { enqueueAfterCommit } from '../../jobs/runner.js';
 import { newId } from '../../lib/ids.js';
+import { searchSyncFor, searchSyncJob } from '../search/search.jobs.js';
 import { ALL_EVENTS } from './event-types.js';
 import { deliverWebhookJob } from './webhooks.jobs.js';
 
@@ -22,6 +28,13 @@ export const dispatchEventHandler: JobHandler<{ eventId: string }> = {
       const [event] = await tx.$queryRaw<EventRow[]>`
         SELECT id, account_id, type, data, created_at, dispatched_at FROM events WHERE id = ${eventId} FOR UPDATE`;
       if (!event || event.dispatched_at) return null;
+      const searchSync = await searchSyncFor(ctx.app, event, async (accountId, conversationId) => {
+        const [row] = await tx.$queryRaw<{ search_version: number }[]>`
+          SELECT search_version FROM conversations WHERE id = ${conversationId} AND account_id = ${accountId}`;
+        return row ? row.search_version : null;
+      });
+      // Deterministic job id: a re-dispatch (or the summary.generated + conversation.updated pair of one change) enqueues it once.
+      if (searchSync) await ctx.app.jobs.enqueue(searchSyncJob, searchSync);
       const endpoints = await tx.$queryRaw<{ id: string }[]>`
         SELECT id FROM webhook_endpoints
          WHERE account_id = ${event.account_id} AND active AND created_at <= ${event.created_at}

@@ -61,3 +61,14 @@ export function apiKeyData(k: { id: string; name: string | null; prefix: string;
     revoked_at: k.revokedAt ? k.revokedAt.toISOString() : null,
   };
 }
+
+/**
+ * Outbox-only keys: kept in the event row for the workers (a deleted conversation's `search_version`,
+ * which search indexing needs once the row is gone), never sent to receivers.
+ */
+const INTERNAL_KEYS: ReadonlySet<string> = new Set(['search_version']);
+
+/** The `data` receivers see: the recorded data without the outbox-only keys. */
+export function publicEventData(data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(data).filter(([k]) => !INTERNAL_KEYS.has(k)));
+}

@@ -19,7 +19,12 @@
 import type { App } from '../../app.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { enqueueAfterCommit } from '../../jobs/runner.js';
-import { EVENT_TYPES as SUBSCRIPTION_EVENT_TYPES, type EventType as SubscriptionEventType } from '../../lib/events.js';
+import {
+  EVENT_TYPES as SUBSCRIPTION_EVENT_TYPES,
+  EXPORT_EVENT_TYPES,
+  type EventType as SubscriptionEventType,
+  type ExportEventType,
+} from '../../lib/events.js';
 import { newId } from '../../lib/ids.js';
 import type { EventType } from './event-types.js';
 import { dispatchEventJob } from './webhooks.jobs.js';
@@ -53,8 +58,12 @@ export async function dispatchAfterCommit(app: App, ...events: (OutboxEvent | nu
   for (const e of committed) await enqueueAfterCommit(app, dispatchEventJob, { eventId: e.id });
 }
 
-/** Conversation and summary events feed the GraphQL subscriptions (ConversationEvent). */
+/** Conversation and summary events feed the GraphQL subscriptions (ConversationEvent); export events feed exportUpdated. */
 function publishToSubscriptions(app: App, e: OutboxEvent): void {
+  if ((EXPORT_EVENT_TYPES as readonly string[]).includes(e.type)) {
+    app.events.publishExport(e.type as ExportEventType, { id: e.id, createdAt: e.createdAt, accountId: e.accountId, exportId: String(e.data.id) });
+    return;
+  }
   if (!(SUBSCRIPTION_EVENT_TYPES as readonly string[]).includes(e.type)) return;
   const isSummary = e.type.startsWith('summary.');
   app.events.publish(e.type as SubscriptionEventType, {

@@ -103,6 +103,9 @@ export function pdfExport(batches: Batches, meta: ExportMeta): NodeJS.ReadableSt
           n += 1;
           if (n % 100 === 0) forgetLayouts(doc);
           while (doc.readableLength > HIGH_WATER && !doc.destroyed) await sleep(5);
+          // Laying out a page is synchronous: give the event loop (the output stream, the job's lock
+          // renewals, other jobs) a turn after each conversation rather than once per database batch.
+          await new Promise((resolve) => setImmediate(resolve));
         }
       }
       if (!n) {

@@ -1,0 +1,229 @@
+// `npm run bench:webhooks` (issue 6, item 8): 10,000 events through the real outbox and dispatch path
+// to 5 loopback receivers — 3 healthy, 1 slow (answers after 3 s), 1 failing (500) — each an endpoint
+// subscribed to `conversation.created`. The events are made by creating conversations over the API
+// (each commit writes its outbox row; the API enqueues its dispatch, workers fan it out and deliver).
+// Measured: first attempts per second, and the delay from the event's `created_at` (its transaction)
+// to the first attempt arriving at the healthy receivers (p50/p95/p99/max). Target: p95 ≤ 2 s.
+// Not a test: numbers depend on the machine and on its neighbours.
+//
+// The API and workers run in one child process (src/main.ts's start) with REDIS_URL (Redis db 12, a
+// private QUEUE_PREFIX), WEBHOOK_ALLOW_PRIVATE_URLS=true and RATE_LIMITS_ENABLED=false, on a scratch
+// database. Everything is removed at the end: the child, the database, the prefix's Redis keys.
+//
+// Environment (all optional): BENCH_DATABASE_ADMIN_URL (default postgres://root@127.0.0.1:5432/postgres),
+// BENCH_REDIS_URL (redis://127.0.0.1:6379/12), BENCH_EVENTS (10000), BENCH_CONCURRENCY (API requests in
+// flight while generating, 16), BENCH_TIMEOUT_S (how long to wait for the healthy receivers, 300),
+// BENCH_CPU_PROF_DIR (run the server with --cpu-prof, the profile written there on exit), and the
+// server's own WEBHOOK_DELIVERY_CONCURRENCY / WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT / WORKER_CONCURRENCY (passed
+// through when set; WORKER_CONCURRENCY is also the `webhooks` fan-out queue's concurrency).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../src/config.js';
+import { createRedis } from '../src/lib/redis.js';
+import { createAccount } from '../src/modules/accounts/create-account.js';
+import { spawnServer, stopChildren } from './lib/child-server.js';
+import { createScratchDatabase, DEFAULT_ADMIN_URL, type ScratchDatabase } from './lib/database.js';
+
+const env = process.env;
+const ADMIN_URL = env.BENCH_DATABASE_ADMIN_URL ?? DEFAULT_ADMIN_URL;
+const REDIS_URL = env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/12';
+const EVENTS = Number(env.BENCH_EVENTS ?? 10_000);
+const CONCURRENCY = Number(env.BENCH_CONCURRENCY ?? 16);
+const TIMEOUT_MS = Number(env.BENCH_TIMEOUT_S ?? 300) * 1000;
+const PREFIX = `benchwh${process.pid}`;
+const TARGET_P95_MS = 2000;
+const EVENT_TYPE = 'conversation.created';
+const PROFILE_DIR = env.BENCH_CPU_PROF_DIR;
+
+type Kind = 'healthy' | 'slow' | 'failing';
+
+interface Receiver {
+  name: string;
+  kind: Kind;
+  url: string;
+  /** webhook-id → ms from the event's created_at to the first attempt's arrival. */
+  first: Map<string, number>;
+  attempts: number;
+  close(): Promise<void>;
+}
+
+async function startReceiver(name: string, kind: Kind): Promise<Receiver> {
+  const first = new Map<string, number>();
+  const timers = new Set<NodeJS.Timeout>();
+  const r = { name, kind, first, attempts: 0 } as Receiver;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const arrived = Date.now();
+      r.attempts++;
+      const id = String(req.headers['webhook-id'] ?? '');
+      if (!first.has(id)) {
+        try {
+          const { created_at } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { created_at: string };
+          first.set(id, arrived - Date.parse(created_at));
+        } catch {
+          first.set(id, NaN);
+        }
+      }
+      if (kind === 'failing') return void res.writeHead(500).end('failing');
+      if (kind === 'healthy') return void res.writeHead(200).end('ok');
+      const t = setTimeout(() => {
+        timers.delete(t);
+        res.writeHead(200).end('ok');
+      }, 3_000);
+      timers.add(t);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  r.url = `http://127.0.0.1:${port}/hook`;
+  r.close = () =>
+    new Promise<void>((resolve) => {
+      for (const t of timers) clearTimeout(t);
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return r;
+}
+
+async function dropRedisKeys(url: string, pattern: string): Promise<number> {
+  const redis = createRedis(url);
+  let n = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (keys.length) n += await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return n;
+}
+
+const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
+
+async function post(url: string, key: string, path: string, body: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+async function main(): Promise<boolean> {
+  const receivers: Receiver[] = [];
+  let scratch: ScratchDatabase | undefined;
+  try {
+    scratch = await createScratchDatabase('bench_webhooks', ADMIN_URL, 2);
+    const passThrough = Object.fromEntries(
+      ['WEBHOOK_DELIVERY_CONCURRENCY', 'WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT', 'WORKER_CONCURRENCY'].filter((k) => env[k]).map((k) => [k, env[k]!]),
+    );
+    const serverEnv = {
+      DATABASE_URL: scratch.url,
+      REDIS_URL,
+      QUEUE_PREFIX: PREFIX,
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+      RATE_LIMITS_ENABLED: 'false',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      ...passThrough,
+    };
+    const config = loadConfig(serverEnv);
+    const api = await spawnServer('bench/lib/serve-api.ts', serverEnv, PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
+    const { api_key: key } = await createAccount(scratch.db, config, { email: 'bench-webhooks@example.com', plan: 'pro' });
+
+    for (const [name, kind] of [
+      ['healthy-1', 'healthy'],
+      ['healthy-2', 'healthy'],
+      ['healthy-3', 'healthy'],
+      ['slow-3s', 'slow'],
+      ['failing-500', 'failing'],
+    ] as [string, Kind][]) {
+      const r = await startReceiver(name, kind);
+      receivers.push(r);
+      const res = await post(api.url, key, '/v1/webhooks', { url: r.url, events: [EVENT_TYPE], description: name });
+      if (res.status !== 201) throw new Error(`creating the ${name} endpoint: ${res.status} ${JSON.stringify(res.json)}`);
+    }
+    const healthy = receivers.filter((r) => r.kind === 'healthy');
+    console.error(
+      `webhooks bench: ${EVENTS} ${EVENT_TYPE} events (API, ${CONCURRENCY} in flight) → ${receivers.length} receivers; ` +
+        `delivery concurrency ${config.webhooks.deliveryConcurrency}, ${config.webhooks.maxInFlightPerEndpoint} in flight per endpoint`,
+    );
+
+    // Generate: every conversation commits with its outbox event.
+    const started = Date.now();
+    let next = 0;
+    let failures = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < EVENTS) {
+          const i = next++;
+          const res = await post(api.url, key, '/v1/conversations', { title: `Bench ${i}`, content: `Tom: order ${i}?\nAnna: shipped.` });
+          if (res.status !== 201) failures++;
+        }
+      }),
+    );
+    const generatedMs = Date.now() - started;
+    if (failures) throw new Error(`${failures} conversations were refused`);
+    console.error(`generated ${EVENTS} events in ${fmt(generatedMs)} (${Math.round(EVENTS / (generatedMs / 1000))}/s); waiting for the healthy receivers`);
+
+    const deadline = Date.now() + TIMEOUT_MS;
+    while (healthy.some((r) => r.first.size < EVENTS) && Date.now() < deadline) await sleep(100);
+    const drainedMs = Date.now() - started;
+    const complete = healthy.every((r) => r.first.size >= EVENTS);
+
+    const delays = healthy.flatMap((r) => [...r.first.values()]).filter((d) => Number.isFinite(d)).sort((a, b) => a - b);
+    const healthyDeliveries = healthy.reduce((n, r) => n + r.first.size, 0);
+    const allFirst = receivers.reduce((n, r) => n + r.first.size, 0);
+    const allAttempts = receivers.reduce((n, r) => n + r.attempts, 0);
+    const p95 = pct(delays, 95);
+    const result = {
+      events: EVENTS,
+      generation_s: +(generatedMs / 1000).toFixed(2),
+      events_per_s: Math.round(EVENTS / (generatedMs / 1000)),
+      healthy_complete: complete,
+      healthy_drained_s: +(drainedMs / 1000).toFixed(2),
+      healthy_deliveries: healthyDeliveries,
+      healthy_deliveries_per_s: Math.round(healthyDeliveries / (drainedMs / 1000)),
+      all_first_attempts_per_s: Math.round(allFirst / (drainedMs / 1000)),
+      all_attempts_per_s: Math.round(allAttempts / (drainedMs / 1000)),
+      delay_ms: { p50: pct(delays, 50), p95, p99: pct(delays, 99), max: delays.at(-1) ?? NaN },
+      receivers: Object.fromEntries(receivers.map((r) => [r.name, { first_attempts: r.first.size, attempts: r.attempts }])),
+      target_p95_ms: TARGET_P95_MS,
+      pass: complete && p95 <= TARGET_P95_MS,
+    };
+    console.error(
+      `healthy receivers: ${healthyDeliveries} deliveries in ${fmt(drainedMs)} → ${result.healthy_deliveries_per_s}/s; ` +
+        `all receivers: ${result.all_first_attempts_per_s} first attempts/s, ${result.all_attempts_per_s} attempts/s\n` +
+        `commit → first attempt (healthy): p50 ${fmt(result.delay_ms.p50)}, p95 ${fmt(p95)}, p99 ${fmt(result.delay_ms.p99)}, max ${fmt(result.delay_ms.max)} ` +
+        `(target p95 ≤ ${fmt(TARGET_P95_MS)}: ${result.pass ? 'PASS' : 'FAIL'})\n` +
+        receivers.map((r) => `  ${r.name.padEnd(12)} first attempts ${r.first.size}, attempts ${r.attempts}`).join('\n'),
+    );
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return result.pass;
+  } finally {
+    await stopChildren();
+    await Promise.all(receivers.map((r) => r.close()));
+    await scratch?.drop().catch((err) => console.error(`could not drop ${scratch?.name}: ${err}`));
+    const dropped = await dropRedisKeys(REDIS_URL, `${PREFIX}:*`).catch((err) => (console.error(`could not clean Redis: ${err}`), 0));
+    console.error(`cleaned up: database ${scratch?.name ?? '-'} dropped, ${dropped} Redis keys under ${PREFIX}: removed`);
+  }
+}
+
+main().then(
+  (pass) => process.exit(pass ? 0 : 1),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
