@@ -130,6 +130,15 @@ describe('POST /v1/exports', () => {
     expect(events).toEqual([{ type: 'export.completed', data: expect.objectContaining({ id: started.body.id, status: 'completed', conversation_count: 3 }) }]);
   });
 
+  it('lists exports with the shared page rules: out-of-range page and per_page are a 422 naming both', async () => {
+    const { client } = await newAccount(server);
+    const res = await client.get('/v1/exports?page=0&per_page=101');
+    expect(res.status).toBe(422);
+    expect(res.body.error.details.fields).toEqual({ page: ['Page must be at least 1'], per_page: ['Per page must be between 1 and 100'] });
+    const ok = await client.get('/v1/exports?per_page=5');
+    expect(ok.body.meta).toEqual({ page: 1, per_page: 5, total: 0, total_pages: 0 });
+  });
+
   it('CSV: RFC 4180, one row per conversation, formula cells neutralised', async () => {
     const { client } = await newAccount(server);
     await seed(client);

@@ -3,6 +3,7 @@ import type { AccountScope, App } from '../../app.js';
 import type { Export } from '../../generated/prisma/client.js';
 import { enqueueAfterCommit } from '../../jobs/runner.js';
 import { AppError } from '../../lib/errors.js';
+import { pageOnlyInput } from '../../lib/pagination.js';
 import { isId, newId } from '../../lib/ids.js';
 import { parseInput } from '../../lib/validation.js';
 import { exportInput, type ExportInput } from './export-input.js';
@@ -38,12 +39,7 @@ export interface ExportPage {
 }
 
 export async function listExports(app: App, scope: AccountScope, opts: { page?: number; perPage?: number }): Promise<ExportPage> {
-  const errors: Record<string, string[]> = {};
-  const page = opts.page ?? 1;
-  const perPage = opts.perPage ?? 20;
-  if (!Number.isInteger(page) || page < 1) errors.page = ['Page must be at least 1'];
-  if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100) errors.perPage = ['Per page must be between 1 and 100'];
-  if (Object.keys(errors).length) throw AppError.validation(errors);
+  const { page, perPage } = parseInput(pageOnlyInput, opts);
   const [data, total] = await Promise.all([
     app.db.prisma.export.findMany({
       where: { accountId: scope.accountId },
