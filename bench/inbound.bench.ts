@@ -14,7 +14,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { deleteKeys } from '../src/lib/redis.js';
 import { loadConfig } from '../src/config.js';
 import { createAccount } from '../src/modules/accounts/create-account.js';
 import { spawnServer, stopChildren } from './lib/child-server.js';
@@ -80,20 +80,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function dropPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 async function main(): Promise<void> {
   const { name: dbName, url: DATABASE_URL, db, drop } = await createScratchDatabase('aimychats_bench_inbound', ADMIN_URL);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'amc-bench-inbound-'));
@@ -101,7 +87,7 @@ async function main(): Promise<void> {
   const cleanup = async () => {
     await stopChildren();
     await drop();
-    await dropPrefix(prefix).catch(() => {});
+    await deleteKeys(REDIS_URL, `${prefix}:*`).catch(() => {});
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));

@@ -15,26 +15,11 @@
 import fs from 'node:fs';
 import autocannon, { type Result } from 'autocannon';
 import { loadConfig } from '../src/config.js';
-import { createRedis } from '../src/lib/redis.js';
+import { deleteKeys } from '../src/lib/redis.js';
 import { createAccount } from '../src/modules/accounts/create-account.js';
 import { spawnServer, stopChildren } from './lib/child-server.js';
 import { createScratchDatabase, DEFAULT_ADMIN_URL } from './lib/database.js';
 import { seedConversations } from './lib/seed.js';
-
-/** The rest-rds server's counters (rate-limit keys expire by themselves; usage sequence numbers do not). */
-async function dropRedisKeys(url: string, pattern: string): Promise<void> {
-  const redis = createRedis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 const env = process.env;
 const ADMIN_URL = env.BENCH_DATABASE_ADMIN_URL ?? DEFAULT_ADMIN_URL;
@@ -110,7 +95,7 @@ async function main(): Promise<void> {
   const cleanup = async () => {
     await stopChildren();
     await drop();
-    if (env.BENCH_REDIS_URL) await dropRedisKeys(env.BENCH_REDIS_URL, `${redisPrefix}:*`);
+    if (env.BENCH_REDIS_URL) await deleteKeys(env.BENCH_REDIS_URL, `${redisPrefix}:*`);
   };
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
   try {

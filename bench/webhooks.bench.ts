@@ -19,7 +19,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
-import { createRedis } from '../src/lib/redis.js';
+import { deleteKeys } from '../src/lib/redis.js';
 import { createAccount } from '../src/modules/accounts/create-account.js';
 import { spawnServer, stopChildren } from './lib/child-server.js';
 import { createScratchDatabase, DEFAULT_ADMIN_URL, type ScratchDatabase } from './lib/database.js';
@@ -86,22 +86,6 @@ async function startReceiver(name: string, kind: Kind): Promise<Receiver> {
       server.close(() => resolve());
     });
   return r;
-}
-
-async function dropRedisKeys(url: string, pattern: string): Promise<number> {
-  const redis = createRedis(url);
-  let n = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      if (keys.length) n += await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return n;
 }
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
@@ -215,7 +199,7 @@ async function main(): Promise<boolean> {
     await stopChildren();
     await Promise.all(receivers.map((r) => r.close()));
     await scratch?.drop().catch((err) => console.error(`could not drop ${scratch?.name}: ${err}`));
-    const dropped = await dropRedisKeys(REDIS_URL, `${PREFIX}:*`).catch((err) => (console.error(`could not clean Redis: ${err}`), 0));
+    const dropped = await deleteKeys(REDIS_URL, `${PREFIX}:*`).catch((err) => (console.error(`could not clean Redis: ${err}`), 0));
     console.error(`cleaned up: database ${scratch?.name ?? '-'} dropped, ${dropped} Redis keys under ${PREFIX}: removed`);
   }
 }

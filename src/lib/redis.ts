@@ -44,3 +44,20 @@ export function redisReady(client: Redis): Promise<void> {
     client.once('error', onError);
   });
 }
+
+/** Deletes every key matching `pattern` (SCAN, never KEYS); returns how many. For tests, benches, cleanup. */
+export async function deleteKeys(url: string, pattern: string): Promise<number> {
+  const redis = createRedis(url);
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (keys.length) deleted += await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}

@@ -1,5 +1,5 @@
 // Job settings for test servers, and polling with a deadline (never a fixed sleep as an assertion).
-import { Redis } from 'ioredis';
+import { deleteKeys } from '../../src/lib/redis.js';
 
 export const REDIS_BASE = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -31,17 +31,7 @@ export function parkedJobsEnv(db = 15): Record<string, string> {
 
 /** Deletes every key under a prefix (afterAll). */
 export async function dropPrefix(db: number, prefix: string): Promise<void> {
-  const redis = new Redis(`${REDIS_BASE}/${db}`);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  await deleteKeys(`${REDIS_BASE}/${db}`, `${prefix}:*`);
 }
 
 /** Calls `probe` until `done` accepts its result or the deadline passes (then the last result is returned for the assertion). */
