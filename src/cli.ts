@@ -1,6 +1,6 @@
 // Operator commands. stdout carries exactly one JSON result; logs go to stderr.
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createApp, type App } from './app.js';
 import { openDatabase, type Database } from './lib/db.js';
 import { isAppError } from './lib/errors.js';
@@ -27,13 +27,7 @@ function fail(message: string, code = 1): never {
 
 async function main(argv: string[]): Promise<unknown> {
   const [group, command, ...rest] = argv;
-  let config;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) fail(e.message);
-    throw e;
-  }
+  const config = loadConfigOrExit();
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn', 'aimychats-cli');
   // Commands bring the schema up to date first: the CLI may run before the server ever started.
   const withDb = async <T>(fn: (db: Database, applied: string[]) => Promise<T>): Promise<T> => {
