@@ -1,6 +1,7 @@
 // Multipart uploads as clients send them (fetch + FormData), and a look at what is on disk.
 import fs from 'node:fs';
 import path from 'node:path';
+import { readResponse } from './server.js';
 
 export const PNG_1x1 = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
@@ -22,14 +23,7 @@ export async function uploadFile(
     headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {},
     body: form,
   });
-  const text = await res.text();
-  let body: any;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, body, text, headers: res.headers };
+  return readResponse(res);
 }
 
 /** A GraphQL multipart request (https://github.com/jaydenseric/graphql-multipart-request-spec). */
@@ -39,14 +33,7 @@ export async function graphqlUpload(baseUrl: string, apiKey: string, query: stri
   form.append('map', JSON.stringify({ 0: ['variables.file'] }));
   form.append('0', new Blob([file.bytes as BlobPart]), file.name);
   const res = await fetch(`${baseUrl}/graphql`, { method: 'POST', headers: { Authorization: `Bearer ${apiKey}` }, body: form });
-  const text = await res.text();
-  let body: any;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, body, text };
+  return readResponse(res);
 }
 
 /** Every regular file under `dir` (relative paths), [] when it does not exist. */

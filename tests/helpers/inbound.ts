@@ -2,6 +2,7 @@
 // payloads signed like Meta signs them.
 import crypto from 'node:crypto';
 import yazl from 'yazl';
+import { readResponse } from './server.js';
 
 export const CRLF = '\r\n';
 
@@ -45,7 +46,7 @@ export async function postEmail(baseUrl: string, raw: string | Buffer, auth: { k
   if (auth.key) headers.Authorization = `Bearer ${auth.key}`;
   if (auth.basic) headers.Authorization = `Basic ${Buffer.from(`inbound:${auth.basic}`).toString('base64')}`;
   const res = await fetch(`${baseUrl}/v1/inbound/email${auth.query ?? ''}`, { method: 'POST', headers, body: new Uint8Array(typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw) });
-  return parsed(res);
+  return readResponse(res);
 }
 
 export async function postForm(url: string, key: string | undefined, parts: Record<string, string | { bytes: Uint8Array | string; name: string }>) {
@@ -55,19 +56,9 @@ export async function postForm(url: string, key: string | undefined, parts: Reco
     else form.append(k, new Blob([v.bytes as BlobPart]), v.name);
   }
   const res = await fetch(url, { method: 'POST', headers: key ? { Authorization: `Bearer ${key}` } : {}, body: form });
-  return parsed(res);
+  return readResponse(res);
 }
 
-export async function parsed(res: Response) {
-  const text = await res.text();
-  let body: any;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, body, text };
-}
 
 /** A zip made with yazl; entries are deflated unless `store`. */
 export function makeZip(entries: { name: string; data: Buffer | string; store?: boolean }[]): Promise<Buffer> {

@@ -42,6 +42,18 @@ export interface HttpResult<T = any> {
   text: string;
 }
 
+/** Status, headers, text, and the body parsed as JSON when it is JSON. */
+export async function readResponse<T = any>(res: Response): Promise<HttpResult<T>> {
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: body as T, text };
+}
+
 export function client(baseUrl: string, apiKey?: string) {
   const request = async <T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> => {
     const init: RequestInit = {
@@ -53,15 +65,7 @@ export function client(baseUrl: string, apiKey?: string) {
       },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     };
-    const res = await fetch(`${baseUrl}${path}`, init);
-    const text = await res.text();
-    let parsed: unknown = undefined;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.status, headers: res.headers, body: parsed as T, text };
+    return readResponse<T>(await fetch(`${baseUrl}${path}`, init));
   };
   return {
     request,
