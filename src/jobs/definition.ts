@@ -37,7 +37,15 @@ export interface JobDefinition<P = unknown> {
 }
 
 export function defineJob<P>(def: JobDefinition<P>): JobDefinition<P> {
-  return def;
+  // Loaded once per process: a dynamic import() runs the module resolver every time it is called
+  // (under tsx, a round trip to the loader thread — measured as idle time between webhook attempts).
+  let loaded: Promise<JobHandler<P>> | undefined;
+  const handler = () =>
+    (loaded ??= def.handler().catch((err: unknown) => {
+      loaded = undefined; // a failed import is tried again by the next job
+      throw err;
+    }));
+  return { ...def, handler };
 }
 
 /** A failure that retrying cannot fix (invalid payload, a 4xx from a provider). */
