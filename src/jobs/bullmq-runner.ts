@@ -53,6 +53,11 @@ export class BullMqRunner implements JobRunner {
     await this.queue(def.queue).add(def.name, payload, { jobId: def.jobId(payload), ...(opts.delayMs ? { delay: Math.round(opts.delayMs) } : {}) });
   }
 
+  async enqueueMany<P>(def: JobDefinition<P>, payloads: readonly P[]): Promise<void> {
+    if (!payloads.length) return;
+    await this.queue(def.queue).addBulk(payloads.map((data) => ({ name: def.name, data, opts: { jobId: def.jobId(data) } })));
+  }
+
   async startWorkers(): Promise<void> {
     const { concurrency, prefix } = this.app.config.jobs;
     for (const queueName of new Set(this.definitions.map((d) => d.queue))) {

@@ -60,6 +60,10 @@ export class InProcessRunner implements JobRunner {
     this.push(task);
   }
 
+  async enqueueMany<P>(def: JobDefinition<P>, payloads: readonly P[]): Promise<void> {
+    for (const payload of payloads) await this.enqueue(def, payload);
+  }
+
   private push(task: Task): void {
     const list = this.waiting.get(task.def.queue) ?? [];
     list.push(task);

@@ -10,6 +10,8 @@ export interface JobRunner {
   readonly mode: 'bullmq' | 'in-process';
   /** Adds the job unless one with the same jobId exists (then nothing happens); `delayMs` defers its start. */
   enqueue<P>(def: JobDefinition<P>, payload: P, opts?: EnqueueOptions): Promise<void>;
+  /** Adds several jobs of one definition at once (one Redis round trip with BullMQ); duplicates are no-ops as with `enqueue`. */
+  enqueueMany<P>(def: JobDefinition<P>, payloads: readonly P[]): Promise<void>;
   /** Starts consuming every queue, and the periodic recovery of work left without a job. */
   startWorkers(): Promise<void>;
   /** Jobs that failed for good, newest first, with their reason. */
@@ -34,16 +36,26 @@ const ENQUEUE_TIMEOUT_MS = 3_000;
  * summary) and the workers' recovery enqueues it once Redis answers again.
  */
 export async function enqueueAfterCommit<P>(app: App, def: JobDefinition<P>, payload: P, opts?: EnqueueOptions): Promise<void> {
+  await boundedEnqueue(app, def, def.jobId(payload), () => app.jobs.enqueue(def, payload, opts));
+}
+
+/** `enqueueAfterCommit` for several jobs of one definition, added together. */
+export async function enqueueManyAfterCommit<P>(app: App, def: JobDefinition<P>, payloads: readonly P[]): Promise<void> {
+  if (!payloads.length) return;
+  await boundedEnqueue(app, def, payloads.length === 1 ? def.jobId(payloads[0]) : `${payloads.length} jobs`, () => app.jobs.enqueueMany(def, payloads));
+}
+
+async function boundedEnqueue(app: App, def: JobDefinition<any>, what: string, add: () => Promise<void>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      app.jobs.enqueue(def, payload, opts),
+      add(),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`enqueue timed out after ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
       }),
     ]);
   } catch (err) {
-    app.log.warn({ err, job: def.name, jobId: def.jobId(payload) }, 'could not enqueue; recovery will pick the work up');
+    app.log.warn({ err, job: def.name, jobId: what }, 'could not enqueue; recovery will pick the work up');
   } finally {
     clearTimeout(timer);
   }
