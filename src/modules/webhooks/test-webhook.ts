@@ -24,6 +24,6 @@ export async function testWebhook(app: App, scope: AccountScope, id: string): Pr
     });
     return { id: row.id, accountId: row.accountId, type: row.type, data, createdAt: row.createdAt };
   });
-  await enqueueAfterCommit(app, deliverWebhookJob, { deliveryId });
+  await enqueueAfterCommit(app, deliverWebhookJob, { deliveryId, webhookId: id });
   return event;
 }
