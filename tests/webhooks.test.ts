@@ -444,3 +444,58 @@ describe('outbox recovery', () => {
     }
   }, 90_000);
 });
+
+describe('retention (WEBHOOK_RETENTION)', () => {
+  it('prunes finished attempts and dispatched events past the retention, keeping pending work and anything newer', async () => {
+    const pfx = uniquePrefix('webhooks-retention');
+    const short = await startTestServer(
+      bullEnv(REDIS_DB, pfx, { WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WEBHOOK_RETENTION: '1500ms', WEBHOOK_RETRY_SCHEDULE: '1h', WEBHOOK_PRUNE_INTERVAL_MS: '0' }),
+    );
+    try {
+      const { client } = await newAccount(short);
+      const ok = receiver.endpoint();
+      const failing = receiver.endpoint([500]);
+      const okHook = await createWebhook(client, { url: ok.url, events: ['conversation.created'] });
+      const failingHook = await createWebhook(client, { url: failing.url, events: ['conversation.created'] });
+      const old = (await client.post('/v1/conversations', { title: 'Old news', content: CHAT })).body;
+      await eventually(() => client.get(`/v1/webhooks/${okHook.id}/deliveries`), (r) => r.body.data?.[0]?.status === 'succeeded', WAIT);
+      await eventually(() => client.get(`/v1/webhooks/${failingHook.id}/deliveries`), (r) => r.body.data?.length === 2, WAIT);
+      // Its summary.generated event (no endpoint listens) is dispatched too: nothing pending keeps it.
+      await eventually(() => client.get(`/v1/conversations/${old.id}`), (r) => r.body.status === 'completed', WAIT);
+      await new Promise((r) => setTimeout(r, 1_700));
+      const cutoff = new Date(Date.now() - 1_500);
+      const fresh = (await client.post('/v1/conversations', { title: 'Fresh news', content: CHAT })).body;
+      await receivedOn(ok.path, (rs) => rs.some((r) => r.json?.data?.id === fresh.id));
+      await eventually(() => client.get(`/v1/webhooks/${okHook.id}/deliveries`), (r) => r.body.data?.every((d: any) => d.status === 'succeeded'), WAIT);
+
+      const oldEvents = () =>
+        short.running.app.db.query<{ id: string; type: string }>(
+          `SELECT id, type FROM events WHERE account_id = (SELECT account_id FROM conversations WHERE id = $1) AND created_at < $2`,
+          [old.id, cutoff],
+        );
+      const undispatched = () =>
+        short.running.app.db.query(`SELECT 1 FROM events WHERE account_id = (SELECT account_id FROM conversations WHERE id = $1) AND dispatched_at IS NULL`, [old.id]);
+      await eventually(undispatched, (rows) => rows.length === 0, WAIT);
+      expect((await oldEvents()).map((e) => e.type)).toEqual(expect.arrayContaining(['conversation.created', 'summary.generated']));
+      const { pruneWebhookHistory } = await import('../src/modules/webhooks/prune-history.js');
+      const removed = await pruneWebhookHistory(short.running.app);
+      expect(removed.deliveries).toBeGreaterThanOrEqual(2); // the old success and the old failed first attempt
+
+      const okLog = (await client.get(`/v1/webhooks/${okHook.id}/deliveries`)).body;
+      expect(okLog.data.map((d: any) => d.event_id)).toHaveLength(1);
+      expect(receiver.at(ok.path).find((r) => r.json?.data?.id === fresh.id)!.headers['webhook-id']).toBe(okLog.data[0].event_id);
+      const failingLog = (await client.get(`/v1/webhooks/${failingHook.id}/deliveries`)).body;
+      const oldEventId = receiver.at(failing.path).find((r) => r.json?.data?.id === old.id)!.headers['webhook-id'];
+      const freshEventId = receiver.at(failing.path).find((r) => r.json?.data?.id === fresh.id)!.headers['webhook-id'];
+      // The old event: its failed first attempt is gone, its retry still pending (due in an hour) is kept.
+      expect(failingLog.data.filter((d: any) => d.event_id === oldEventId).map((d: any) => [d.attempt, d.status])).toEqual([[2, 'pending']]);
+      // The fresh event is younger than the retention: both of its rows stay.
+      expect(failingLog.data.filter((d: any) => d.event_id === freshEventId).map((d: any) => d.attempt).sort()).toEqual([1, 2]);
+      // A dispatched event with an attempt still pending is kept; the other old events are gone.
+      expect((await oldEvents()).map((e) => e.id)).toEqual([oldEventId]);
+    } finally {
+      await short.stop();
+      await dropPrefix(REDIS_DB, pfx);
+    }
+  }, 60_000);
+});

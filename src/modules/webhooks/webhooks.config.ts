@@ -41,6 +41,12 @@ export const WEBHOOK_ENV = {
   WEBHOOK_SECRET_GRACE_MS: z.coerce.number().int().min(0).default(86_400_000),
   /** Delivery attempts run at once per worker process (they mostly wait on the network). */
   WEBHOOK_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  /** How long dispatched events and finished delivery attempts are kept (the deliveries log); `0` keeps them forever. */
+  WEBHOOK_RETENTION: durations
+    .refine((d) => d.length === 1, 'must be one duration, e.g. 30d')
+    .default([30 * 86_400_000]),
+  /** How often the retention job runs (once per interval whatever the number of workers). */
+  WEBHOOK_PRUNE_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
   /** Attempts in flight to one endpoint per worker process; more wait (deferred), so a slow endpoint holds only these slots. */
   WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1000).default(8),
 };
@@ -53,6 +59,8 @@ export interface WebhooksConfig {
   secretGraceMs: number;
   deliveryConcurrency: number;
   maxInFlightPerEndpoint: number;
+  retentionMs: number;
+  pruneIntervalMs: number;
 }
 
 type WebhookEnv = { [K in keyof typeof WEBHOOK_ENV]: z.output<(typeof WEBHOOK_ENV)[K]> };
@@ -66,5 +74,7 @@ export function webhooksConfig(e: WebhookEnv): WebhooksConfig {
     secretGraceMs: e.WEBHOOK_SECRET_GRACE_MS,
     deliveryConcurrency: e.WEBHOOK_DELIVERY_CONCURRENCY,
     maxInFlightPerEndpoint: e.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
+    retentionMs: e.WEBHOOK_RETENTION[0],
+    pruneIntervalMs: e.WEBHOOK_PRUNE_INTERVAL_MS,
   };
 }
