@@ -6,13 +6,20 @@
 // to the first attempt arriving at the healthy receivers (p50/p95/p99/max). Target: p95 ≤ 2 s.
 // Not a test: numbers depend on the machine and on its neighbours.
 //
-// The API and workers run in one child process (src/main.ts's start) with REDIS_URL (Redis db 12, a
-// private QUEUE_PREFIX), WEBHOOK_ALLOW_PRIVATE_URLS=true and RATE_LIMITS_ENABLED=false, on a scratch
-// database. Everything is removed at the end: the child, the database, the prefix's Redis keys.
+// Topology as in production (product §13): one API process (src/main.ts's start, RUN_WORKERS=false) and
+// BENCH_WORKERS worker processes (what `npm run worker` runs), with REDIS_URL (Redis db 12, a private
+// QUEUE_PREFIX), WEBHOOK_ALLOW_PRIVATE_URLS=true and RATE_LIMITS_ENABLED=false, on a scratch database.
+// BENCH_WORKERS=0 runs the jobs inside the API process instead. Everything is removed at the end: the
+// children, the database, the prefix's Redis keys.
+//
+// Baseline, measured in the same run: the same number of signed POSTs sent straight to the healthy
+// receivers with the same attempt function (sendWebhook) and concurrency — no database, no queue. The
+// ratio pipeline ÷ baseline deliveries per second is what the outbox, the queue and the bookkeeping cost.
 //
 // Environment (all optional): BENCH_DATABASE_ADMIN_URL (default postgres://root@127.0.0.1:5432/postgres),
 // BENCH_REDIS_URL (redis://127.0.0.1:6379/12), BENCH_EVENTS (10000), BENCH_CONCURRENCY (API requests in
-// flight while generating, 16), BENCH_TIMEOUT_S (how long to wait for the healthy receivers, 300),
+// flight while generating, 16), BENCH_RATE (events offered per second, paced; 0 = as fast as the API
+// takes them, the default), BENCH_WORKERS (1), BENCH_TIMEOUT_S (how long to wait for the healthy receivers, 300),
 // BENCH_CPU_PROF_DIR (run the server with --cpu-prof, the profile written there on exit), and the
 // server's own WEBHOOK_DELIVERY_CONCURRENCY / WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT / WORKER_CONCURRENCY (passed
 // through when set; WORKER_CONCURRENCY is also the `webhooks` fan-out queue's concurrency).
@@ -21,6 +28,8 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
 import { deleteKeys } from '../src/lib/redis.js';
 import { createAccount } from '../src/modules/accounts/create-account.js';
+import { sendWebhook } from '../src/modules/webhooks/send-webhook.js';
+import { signatureHeaders } from '../src/modules/webhooks/webhook-signature.js';
 import { spawnServer, stopChildren } from './lib/child-server.js';
 import { createScratchDatabase, DEFAULT_ADMIN_URL, type ScratchDatabase } from './lib/database.js';
 
@@ -34,6 +43,8 @@ const PREFIX = `benchwh${process.pid}`;
 const TARGET_P95_MS = 2000;
 const EVENT_TYPE = 'conversation.created';
 const PROFILE_DIR = env.BENCH_CPU_PROF_DIR;
+const RATE = Number(env.BENCH_RATE ?? 0);
+const WORKERS = Number(env.BENCH_WORKERS ?? 1);
 
 type Kind = 'healthy' | 'slow' | 'failing';
 
@@ -102,6 +113,27 @@ async function post(url: string, key: string, path: string, body: unknown): Prom
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
 
+/** The floor: `count` signed POSTs spread over the receivers, `concurrency` at a time, no database or queue. */
+async function directBaseline(receivers: Receiver[], count: number, concurrency: number) {
+  const secret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count * receivers.length) {
+        const i = next++;
+        const id = `evt_baseline_${i}`;
+        const body = JSON.stringify({ id, type: EVENT_TYPE, created_at: new Date().toISOString(), data: { id: `conv_${i}` } });
+        const r = receivers[i % receivers.length];
+        const res = await sendWebhook({ url: r.url, body, headers: signatureHeaders([secret], id, body), timeoutMs: 10_000, allowPrivate: true });
+        if (res.statusCode !== 200) throw new Error(`baseline delivery failed: ${res.error ?? res.statusCode}`);
+      }
+    }),
+  );
+  const ms = performance.now() - started;
+  return { deliveries: count * receivers.length, ms, perSecond: (count * receivers.length) / (ms / 1000) };
+}
+
 async function main(): Promise<boolean> {
   const receivers: Receiver[] = [];
   let scratch: ScratchDatabase | undefined;
@@ -123,7 +155,9 @@ async function main(): Promise<boolean> {
       ...passThrough,
     };
     const config = loadConfig(serverEnv);
-    const api = await spawnServer('bench/lib/serve-api.ts', serverEnv, PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
+    const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+    const api = await spawnServer('bench/lib/serve-api.ts', { ...serverEnv, RUN_WORKERS: WORKERS > 0 ? 'false' : 'true' }, profile);
+    for (let w = 0; w < WORKERS; w++) await spawnServer('bench/lib/serve-worker.ts', serverEnv, profile);
     const { api_key: key } = await createAccount(scratch.db, config, { email: 'bench-webhooks@example.com', plan: 'pro' });
 
     for (const [name, kind] of [
@@ -139,8 +173,18 @@ async function main(): Promise<boolean> {
       if (res.status !== 201) throw new Error(`creating the ${name} endpoint: ${res.status} ${JSON.stringify(res.json)}`);
     }
     const healthy = receivers.filter((r) => r.kind === 'healthy');
+    const baseline = await directBaseline(healthy, EVENTS, config.webhooks.deliveryConcurrency);
+    for (const r of receivers) {
+      r.first.clear();
+      r.attempts = 0;
+    }
     console.error(
-      `webhooks bench: ${EVENTS} ${EVENT_TYPE} events (API, ${CONCURRENCY} in flight) → ${receivers.length} receivers; ` +
+      `baseline (direct signed POSTs to the healthy receivers, concurrency ${config.webhooks.deliveryConcurrency}): ` +
+        `${baseline.deliveries} in ${fmt(baseline.ms)} → ${Math.round(baseline.perSecond)}/s`,
+    );
+    console.error(
+      `webhooks bench: ${EVENTS} ${EVENT_TYPE} events (API, ${CONCURRENCY} in flight${RATE ? `, paced at ${RATE}/s` : ''}; ` +
+        `${WORKERS ? `${WORKERS} worker process${WORKERS > 1 ? 'es' : ''}` : 'jobs in the API process'}) → ${receivers.length} receivers; ` +
         `delivery concurrency ${config.webhooks.deliveryConcurrency}, ${config.webhooks.maxInFlightPerEndpoint} in flight per endpoint`,
     );
 
@@ -152,6 +196,11 @@ async function main(): Promise<boolean> {
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < EVENTS) {
           const i = next++;
+          // Paced: event i is not sent before its time.
+          if (RATE > 0) {
+            const due = started + (i * 1000) / RATE;
+            if (due > Date.now()) await sleep(due - Date.now());
+          }
           const res = await post(api.url, key, '/v1/conversations', { title: `Bench ${i}`, content: `Tom: order ${i}?\nAnna: shipped.` });
           if (res.status !== 201) failures++;
         }
@@ -183,12 +232,17 @@ async function main(): Promise<boolean> {
       all_attempts_per_s: Math.round(allAttempts / (drainedMs / 1000)),
       delay_ms: { p50: pct(delays, 50), p95, p99: pct(delays, 99), max: delays.at(-1) ?? NaN },
       receivers: Object.fromEntries(receivers.map((r) => [r.name, { first_attempts: r.first.size, attempts: r.attempts }])),
+      baseline_deliveries_per_s: Math.round(baseline.perSecond),
+      ratio_vs_baseline: +(healthyDeliveries / (drainedMs / 1000) / baseline.perSecond).toFixed(3),
+      offered_rate_per_s: RATE || null,
+      worker_processes: WORKERS,
       target_p95_ms: TARGET_P95_MS,
       pass: complete && p95 <= TARGET_P95_MS,
     };
     console.error(
       `healthy receivers: ${healthyDeliveries} deliveries in ${fmt(drainedMs)} → ${result.healthy_deliveries_per_s}/s; ` +
-        `all receivers: ${result.all_first_attempts_per_s} first attempts/s, ${result.all_attempts_per_s} attempts/s\n` +
+        `all receivers: ${result.all_first_attempts_per_s} first attempts/s, ${result.all_attempts_per_s} attempts/s; ` +
+        `${result.ratio_vs_baseline}× the baseline's deliveries/s\n` +
         `commit → first attempt (healthy): p50 ${fmt(result.delay_ms.p50)}, p95 ${fmt(p95)}, p99 ${fmt(result.delay_ms.p99)}, max ${fmt(result.delay_ms.max)} ` +
         `(target p95 ≤ ${fmt(TARGET_P95_MS)}: ${result.pass ? 'PASS' : 'FAIL'})\n` +
         receivers.map((r) => `  ${r.name.padEnd(12)} first attempts ${r.first.size}, attempts ${r.attempts}`).join('\n'),
