@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { WEBHOOK_ENV, webhooksConfig, type WebhooksConfig } from './modules/webhooks/webhooks.config.js';
 import { INBOUND_ENV, inboundConfig, inboundConfigIssues, type InboundConfig } from './modules/inbound/inbound.config.js';
+import { SERVER_ENV, serverConfig, serverConfigIssues, type ServerConfig } from './server.config.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -95,6 +96,8 @@ const envSchema = z.object({
   ...WEBHOOK_ENV,
   // Inbound email and WhatsApp (src/modules/inbound).
   ...INBOUND_ENV,
+  // HTTP server: timeouts, CORS, GraphQL exposure, /metrics, /readyz (src/server.config.ts).
+  ...SERVER_ENV,
   // Attachments and exports (src/lib/storage, modules/attachments, modules/exports): local disk under
   // DATA_DIR unless S3_BUCKET is set.
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(25 * 1024 * 1024),
@@ -112,6 +115,7 @@ const envSchema = z.object({
   EXPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
 }).superRefine((e, ctx) => {
   inboundConfigIssues(e, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
+  serverConfigIssues(e, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
   if (e.S3_BUCKET && !e.S3_ACCESS_KEY_ID !== !e.S3_SECRET_ACCESS_KEY) {
     ctx.addIssue({ code: 'custom', path: [e.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together' });
   }
@@ -150,6 +154,7 @@ export interface Config {
   inbound: InboundConfig;
   files: FilesConfig;
   exports: ExportsConfig;
+  server: ServerConfig;
 }
 
 export interface FilesConfig {
@@ -276,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           }
         : undefined,
     },
+    server: serverConfig(e),
     exports: {
       ttlMs: Math.round(e.EXPORT_TTL_HOURS * 3_600_000),
       cleanupIntervalMs: e.EXPORT_CLEANUP_INTERVAL_MS,

@@ -1,4 +1,5 @@
-// HTTP entry: request ids, health checks, and the two doors (/graphql and /v1). No business logic.
+// HTTP entry: request ids, security headers and CORS, metrics, health checks, and the two doors
+// (/graphql and /v1). No business logic.
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { App } from './app.js';
@@ -7,8 +8,12 @@ import { createGraphQLDoor } from './graphql/yoga.js';
 import { schema } from './graphql/schema.js';
 import { AppError } from './lib/errors.js';
 import { sendError, sendJson } from './lib/http.js';
+import { bindMetricsSource, httpRequestDuration, serveMetrics } from './lib/metrics.js';
+import { createReadinessChecks } from './lib/readiness.js';
+import { createSecurityHeaders } from './lib/security-headers.js';
 import { createFilesDoor, FILES_PREFIX } from './rest/files-door.js';
 import { createRestDoor } from './rest/rest-door.js';
+import { createRouteMatcher } from './rest/routes.js';
 import { createWhatsAppWebhook, WHATSAPP_WEBHOOK_PATH } from './modules/inbound/whatsapp/whatsapp-webhook.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -23,8 +28,22 @@ export function createHttpServer(app: App): AppServer {
   const rest = createRestDoor(app, schema);
   const files = createFilesDoor(app);
   const whatsapp = createWhatsAppWebhook(app);
+  const security = createSecurityHeaders(app.config.server);
+  const readiness = createReadinessChecks(app);
+  const routeOf = createRouteTemplates();
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, metricsToken } = app.config.server;
 
-  const server = http.createServer(async (req, res) => {
+  const options: http.ServerOptions = {
+    // Against slow clients (slowloris): headers must be complete within headersTimeout and the whole
+    // request within requestTimeout, else node answers 408 and closes. Checked every
+    // connectionsCheckingInterval, so that is kept well below both.
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeoutMs / 4))),
+  };
+
+  const server = http.createServer(options, async (req, res) => {
     const started = process.hrtime.bigint();
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
@@ -35,9 +54,11 @@ export function createHttpServer(app: App): AppServer {
       accountId = id;
     };
     res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      httpRequestDuration.observe({ route: routeOf(req.method, req.url), method: methodLabel(req.method), status: String(res.statusCode) }, seconds);
       log.info(
         // An inbound email token in the query string is a credential: not in the logs.
-        { method: req.method, url: req.url?.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'), status: res.statusCode, accountId, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        { method: req.method, url: req.url?.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'), status: res.statusCode, accountId, ms: seconds * 1e3 },
         'request',
       );
     });
@@ -47,6 +68,7 @@ export function createHttpServer(app: App): AppServer {
     try {
       url = new URL(req.url ?? '/', `http://${host}`);
     } catch {
+      security(req, res, '');
       sendError(res, new AppError('bad_request', 'Malformed request URL'));
       return;
     }
@@ -54,6 +76,7 @@ export function createHttpServer(app: App): AppServer {
     const path = url.pathname;
 
     try {
+      if (!security(req, res, path)) return; // a CORS preflight, answered
       // Signed download links: no API key (product §3).
       if (path.startsWith(FILES_PREFIX)) return await files(req, res, url);
       // The WhatsApp Cloud API webhook checks Meta's signature instead of an API key (product §3).
@@ -65,7 +88,8 @@ export function createHttpServer(app: App): AppServer {
         return await yoga(req, res, { requestId, log, baseUrl, onAuthenticated });
       }
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
-      if (path === '/readyz') return await ready(app, res);
+      if (path === '/readyz') return await ready(readiness, res);
+      if (path === '/metrics') return await serveMetrics(req, res, metricsToken);
       sendError(res, new AppError('not_found', `No route for ${req.method} ${path}`));
     } catch (err) {
       log.error({ err }, 'unhandled error');
@@ -73,9 +97,11 @@ export function createHttpServer(app: App): AppServer {
       else res.destroy();
     }
   });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 120_000;
+  const unbindMetrics = bindMetricsSource(app);
+  server.once('close', () => {
+    unbindMetrics();
+    readiness.close();
+  });
   const ws = attachGraphQLWebSocket(server, yoga, app);
   return Object.assign(server, {
     closeSubscriptions: async () => {
@@ -99,14 +125,30 @@ function graphqlBodyProblem(req: http.IncomingMessage, limit: number): { status:
   return null;
 }
 
-async function ready(app: App, res: http.ServerResponse): Promise<void> {
-  const checks: Record<string, string> = {};
-  try {
-    await app.db.ping();
-    checks.database = 'ok';
-  } catch (e) {
-    checks.database = `error: ${(e as Error).message}`;
-  }
-  const ok = Object.values(checks).every((v) => v === 'ok');
-  sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', checks });
+async function ready(readiness: ReturnType<typeof createReadinessChecks>, res: http.ServerResponse): Promise<void> {
+  const { ready: ok, checks } = await readiness.check();
+  sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', checks }, { 'Cache-Control': 'no-store' });
+}
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const methodLabel = (m: string | undefined) => (m && METHODS.has(m) ? m : 'other');
+
+/**
+ * The route template of a request for metrics labels: `/v1/conversations/:id`, never an id. The /v1
+ * routes come from the REST route table (a wrong method still gets its path's template); anything
+ * unknown is one `unmatched` label, so that no client can create series at will.
+ */
+function createRouteTemplates() {
+  const match = createRouteMatcher();
+  const fixed = new Set(['/graphql', '/healthz', '/readyz', '/metrics', '/v1/openapi.json', WHATSAPP_WEBHOOK_PATH]);
+  return (method: string | undefined, rawUrl: string | undefined): string => {
+    const path = (rawUrl ?? '/').split('?')[0];
+    if (fixed.has(path)) return path;
+    if (path.startsWith(FILES_PREFIX)) return `${FILES_PREFIX}:id/:name`;
+    if (!path.startsWith('/v1/')) return 'unmatched';
+    const rest = path.slice('/v1'.length);
+    let found = match(method ?? 'GET', rest);
+    if (found && 'allowed' in found) found = match(found.allowed[0], rest);
+    return found && 'match' in found ? `/v1${found.match.route.path}` : 'unmatched';
+  };
 }

@@ -5,6 +5,7 @@ import { ConfigError, loadConfigOrExit, type Config } from './config.js';
 import { openDatabase } from './lib/db.js';
 import { createLogger } from './lib/logger.js';
 import { applyMigrations } from './lib/migrate.js';
+import { bindMetricsSource, startMetricsServer } from './lib/metrics.js';
 
 async function main(config: Config) {
   const log = createLogger(config.logLevel, 'aimychats-worker');
@@ -15,6 +16,9 @@ async function main(config: Config) {
   await applyMigrations(db, log);
   const app = createApp(config, db, log);
   await app.jobs.startWorkers();
+  // METRICS_PORT: job and queue metrics of this worker on /metrics (API instances serve their own).
+  bindMetricsSource(app);
+  if (config.server.metricsPort) await startMetricsServer(config.server.metricsPort, config.host, config.server.metricsToken, log);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,10 +1,11 @@
 // The /graphql door: graphql-yoga over the Pothos schema, GraphiQL on a browser GET.
 import type { ServerResponse } from 'node:http';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { App } from '../app.js';
 import { AppError, isAppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { recordGraphQLError, recordGraphQLOperation } from '../lib/metrics.js';
 import { authenticate } from '../modules/accounts/authenticate.js';
 import { createRequestContext } from './context.js';
 import { useQueryBounds } from './query-bounds.js';
@@ -60,6 +61,31 @@ const usePublicErrorCodes = (): Plugin => ({
   },
 });
 
+/** Prometheus counters: operations by name and type, and every error of a response by its public code. */
+const useMetrics = (): Plugin => {
+  const count = ({ document, operationName }: { document: DocumentNode; operationName?: string | null }) => {
+    const op = getOperationAST(document, operationName);
+    recordGraphQLOperation(op?.name?.value, op?.operation ?? 'unknown');
+  };
+  return {
+    onExecute: ({ args }) => count(args),
+    onSubscribe: ({ args }) => count(args),
+    // After usePublicErrorCodes: the codes are the public ones.
+    onResultProcess({ result }) {
+      for (const r of Array.isArray(result) ? result : [result]) {
+        for (const e of (r as { errors?: GraphQLError[] }).errors ?? []) recordGraphQLError(String(e.extensions?.code ?? 'internal_error'));
+      }
+    },
+  };
+};
+
+/** GRAPHQL_INTROSPECTION=false (the production default): `__schema` and `__type` fail validation. */
+const useNoIntrospection = (): Plugin => ({
+  onValidate({ addValidationRule }) {
+    addValidationRule(NoSchemaIntrospectionCustomRule);
+  },
+});
+
 export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
   return createYoga<GraphQLServerContext>({
     schema,
@@ -67,10 +93,19 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
     landingPage: false,
     // The body limit is enforced in server.ts from Content-Length (cheaper than Yoga's stream check).
     maxRequestBodySize: false,
-    graphiql: { title: 'AImyChats GraphQL', headers: JSON.stringify({ Authorization: 'Bearer amc_…' }) },
+    // GRAPHIQL=false (the production default) turns the browser page off.
+    graphiql: app.config.server.graphiql ? { title: 'AImyChats GraphQL', headers: JSON.stringify({ Authorization: 'Bearer amc_…' }) } : false,
+    // CORS is server.ts's (CORS_ORIGINS), the same for every door; Yoga's own would allow any origin.
+    cors: false,
     // Yoga's own multipart parsing is off: uploads stream through graphql-upload-minimal (upload.ts).
     multipart: false,
-    plugins: [useGraphQLUpload(app.config.files.maxUploadBytes), usePublicErrorCodes(), ...useQueryBounds()],
+    plugins: [
+      useGraphQLUpload(app.config.files.maxUploadBytes),
+      usePublicErrorCodes(),
+      useMetrics(),
+      ...(app.config.server.introspection ? [] : [useNoIntrospection()]),
+      ...useQueryBounds(),
+    ],
     // Yoga reports every error it returns; the unexpected ones are logged by maskError below.
     logging: {
       debug: (...a) => app.log.debug(a.map(String).join(' ')),
@@ -93,6 +128,12 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
         const gqlError = error instanceof GraphQLError ? error : undefined;
         const original = gqlError?.originalError ?? (gqlError ? undefined : error);
         if (isAppError(original)) return graphQLErrorFrom(original, gqlError);
+        // graphql-upload-minimal stops a file over the limit with its own 413 (http-errors), which can
+        // reach a resolver before the service's own limit check does.
+        if ((original as { status?: unknown } | undefined)?.status === 413) {
+          const limit = app.config.files.maxUploadBytes;
+          return graphQLErrorFrom(new AppError('payload_too_large', `The upload must be at most ${limit} bytes`, { limit_bytes: limit }), gqlError);
+        }
         // graphql-js's own errors (syntax, validation, variable coercion) are the client's to read.
         if (gqlError && (!original || original instanceof GraphQLError)) return gqlError;
         app.log.error({ err: original ?? error }, 'unexpected error in GraphQL request');

@@ -3,6 +3,7 @@
 // before the job is moved to the failed set — so a crash in between leaves retryable work, never a
 // stuck one.
 import type { App } from '../app.js';
+import { recordJobAttempt } from '../lib/metrics.js';
 import { fieldErrorsFromZod } from '../lib/validation.js';
 import { DeferJob, failureReason, PermanentJobError, type JobContext, type JobDefinition } from './definition.js';
 
@@ -16,6 +17,7 @@ export async function runAttempt(app: App, def: JobDefinition, raw: unknown, inf
   const log = app.log.child({ queue: def.queue, job: def.name, jobId: info.jobId, attempt: info.attempt });
   const parsed = def.payload.safeParse(raw);
   if (!parsed.success) {
+    recordJobAttempt(def.queue, def.name, 0, { final: true });
     throw new PermanentJobError(`Invalid payload: ${JSON.stringify(fieldErrorsFromZod(parsed.error))}`);
   }
   const ctx: JobContext = { app, log, ...info };
@@ -24,10 +26,12 @@ export async function runAttempt(app: App, def: JobDefinition, raw: unknown, inf
   try {
     await handler.run(parsed.data, ctx);
     log.info({ ms: Date.now() - started }, 'job completed');
+    recordJobAttempt(def.queue, def.name, (Date.now() - started) / 1000);
   } catch (err) {
     if (err instanceof DeferJob) throw err; // not a failure: the runner delays the same job
     const reason = failureReason(err);
     const final = err instanceof PermanentJobError || info.attempt >= info.maxAttempts;
+    recordJobAttempt(def.queue, def.name, (Date.now() - started) / 1000, { final });
     log[final ? 'error' : 'warn']({ err, ms: Date.now() - started, final }, final ? 'job failed' : 'job attempt failed; will retry');
     if (final && handler.failed) {
       try {

@@ -7,7 +7,7 @@ import { recordLostFailure, runAttempt } from './attempt.js';
 import { DeferJob, PermanentJobError, type FailedJob, type JobDefinition } from './definition.js';
 import { queueConcurrency, type QueueName } from './queues.js';
 import { startRecovery } from './recovery.js';
-import type { EnqueueOptions, JobRunner } from './runner.js';
+import type { EnqueueOptions, JobRunner, QueueCounts } from './runner.js';
 
 const DAY_S = 24 * 3600;
 
@@ -117,6 +117,17 @@ export class BullMqRunner implements JobRunner {
       attempts: j.attemptsMade,
       failedAt: j.finishedOn ? new Date(j.finishedOn) : null,
     }));
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const out: QueueCounts = {};
+    await Promise.all(
+      [...new Set(this.definitions.map((d) => d.queue))].map(async (name) => {
+        const c = await this.queue(name).getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
+        out[name] = { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+      }),
+    );
+    return out;
   }
 
   async close(): Promise<void> {

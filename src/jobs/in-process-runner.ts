@@ -7,7 +7,7 @@ import { backoffDelay, recordLostFailure, runAttempt } from './attempt.js';
 import { DeferJob, failureReason, PermanentJobError, type FailedJob, type JobDefinition } from './definition.js';
 import { queueConcurrency, type QueueName } from './queues.js';
 import { startRecovery } from './recovery.js';
-import type { EnqueueOptions, JobRunner } from './runner.js';
+import type { EnqueueOptions, JobRunner, QueueCounts } from './runner.js';
 
 type State = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
 
@@ -102,6 +102,16 @@ export class InProcessRunner implements JobRunner {
       .slice(-limit)
       .reverse()
       .map(({ queue: _q, ...f }) => f);
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const out: QueueCounts = {};
+    for (const d of this.definitions) out[d.queue] ??= { waiting: 0, active: 0, delayed: 0, failed: 0 };
+    for (const [key, state] of this.states) {
+      const counts = out[key.slice(0, key.indexOf('/')) as QueueName];
+      if (counts && state !== 'completed') counts[state] += 1;
+    }
+    return out;
   }
 
   private pump(): void {

@@ -16,9 +16,14 @@ export interface JobRunner {
   startWorkers(): Promise<void>;
   /** Jobs that failed for good, newest first, with their reason. */
   failedJobs(queue: QueueName, limit?: number): Promise<FailedJob[]>;
+  /** Jobs per queue and state, for the queue-depth gauge (/metrics). */
+  counts(): Promise<QueueCounts>;
   /** Stops taking jobs and waits for the running ones to finish. */
   close(): Promise<void>;
 }
+
+export type QueueState = 'waiting' | 'active' | 'delayed' | 'failed';
+export type QueueCounts = Partial<Record<QueueName, Record<QueueState, number>>>;
 
 export interface EnqueueOptions {
   delayMs?: number;

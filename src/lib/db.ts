@@ -21,6 +21,8 @@ export interface Database {
   /** Runs `fn` while holding a database-wide lock (serialises migrations across processes). */
   withLock<T>(key: number, fn: () => Promise<T>): Promise<T>;
   ping(): Promise<void>;
+  /** The PostgreSQL pool's connections (for /metrics); undefined on the embedded database. */
+  poolStats?(): { total: number; idle: number; waiting: number; max: number };
   close(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export function openPostgres(url: string, max: number, log: Logger, opts: { lock
     async ping() {
       await pool.query('SELECT 1');
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }),
     async close() {
       await prisma.$disconnect();
       await pool.end();

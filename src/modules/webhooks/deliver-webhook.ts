@@ -10,6 +10,7 @@ import type { App } from '../../app.js';
 import { DeferJob, type JobContext, type JobHandler } from '../../jobs/definition.js';
 import { enqueueAfterCommit } from '../../jobs/runner.js';
 import { newId } from '../../lib/ids.js';
+import { recordWebhookDelivery } from '../../lib/metrics.js';
 import { publicEventData } from './event-data.js';
 import { TEST_EVENT_TYPE } from './event-types.js';
 import { sendWebhook, type SendResult } from './send-webhook.js';
@@ -181,6 +182,7 @@ async function finishAttempt(app: App, work: Work, result: SendResult, ctx: JobC
     params,
   );
   if (!row?.applied) return; // a concurrent run recorded this attempt first
+  recordWebhookDelivery(opts.final ? 'disabled' : ok ? 'success' : gone ? 'gone' : next ? 'retry' : 'failure');
   const log = ctx.log.child({ webhookId: work.webhook_id, eventId: work.event_id, attempt: work.attempt });
   if (ok) log.debug({ status: result.statusCode, ms: result.durationMs }, 'webhook delivered');
   else log.info({ status: result.statusCode, error, retryInMs: next ? delayMs : undefined, gone }, 'webhook attempt failed');

@@ -1,0 +1,121 @@
+// GET /readyz: is every dependency this process needs reachable? PostgreSQL always; Redis and
+// Elasticsearch when configured; file storage (local directory writable, or the S3 bucket reachable).
+// Checks run in parallel, each bounded by READYZ_TIMEOUT_MS, so a hung dependency makes the answer a
+// quick 503 instead of a hung probe.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import type { App } from '../app.js';
+import { createRedis, redisReady } from './redis.js';
+
+export interface CheckResult {
+  status: 'ok' | 'error';
+  /** How long the check took. */
+  ms: number;
+  error?: string;
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, CheckResult>;
+}
+
+type Check = (signal: AbortSignal) => Promise<void>;
+
+function withTimeout(run: Check, ms: number): Promise<void> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    run(controller.signal),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new Error(`timed out after ${ms} ms`));
+      }, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export function createReadinessChecks(app: Pick<App, 'config' | 'db' | 'log'>) {
+  const { config } = app;
+  let redis: Redis | undefined;
+  let esPing: Promise<(signal: AbortSignal) => Promise<void>> | undefined;
+  let s3Head: Promise<(signal: AbortSignal) => Promise<void>> | undefined;
+
+  const checks: Record<string, Check> = {
+    database: () => app.db.ping(),
+  };
+
+  if (config.redisUrl) {
+    const url = config.redisUrl;
+    checks.redis = async () => {
+      // Its own connection, made on the first probe: never queues a command while disconnected, so
+      // a Redis that is down answers at once; a hung one is cut off by the timeout.
+      redis ??= createRedis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectionName: 'aimychats:readyz' }).on('error', () => {});
+      if (redis.status === 'wait') await redis.connect();
+      else if (redis.status !== 'ready') await redisReady(redis);
+      await redis.ping();
+    };
+  }
+
+  const es = config.search.elasticsearch;
+  if (es) {
+    checks.elasticsearch = async (signal) => {
+      esPing ??= import('@elastic/elasticsearch').then(({ Client }) => {
+        const client = new Client({ node: es.url, auth: es.apiKey ? { apiKey: es.apiKey } : undefined, maxRetries: 0, requestTimeout: config.server.readyzTimeoutMs });
+        return async (s: AbortSignal) => {
+          if (!(await client.ping(undefined, { signal: s }))) throw new Error('the cluster did not answer the ping');
+        };
+      });
+      await (await esPing)(signal);
+    };
+  }
+
+  const s3 = config.files.s3;
+  if (s3) {
+    checks.storage = async (signal) => {
+      s3Head ??= Promise.all([import('@aws-sdk/client-s3'), import('./storage/s3-storage.js')]).then(([{ HeadBucketCommand, S3Client }, { s3ClientConfig }]) => {
+        const client = new S3Client({ ...s3ClientConfig(s3), maxAttempts: 1 });
+        return async (s: AbortSignal) => {
+          await client.send(new HeadBucketCommand({ Bucket: s3.bucket }), { abortSignal: s });
+        };
+      });
+      await (await s3Head)(signal);
+    };
+  } else {
+    // The local disk backend writes under DATA_DIR/files (lib/storage/local-storage.ts).
+    const root = path.join(config.dataDir, 'files');
+    checks.storage = async () => {
+      await fs.promises.mkdir(root, { recursive: true });
+      const probe = path.join(root, `.readyz-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+      try {
+        await fs.promises.writeFile(probe, 'ok', { mode: 0o600 });
+      } finally {
+        await fs.promises.rm(probe, { force: true });
+      }
+    };
+  }
+
+  return {
+    async check(): Promise<Readiness> {
+      const results = await Promise.all(
+        Object.entries(checks).map(async ([name, run]): Promise<[string, CheckResult]> => {
+          const started = performance.now();
+          try {
+            await withTimeout(run, config.server.readyzTimeoutMs);
+            return [name, { status: 'ok', ms: Math.round(performance.now() - started) }];
+          } catch (e) {
+            const error = e instanceof Error ? e.message || e.name : String(e);
+            app.log.warn({ check: name, error }, 'readiness check failed');
+            return [name, { status: 'error', ms: Math.round(performance.now() - started), error: error.slice(0, 300) }];
+          }
+        }),
+      );
+      return { ready: results.every(([, r]) => r.status === 'ok'), checks: Object.fromEntries(results) };
+    },
+    close(): void {
+      redis?.disconnect();
+    },
+  };
+}
