@@ -20,7 +20,8 @@ function authorization(params: Readonly<Record<string, unknown>> | undefined): s
 type Enveloped = ReturnType<YogaServerInstance<GraphQLServerContext, object>['getEnveloped']>;
 
 export function attachGraphQLWebSocket(server: http.Server, yoga: YogaServerInstance<GraphQLServerContext, object>, app: App) {
-  const wss = new WebSocketServer({ server, path: '/graphql' });
+  // Messages are GraphQL operations: the JSON body limit applies (ws's own default is 100 MB).
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: app.config.jsonBodyLimitBytes });
   const disposable = useServer<Record<string, unknown> | undefined, { request: http.IncomingMessage }>(
     {
       // A bad or missing key closes the socket with 4403 Forbidden before any operation runs.
