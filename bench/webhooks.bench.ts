@@ -21,8 +21,8 @@
 // flight while generating, 16), BENCH_RATE (events offered per second, paced; 0 = as fast as the API
 // takes them, the default), BENCH_WORKERS (1), BENCH_TIMEOUT_S (how long to wait for the healthy receivers, 300),
 // BENCH_CPU_PROF_DIR (run the server with --cpu-prof, the profile written there on exit), and the
-// server's own WEBHOOK_DELIVERY_CONCURRENCY / WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT / WORKER_CONCURRENCY (passed
-// through when set; WORKER_CONCURRENCY is also the `webhooks` fan-out queue's concurrency).
+// server's own WEBHOOK_DISPATCH_CONCURRENCY / WEBHOOK_DELIVERY_CONCURRENCY / WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT /
+// WORKER_CONCURRENCY (passed through when set).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
@@ -140,7 +140,7 @@ async function main(): Promise<boolean> {
   try {
     scratch = await createScratchDatabase('bench_webhooks', ADMIN_URL, 2);
     const passThrough = Object.fromEntries(
-      ['WEBHOOK_DELIVERY_CONCURRENCY', 'WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT', 'WORKER_CONCURRENCY'].filter((k) => env[k]).map((k) => [k, env[k]!]),
+      ['WEBHOOK_DISPATCH_CONCURRENCY', 'WEBHOOK_DELIVERY_CONCURRENCY', 'WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT', 'WORKER_CONCURRENCY'].filter((k) => env[k]).map((k) => [k, env[k]!]),
     );
     const serverEnv = {
       DATABASE_URL: scratch.url,
@@ -247,7 +247,21 @@ async function main(): Promise<boolean> {
         `(target p95 ≤ ${fmt(TARGET_P95_MS)}: ${result.pass ? 'PASS' : 'FAIL'})\n` +
         receivers.map((r) => `  ${r.name.padEnd(12)} first attempts ${r.first.size}, attempts ${r.attempts}`).join('\n'),
     );
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    // Where the delay goes, from the database's own timestamps: commit → fan-out, fan-out → first attempt.
+    const [stages] = await scratch.db.query<Record<string, number>>(
+      `WITH e AS (SELECT extract(epoch FROM dispatched_at - created_at) * 1000 AS ms FROM events WHERE type = $1 AND dispatched_at IS NOT NULL),
+            d AS (SELECT extract(epoch FROM attempted_at - created_at) * 1000 AS ms FROM webhook_deliveries WHERE attempt = 1 AND attempted_at IS NOT NULL AND status_code = 200)
+       SELECT (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM e) AS dispatch_p50,
+              (SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FROM e) AS dispatch_p95,
+              (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM d) AS attempt_p50,
+              (SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FROM d) AS attempt_p95`,
+      [EVENT_TYPE],
+    );
+    console.error(
+      `stages: commit → fan-out p50 ${Math.round(stages.dispatch_p50)} ms, p95 ${Math.round(stages.dispatch_p95)} ms; ` +
+        `fan-out → first attempt recorded (2xx) p50 ${Math.round(stages.attempt_p50)} ms, p95 ${Math.round(stages.attempt_p95)} ms`,
+    );
+    process.stdout.write(`${JSON.stringify({ ...result, stages_ms: stages })}\n`);
     return result.pass;
   } finally {
     await stopChildren();

@@ -5,9 +5,13 @@ export const QUEUES = ['summaries', 'webhooks', 'webhook-deliveries', 'exports',
 export type QueueName = (typeof QUEUES)[number];
 
 /**
- * Jobs run at once per worker process on one queue. Webhook delivery attempts mostly wait on other
- * people's servers, so they get their own (larger) limit: a slow endpoint must not hold up the rest.
+ * Jobs run at once per worker process on one queue. Webhook fan-outs and delivery attempts mostly
+ * wait (on the database, on other people's servers), so they get their own (larger) limits: a slow
+ * endpoint must not hold up the rest, and summaries (CPU) must not hold up the outbox.
  */
 export function queueConcurrency(config: Config, queue: QueueName): number {
-  return queue === 'webhook-deliveries' ? config.webhooks.deliveryConcurrency : config.jobs.concurrency;
+  if (queue === 'webhook-deliveries') return config.webhooks.deliveryConcurrency;
+  // The fan-out is a few short statements per event: it waits on the database, it does not compute.
+  if (queue === 'webhooks') return config.webhooks.dispatchConcurrency;
+  return config.jobs.concurrency;
 }

@@ -39,6 +39,8 @@ export const WEBHOOK_ENV = {
   WEBHOOK_DISABLE_AFTER_FAILING_MS: z.coerce.number().int().min(0).default(5 * 86_400_000),
   /** After a rotation the previous secret keeps signing (a second signature) for this long. */
   WEBHOOK_SECRET_GRACE_MS: z.coerce.number().int().min(0).default(86_400_000),
+  /** Events fanned out at once per worker process (each is a few short statements: mostly waiting on the database). */
+  WEBHOOK_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
   /** Delivery attempts run at once per worker process (they mostly wait on the network). */
   WEBHOOK_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
   /** How long dispatched events and finished delivery attempts are kept (the deliveries log); `0` keeps them forever. */
@@ -57,6 +59,7 @@ export interface WebhooksConfig {
   retryScheduleMs: number[];
   disableAfterFailingMs: number;
   secretGraceMs: number;
+  dispatchConcurrency: number;
   deliveryConcurrency: number;
   maxInFlightPerEndpoint: number;
   retentionMs: number;
@@ -72,6 +75,7 @@ export function webhooksConfig(e: WebhookEnv): WebhooksConfig {
     retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE,
     disableAfterFailingMs: e.WEBHOOK_DISABLE_AFTER_FAILING_MS,
     secretGraceMs: e.WEBHOOK_SECRET_GRACE_MS,
+    dispatchConcurrency: e.WEBHOOK_DISPATCH_CONCURRENCY,
     deliveryConcurrency: e.WEBHOOK_DELIVERY_CONCURRENCY,
     maxInFlightPerEndpoint: e.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
     retentionMs: e.WEBHOOK_RETENTION[0],
