@@ -139,6 +139,48 @@ describe('POST /v1/exports', () => {
     expect(ok.body.meta).toEqual({ page: 1, per_page: 5, total: 0, total_pages: 0 });
   });
 
+  it('lists exports newest first with data/meta/links like every list (absolute links keeping per_page)', async () => {
+    const { client } = await newAccount(server);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await exportDone(client, { format: 'json' })).started.body.id);
+    const res = await client.get('/v1/exports?page=2&per_page=1');
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body)).toEqual(['data', 'meta', 'links']);
+    expect(res.body.data.map((e: any) => e.id)).toEqual([ids[1]]);
+    expect(res.body.meta).toEqual({ page: 2, per_page: 1, total: 3, total_pages: 3 });
+    expect(res.body.links).toEqual({
+      first: `${server.url}/v1/exports?page=1&per_page=1`,
+      last: `${server.url}/v1/exports?page=3&per_page=1`,
+      prev: `${server.url}/v1/exports?page=1&per_page=1`,
+      next: `${server.url}/v1/exports?page=3&per_page=1`,
+    });
+    const empty = await (await newAccount(server)).client.get('/v1/exports');
+    expect(empty.body.links).toEqual({
+      first: `${server.url}/v1/exports?page=1&per_page=20`,
+      last: `${server.url}/v1/exports?page=1&per_page=20`,
+      prev: null,
+      next: null,
+    });
+    const gql = await client.request('POST', '/graphql', { query: '{ exports(page: 3, perPage: 1) { data { id } links { first last prev next } } }' });
+    expect(gql.body.data.exports).toEqual({
+      data: [{ id: ids[0] }],
+      links: { first: `${server.url}/v1/exports?page=1&per_page=1`, last: `${server.url}/v1/exports?page=3&per_page=1`, prev: `${server.url}/v1/exports?page=2&per_page=1`, next: null },
+    });
+  });
+
+  it('refuses to start an export when the account has no storage left: 403 storage_quota_exceeded, nothing created', async () => {
+    const { client, account } = await newAccount(server, 'tiny'); // 10,485 bytes
+    // Exactly at the limit: title (1 byte) + metadata "{}" (2) + content.
+    const full = await client.post('/v1/conversations', { title: 'T', content: 'x'.repeat(10_485 - 3) });
+    expect(full.status, full.text).toBe(201);
+    const res = await client.post('/v1/exports', { format: 'csv' });
+    expect(res.status, res.text).toBe(403);
+    expect(res.body.error).toMatchObject({ code: 'storage_quota_exceeded', details: { limit_mb: 0.01 } });
+    expect((await client.get('/v1/exports')).body.meta.total).toBe(0);
+    const events = await server.running.app.db.query<{ type: string; data: any }>(`SELECT type, data FROM events WHERE account_id = $1 AND type = 'storage.limit_exceeded'`, [account.id]);
+    expect(events.map((e) => e.data.resource)).toEqual(['export']);
+  });
+
   it('CSV: RFC 4180, one row per conversation, formula cells neutralised', async () => {
     const { client } = await newAccount(server);
     await seed(client);

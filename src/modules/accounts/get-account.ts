@@ -1,10 +1,11 @@
 // GET /v1/account and GraphQL `account` (api-reference.md, Account): the account, its plan's limits,
-// storage used and today's requests (UTC, counted as soon as answered, this one included).
+// storage used (the maintained counter, src/modules/usage/storage-usage.ts) and today's requests
+// (UTC, counted as soon as answered, this one included).
 import type { AccountScope, App } from '../../app.js';
 import { AppError } from '../../lib/errors.js';
 import { planOf } from '../usage/request-accounting.js';
 import { utcDay } from '../usage/utc-windows.js';
-import { storageBytesByType, toMb } from './storage-by-type.js';
+import { storageBytesByType, toMb } from '../usage/storage-usage.js';
 
 export interface AccountInfo {
   id: string;

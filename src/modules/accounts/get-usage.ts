@@ -7,7 +7,7 @@ import { AppError, type FieldErrors } from '../../lib/errors.js';
 import { parseDate } from '../search/search-input.js';
 import { ENDPOINT_GROUPS } from '../usage/endpoint-groups.js';
 import { daysBetween, DAY_MS, utcDay } from '../usage/utc-windows.js';
-import { storageBytesByType, toMb } from './storage-by-type.js';
+import { storageBytesByType, toMb } from '../usage/storage-usage.js';
 
 export const MAX_PERIOD_DAYS = 366;
 const SOURCES = ['email', 'whatsapp', 'api'] as const;

@@ -1,7 +1,8 @@
 // Stores an uploaded file as an attachment of a conversation. The bytes stream straight to storage
 // through a gate that counts them and stops at the per-file limit or at what the quota still allows;
-// only then is the row written, in a transaction that re-checks the quota under a per-account lock
-// (so two parallel uploads cannot both squeeze under it). Any failure deletes what was written.
+// only then is the row written, through the storage quota's transaction (the account's storage counter
+// is locked and re-checked there, so two parallel uploads cannot both squeeze under the limit). Any
+// failure deletes what was written.
 import type { Readable } from 'node:stream';
 import type { AccountScope, App } from '../../app.js';
 import type { Attachment } from '../../generated/prisma/client.js';
@@ -10,9 +11,7 @@ import { isId, newId } from '../../lib/ids.js';
 import { fileServices } from '../../lib/storage/storage.js';
 import { sanitizeFilename } from './filename.js';
 import { ByteGate, sniffMimeType } from './intake.js';
-import { dispatchAfterCommit } from '../webhooks/record-event.js';
-import { recordRefusal, recordStorageEvent } from './storage-events.js';
-import { crossedWarning, quotaExceeded, storageLimitBytes, storageUsedBytes } from './storage-usage.js';
+import { refuseStorage, storageRoom, storageTransaction } from '../usage/storage-quota.js';
 
 export interface UploadSource {
   stream: Readable;
@@ -48,34 +47,39 @@ export async function uploadAttachment(app: App, scope: AccountScope, conversati
   }
   const { storage } = await fileServices(app);
   const maxFile = app.config.files.maxUploadBytes;
-  const limit = storageLimitBytes(app.config, scope.plan);
-  const usedBefore = await storageUsedBytes(app.db, scope.accountId);
-  const refuse = async (requested: number) => {
-    await recordRefusal(app, app.log, scope.accountId, { usedBytes: usedBefore, limitBytes: limit, requestedBytes: requested, resource: 'attachment' });
-    return quotaExceeded(usedBefore, requested, limit);
-  };
-  const room = limit - usedBefore;
-  if (room <= 0) {
+  let room: { usedBytes: number; freeBytes: number };
+  try {
+    room = await storageRoom(app, scope, 'attachment');
+  } catch (e) {
     discard();
-    throw await refuse(0);
+    throw e;
   }
 
   const id = newId('attachment');
   const key = `attachments/${scope.accountId}/${conversationId}/${id}`;
-  const quotaBound = room < maxFile;
-  const gate = new ByteGate(Math.min(maxFile, room), () => (quotaBound ? new AppError('storage_quota_exceeded', 'quota') : payloadTooLarge(maxFile)));
+  // The bytes stop at what the quota still allows; the transaction below re-checks with the counter locked.
+  const quotaBound = room.freeBytes < maxFile;
+  const gate = new ByteGate(Math.min(maxFile, room.freeBytes), () => (quotaBound ? new AppError('storage_quota_exceeded', 'quota') : payloadTooLarge(maxFile)));
   // The gate's error (a limit) is reported by `put`, which may attach its listeners a moment later.
   gate.on('error', () => {});
-  source.stream.on('error', (e) => gate.destroy(e));
+  // A body cut short (multipart without its closing boundary, an aborted request) is the client's 400.
+  // graphql-upload-minimal reports a file over its size limit as an error with status 413.
+  const broken = (e: unknown) =>
+    gate.destroy(
+      isAppError(e) ? e : (e as { status?: unknown }).status === 413 ? payloadTooLarge(maxFile) : new AppError('bad_request', `Upload interrupted: ${(e as Error).message}`),
+    );
+  source.stream.on('error', broken);
   // busboy (REST and graphql-upload-minimal alike, with its limit at one byte over ours) stops a file
   // at its limit and says so with 'limit'; graphql-upload-minimal also unpipes it then.
   source.stream.on('limit', () => gate.destroy(payloadTooLarge(maxFile)));
   source.stream.pipe(gate);
+  // It may have failed while the checks above ran: then it emits nothing more, and `put` would wait forever (fuzz test).
+  if (source.stream.errored) broken(source.stream.errored);
   try {
     await storage.put(key, gate);
   } catch (e) {
     discard();
-    if (isAppError(e) && e.code === 'storage_quota_exceeded') throw await refuse(gate.bytes);
+    if (isAppError(e) && e.code === 'storage_quota_exceeded') throw await refuseStorage(app, scope, 'attachment', room.usedBytes, gate.bytes);
     throw e;
   }
 
@@ -84,23 +88,13 @@ export async function uploadAttachment(app: App, scope: AccountScope, conversati
     const size = gate.bytes;
     const filename = sanitizeFilename((await source.filename()) ?? source.partFilename);
     const mimeType = await sniffMimeType(gate.headBuffer(), filename);
-    const { row, event } = await app.db.prisma.$transaction(async (tx) => {
-      // One writer per account at a time between reading the usage and writing the row.
-      await tx.$queryRaw`SELECT id FROM accounts WHERE id = ${scope.accountId} FOR UPDATE`;
+    return await storageTransaction(app, scope, 'attachment', async (tx) => {
       const conv = await tx.$queryRaw<unknown[]>`SELECT 1 FROM conversations WHERE id = ${conversationId} AND account_id = ${scope.accountId} FOR KEY SHARE`;
       if (!conv.length) throw NOT_FOUND();
-      const used = await storageUsedBytes(tx, scope.accountId);
-      if (used + size > limit) throw await refuse(size);
-      const row = await tx.attachment.create({
+      return tx.attachment.create({
         data: { id, accountId: scope.accountId, conversationId, filename, size, mimeType, storageKey: key, createdAt: new Date() },
       });
-      const event = crossedWarning(used, used + size, limit)
-        ? await recordStorageEvent(tx, app.log, scope.accountId, 'storage.limit_reached', { usedBytes: used + size, limitBytes: limit, resource: 'attachment' })
-        : undefined;
-      return { row, event };
     });
-    await dispatchAfterCommit(app, event);
-    return row;
   } catch (e) {
     await storage.delete([key]).catch((err) => app.log.error({ err, key }, 'could not delete the bytes of a refused upload'));
     throw e;

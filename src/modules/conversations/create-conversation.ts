@@ -4,6 +4,7 @@ import { newId } from '../../lib/ids.js';
 import { parseInput } from '../../lib/validation.js';
 import { enqueueSummary, pendingSummaryData } from '../summaries/start-summary.js';
 import { conversationData } from '../webhooks/event-data.js';
+import { storageTransaction } from '../usage/storage-quota.js';
 import { dispatchAfterCommit, recordEvent } from '../webhooks/record-event.js';
 import type { ConversationRecord } from './conversation-record.js';
 import { contentField, metadataField, sourceField, titleField } from './conversation-input.js';
@@ -29,7 +30,7 @@ export async function createConversation(
   // The first summary's row and the `conversation.created` event are written with the conversation (one
   // transaction); the summary job and the event's dispatch are enqueued after the commit.
   const { conversationId: _, ...summary } = pendingSummaryData({ accountId: scope.accountId, conversationId: id, contentVersion: 1 });
-  const { row, event } = await app.db.prisma.$transaction(async (tx) => {
+  const { row, event } = await storageTransaction(app, scope, 'conversation', async (tx) => {
     const row = await tx.conversation.create({
       data: {
         id,

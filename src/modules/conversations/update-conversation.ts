@@ -7,6 +7,7 @@ import { isId } from '../../lib/ids.js';
 import { parseInput } from '../../lib/validation.js';
 import { enqueueSummary, pendingSummaryData } from '../summaries/start-summary.js';
 import { conversationData } from '../webhooks/event-data.js';
+import { storageTransaction } from '../usage/storage-quota.js';
 import { dispatchAfterCommit, recordEvent, type OutboxEvent } from '../webhooks/record-event.js';
 import type { ConversationRecord } from './conversation-record.js';
 import { contentField, METADATA_TOO_LARGE, metadataSizeOk, titleField } from './conversation-input.js';
@@ -48,7 +49,7 @@ export async function updateConversation(
   if (!isId('conversation', id)) throw AppError.notFound('Conversation');
   const data = parseInput(updateInput(app.config.contentMaxChars), input);
 
-  const outcome = await app.db.prisma.$transaction(async (tx) => {
+  const outcome = await storageTransaction(app, scope, 'conversation', async (tx) => {
     const rows = await tx.$queryRaw<{ content: string; metadata: Record<string, unknown>; title: string }[]>`
       SELECT title, content, metadata FROM conversations
        WHERE id = ${id} AND account_id = ${scope.accountId} FOR UPDATE`;

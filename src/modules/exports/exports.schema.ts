@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Export } from '../../generated/prisma/client.js';
 import { builder } from '../../graphql/builder.js';
-import { PageMetaRef } from '../../graphql/common.schema.js';
+import { PageLinksRef, PageMetaRef } from '../../graphql/common.schema.js';
 import { requireScope, type RequestContext } from '../../graphql/context.js';
 import { fileServices } from '../../lib/storage/storage.js';
 import { ProcessingStatusEnum } from '../conversations/conversations.schema.js';
@@ -65,6 +65,7 @@ const ExportPageRef = builder.objectRef<ExportPage>('ExportPage').implement({
   fields: (t) => ({
     data: t.field({ type: [ExportRef], resolve: (p) => p.data as Export[] }),
     meta: t.field({ type: PageMetaRef, resolve: (p) => p.meta }),
+    links: t.field({ type: PageLinksRef, resolve: (p) => p.links }),
   }),
 });
 
@@ -82,7 +83,8 @@ builder.queryFields((t) => ({
       page: t.arg.int({ description: 'Page number, from 1 (default 1).' }),
       perPage: t.arg.int({ description: 'Items per page, 1–100 (default 20).' }),
     },
-    resolve: (_root, args, ctx) => listExports(ctx.app, requireScope(ctx), { page: args.page ?? undefined, perPage: args.perPage ?? undefined }),
+    resolve: (_root, args, ctx) =>
+      listExports(ctx.app, requireScope(ctx), { page: args.page ?? undefined, perPage: args.perPage ?? undefined }, `${ctx.baseUrl}/v1/exports`),
   }),
 }));
 

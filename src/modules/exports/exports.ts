@@ -3,14 +3,17 @@ import type { AccountScope, App } from '../../app.js';
 import type { Export } from '../../generated/prisma/client.js';
 import { enqueueAfterCommit } from '../../jobs/runner.js';
 import { AppError } from '../../lib/errors.js';
-import { pageOnlyInput } from '../../lib/pagination.js';
+import { pageOf, pageOnlyInput, type Page } from '../../lib/pagination.js';
 import { isId, newId } from '../../lib/ids.js';
 import { parseInput } from '../../lib/validation.js';
 import { exportInput, type ExportInput } from './export-input.js';
+import { storageRoom } from '../usage/storage-quota.js';
 import { generateExportJob } from './exports.jobs.js';
 
 export async function createExport(app: App, scope: AccountScope, input: ExportInput): Promise<Export> {
   const v = parseInput(exportInput, input);
+  // An account already at its limit has no room for any file: refused now rather than failed later.
+  await storageRoom(app, scope, 'export');
   const row = await app.db.prisma.export.create({
     data: {
       id: newId('export'),
@@ -33,12 +36,10 @@ export async function getExport(app: App, scope: AccountScope, id: string): Prom
   return row;
 }
 
-export interface ExportPage {
-  data: Export[];
-  meta: { page: number; perPage: number; total: number; totalPages: number };
-}
+export type ExportPage = Page<Export>;
 
-export async function listExports(app: App, scope: AccountScope, opts: { page?: number; perPage?: number }): Promise<ExportPage> {
+/** `linkBase` is the absolute URL of the REST list endpoint (`links`, as every list has). */
+export async function listExports(app: App, scope: AccountScope, opts: { page?: number; perPage?: number }, linkBase: string): Promise<ExportPage> {
   const { page, perPage } = parseInput(pageOnlyInput, opts);
   const [data, total] = await Promise.all([
     app.db.prisma.export.findMany({
@@ -49,5 +50,5 @@ export async function listExports(app: App, scope: AccountScope, opts: { page?: 
     }),
     app.db.prisma.export.count({ where: { accountId: scope.accountId } }),
   ]);
-  return { data, meta: { page, perPage, total, totalPages: Math.ceil(total / perPage) } };
+  return pageOf(data, page, perPage, total, linkBase);
 }

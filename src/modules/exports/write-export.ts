@@ -13,9 +13,9 @@ import type { App } from '../../app.js';
 import type { Export } from '../../generated/prisma/client.js';
 import type { JobHandler } from '../../jobs/definition.js';
 import { fileServices, type ObjectStorage } from '../../lib/storage/storage.js';
-import { recordRefusal } from '../attachments/storage-events.js';
+import { isAppError } from '../../lib/errors.js';
+import { storageTransaction } from '../usage/storage-quota.js';
 import { dispatchAfterCommit, recordEvent } from '../webhooks/record-event.js';
-import { quotaExceeded, storageLimitBytes, storageUsedBytes } from '../attachments/storage-usage.js';
 import { toSearchFilters } from '../search/search-input.js';
 import { toSnake } from '../../rest/casing.js';
 import { EXTENSIONS, exportInput, type ExportFormat } from './export-input.js';
@@ -108,36 +108,38 @@ export const writeExportHandler: JobHandler<{ exportId: string }> = {
     const started = Date.now();
     const out = await writeExport(app, row);
     const { storage } = await fileServices(app);
-    // Export files count against the storage quota while they are kept.
-    const limit = storageLimitBytes(app.config, await planOf(app, row.accountId));
-    const used = await storageUsedBytes(app.db, row.accountId);
-    if (used + out.size > limit) {
-      await storage.delete([out.key]);
-      await recordRefusal(app, ctx.log, row.accountId, { usedBytes: used, limitBytes: limit, requestedBytes: out.size, resource: 'export' });
-      await fail(app, exportId, `${quotaExceeded(used, out.size, limit).message} (the export file is ${(out.size / 1048576).toFixed(2)} MB)`);
+    // Export files count against the storage quota while they are kept: the row takes the file through
+    // the quota's transaction (the counter counts it once `storage_key` is set).
+    const scope = { accountId: row.accountId, plan: await planOf(app, row.accountId) };
+    const now = new Date();
+    let event;
+    try {
+      event = await storageTransaction(app, scope, 'export', async (tx) => {
+        await tx.export.update({
+          where: { id: exportId },
+          data: {
+            status: 'completed',
+            storageKey: out.key,
+            filename: out.filename,
+            sizeBytes: BigInt(out.size),
+            conversationCount: out.count,
+            completedAt: now,
+            expiresAt: new Date(now.getTime() + app.config.exports.ttlMs),
+            error: null,
+          },
+        });
+        return recordEvent(tx, {
+          accountId: row.accountId,
+          type: 'export.completed',
+          data: { id: exportId, status: 'completed', format: row.format, size_mb: Math.round((out.size / 1048576) * 1000) / 1000, conversation_count: out.count },
+        });
+      });
+    } catch (e) {
+      await storage.delete([out.key]).catch((err) => ctx.log.warn({ err, key: out.key }, 'could not delete the file of an export not completed'));
+      if (!(isAppError(e) && e.code === 'storage_quota_exceeded')) throw e;
+      await fail(app, exportId, `${e.message} (the export file is ${(out.size / 1048576).toFixed(2)} MB)`);
       return;
     }
-    const now = new Date();
-    const event = await app.db.prisma.$transaction(async (tx) => {
-      await tx.export.update({
-        where: { id: exportId },
-        data: {
-          status: 'completed',
-          storageKey: out.key,
-          filename: out.filename,
-          sizeBytes: BigInt(out.size),
-          conversationCount: out.count,
-          completedAt: now,
-          expiresAt: new Date(now.getTime() + app.config.exports.ttlMs),
-          error: null,
-        },
-      });
-      return recordEvent(tx, {
-        accountId: row.accountId,
-        type: 'export.completed',
-        data: { id: exportId, status: 'completed', format: row.format, size_mb: Math.round((out.size / 1048576) * 1000) / 1000, conversation_count: out.count },
-      });
-    });
     await dispatchAfterCommit(app, event);
     ctx.log.info({ exportId, conversations: out.count, bytes: out.size, ms: Date.now() - started }, 'export completed');
   },

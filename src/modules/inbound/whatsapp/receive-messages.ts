@@ -32,12 +32,23 @@ export async function receiveWhatsAppMessages(app: App, messages: CloudMessage[]
     const key = `${m.phoneNumberId}:${m.waId}`;
     byContact.set(key, [...(byContact.get(key) ?? []), m]);
   }
+  let refused: unknown;
   for (const [contact, list] of byContact) {
     const scope = owners.get(list[0]!.phoneNumberId)!;
-    const stored = await withKeyLock(app, `whatsapp:${scope.accountId}:${contact}`, () => receiveFromContact(app, scope, contact, list));
+    let stored: number;
+    try {
+      stored = await withKeyLock(app, `whatsapp:${scope.accountId}:${contact}`, () => receiveFromContact(app, scope, contact, list));
+    } catch (e) {
+      // An account over its storage quota must not hold up the other contacts of the delivery: theirs
+      // are stored, then the 403 makes Meta deliver again later (the stored ones are duplicates then).
+      if (!(isAppError(e) && e.code === 'storage_quota_exceeded')) throw e;
+      refused ??= e;
+      continue;
+    }
     outcome.stored += stored;
     outcome.duplicates += list.length - stored;
   }
+  if (refused) throw refused;
   return outcome;
 }
 

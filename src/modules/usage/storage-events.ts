@@ -4,7 +4,7 @@
 import type { App } from '../../app.js';
 import type { Logger } from '../../lib/logger.js';
 import { dispatchAfterCommit, recordEvent, type EventWriter, type OutboxEvent } from '../webhooks/record-event.js';
-import { roundMb } from './storage-usage.js';
+import { toMb } from './storage-usage.js';
 
 export type StorageEventType = 'storage.limit_reached' | 'storage.limit_exceeded';
 
@@ -19,9 +19,9 @@ export interface StorageEventData {
 
 export async function recordStorageEvent(tx: EventWriter, log: Logger, accountId: string, type: StorageEventType, d: StorageEventData): Promise<OutboxEvent> {
   const data = {
-    used_mb: roundMb(d.usedBytes),
-    limit_mb: roundMb(d.limitBytes),
-    ...(d.requestedBytes !== undefined ? { requested_mb: roundMb(d.requestedBytes) } : {}),
+    used_mb: toMb(d.usedBytes),
+    limit_mb: toMb(d.limitBytes),
+    ...(d.requestedBytes !== undefined ? { requested_mb: toMb(d.requestedBytes) } : {}),
     resource: d.resource,
   };
   log.info({ accountId, type, data }, 'storage event');
