@@ -1,6 +1,9 @@
-// One HTTP attempt: POST with a hard deadline, no redirects, at most a few KB of the answer read,
-// and the connection always closed — a receiver that answers slowly, endlessly or hugely costs one
-// job slot for at most the timeout. The SSRF guard runs on every attempt (DNS may have changed).
+// One HTTP attempt: POST with a hard deadline, no redirects, at most a few KB of the answer read —
+// a receiver that answers slowly, endlessly or hugely costs one job slot for at most the timeout, and
+// its connection is closed. A connection whose answer ended cleanly goes back to a keep-alive pool
+// (connecting per attempt was a good part of bench:webhooks' CPU). The SSRF guard checks the address
+// of every new connection (DNS may have changed); a pooled one stays connected to an address that
+// was checked, and pools are separate for WEBHOOK_ALLOW_PRIVATE_URLS on and off.
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -25,6 +28,20 @@ export interface SendRequest {
   allowPrivate: boolean;
 }
 
+const agents = new Map<string, http.Agent>();
+
+function agentFor(protocol: string, allowPrivate: boolean): http.Agent {
+  const key = `${protocol}${allowPrivate}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    // Idle connections are closed after 15 s; at most 16 idle per receiver are kept.
+    const options = { keepAlive: true, maxFreeSockets: 16, timeout: 15_000, scheduling: 'lifo' as const };
+    agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
 export function sendWebhook(req: SendRequest): Promise<SendResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
@@ -37,11 +54,11 @@ export function sendWebhook(req: SendRequest): Promise<SendResult> {
     let done = false;
     let status: number | undefined;
     let excerpt = '';
-    const finish = (r: Omit<SendResult, 'durationMs'>) => {
+    const finish = (r: Omit<SendResult, 'durationMs'>, reusable = false) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      request.destroy();
+      if (!reusable) request.destroy();
       resolve({ ...r, durationMs: elapsed(), ...(excerpt ? { responseExcerpt: excerpt } : {}) });
     };
     const request = client.request(
@@ -54,7 +71,7 @@ export function sendWebhook(req: SendRequest): Promise<SendResult> {
           'content-length': String(Buffer.byteLength(req.body)),
           'user-agent': 'AImyChats-Webhooks/1.0',
         },
-        agent: false, // one connection per attempt, closed when it is done
+        agent: agentFor(url.protocol, req.allowPrivate),
         // IP literals never reach `lookup`: checkUrlSyntax has checked them.
         ...(net.isIP(hostOf(url)) ? {} : { lookup: guardedLookup(req.allowPrivate) as never }),
       },
@@ -65,7 +82,7 @@ export function sendWebhook(req: SendRequest): Promise<SendResult> {
           if (excerpt.length < MAX_RESPONSE_BYTES) excerpt += chunk.slice(0, MAX_RESPONSE_BYTES - excerpt.length);
           if (excerpt.length >= MAX_RESPONSE_BYTES) finish({ statusCode: status }); // enough: stop reading
         });
-        res.on('end', () => finish({ statusCode: status }));
+        res.on('end', () => finish({ statusCode: status }, true)); // read to the end: the agent may keep the connection
         res.on('error', () => finish({ statusCode: status }));
       },
     );
