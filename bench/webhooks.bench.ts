@@ -23,6 +23,7 @@
 // BENCH_CPU_PROF_DIR (run the server with --cpu-prof, the profile written there on exit), and the
 // server's own WEBHOOK_DISPATCH_CONCURRENCY / WEBHOOK_DELIVERY_CONCURRENCY / WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT /
 // WORKER_CONCURRENCY (passed through when set).
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
@@ -134,6 +135,16 @@ async function directBaseline(receivers: Receiver[], count: number, concurrency:
   return { deliveries: count * receivers.length, ms, perSecond: (count * receivers.length) / (ms / 1000) };
 }
 
+/** CPU milliseconds (user + system) a process has used so far, from /proc (Linux); 0 elsewhere. */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
 async function main(): Promise<boolean> {
   const receivers: Receiver[] = [];
   let scratch: ScratchDatabase | undefined;
@@ -157,7 +168,8 @@ async function main(): Promise<boolean> {
     const config = loadConfig(serverEnv);
     const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
     const api = await spawnServer('bench/lib/serve-api.ts', { ...serverEnv, RUN_WORKERS: WORKERS > 0 ? 'false' : 'true' }, profile);
-    for (let w = 0; w < WORKERS; w++) await spawnServer('bench/lib/serve-worker.ts', serverEnv, profile);
+    const workers = [];
+    for (let w = 0; w < WORKERS; w++) workers.push(await spawnServer('bench/lib/serve-worker.ts', serverEnv, profile));
     const { api_key: key } = await createAccount(scratch.db, config, { email: 'bench-webhooks@example.com', plan: 'pro' });
 
     for (const [name, kind] of [
@@ -189,6 +201,7 @@ async function main(): Promise<boolean> {
     );
 
     // Generate: every conversation commits with its outbox event.
+    const cpuBefore = { api: cpuMs(api.pid), workers: workers.reduce((n, w) => n + cpuMs(w.pid), 0) };
     const started = Date.now();
     let next = 0;
     let failures = 0;
@@ -213,6 +226,8 @@ async function main(): Promise<boolean> {
     const deadline = Date.now() + TIMEOUT_MS;
     while (healthy.some((r) => r.first.size < EVENTS) && Date.now() < deadline) await sleep(100);
     const drainedMs = Date.now() - started;
+    // CPU time (user + system) the processes used for the run: less sensitive to a busy machine than latency.
+    const cpu = { api: cpuMs(api.pid) - cpuBefore.api, workers: workers.reduce((n, w) => n + cpuMs(w.pid), 0) - cpuBefore.workers };
     const complete = healthy.every((r) => r.first.size >= EVENTS);
 
     const delays = healthy.flatMap((r) => [...r.first.values()]).filter((d) => Number.isFinite(d)).sort((a, b) => a - b);
@@ -232,6 +247,7 @@ async function main(): Promise<boolean> {
       all_attempts_per_s: Math.round(allAttempts / (drainedMs / 1000)),
       delay_ms: { p50: pct(delays, 50), p95, p99: pct(delays, 99), max: delays.at(-1) ?? NaN },
       receivers: Object.fromEntries(receivers.map((r) => [r.name, { first_attempts: r.first.size, attempts: r.attempts }])),
+      cpu_ms_per_event: { api: +(cpu.api / EVENTS).toFixed(2), workers: +(cpu.workers / EVENTS).toFixed(2) },
       baseline_deliveries_per_s: Math.round(baseline.perSecond),
       ratio_vs_baseline: +(healthyDeliveries / (drainedMs / 1000) / baseline.perSecond).toFixed(3),
       offered_rate_per_s: RATE || null,
@@ -257,6 +273,7 @@ async function main(): Promise<boolean> {
               (SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FROM d) AS attempt_p95`,
       [EVENT_TYPE],
     );
+    console.error(`CPU per event: API ${result.cpu_ms_per_event.api} ms, worker${WORKERS > 1 ? 's' : ''} ${result.cpu_ms_per_event.workers} ms (summary job and retries included)`);
     console.error(
       `stages: commit → fan-out p50 ${Math.round(stages.dispatch_p50)} ms, p95 ${Math.round(stages.dispatch_p95)} ms; ` +
         `fan-out → first attempt recorded (2xx) p50 ${Math.round(stages.attempt_p50)} ms, p95 ${Math.round(stages.attempt_p95)} ms`,
