@@ -34,14 +34,24 @@ export async function start(config: Config): Promise<Running> {
   log.info({ url, database: db.kind, jobs: app.jobs.mode }, 'listening');
 
   let stopping: Promise<void> | undefined;
+  // While draining, a request that arrives on a kept-alive connection is still served, but its response
+  // closes the connection.
+  server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (stopping) res.setHeader('Connection', 'close');
+  });
   const stop = () =>
     (stopping ??= (async () => {
       log.info('shutting down: finishing in-flight requests');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await server.closeSubscriptions();
+      // server.close() stops accepting and closes the connections idle at that moment; connections
+      // whose request finishes later would stay open until their keep-alive timeout (and hold the
+      // exit until the grace period ends), so they are closed as soon as they are idle too.
       server.closeIdleConnections();
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       await closed;
+      clearInterval(idle);
       clearTimeout(timer);
       await app.accounting.close(); // no request is left: flushes every count to the database
       await app.jobs.close(); // finishes the jobs in progress

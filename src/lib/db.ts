@@ -7,6 +7,7 @@ import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 import type { Config } from '../config.js';
+import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
 
 export type Row = Record<string, unknown>;
@@ -62,14 +63,22 @@ async function socketAnswers(socket: string): Promise<boolean> {
 }
 
 export function openPostgres(url: string, max: number, log: Logger, opts: { locks?: boolean } = {}): Database {
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
+  // connectionTimeoutMillis bounds both a new connection and the wait for a free one: an unreachable
+  // server is a 503 after that long, never a request that hangs.
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL client error'));
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  // A transaction waits for a connection as long as any query does (Prisma's default is 2 s, which a
+  // burst on a busy machine exceeds: that was a 500).
+  const prisma = unavailableOnConnectionErrors(new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: { maxWait: CONNECT_TIMEOUT_MS } }));
   return {
     kind: 'postgres',
     prisma,
     async query<T>(text: string, params: unknown[] = []) {
-      return (await pool.query(text, params)).rows as T[];
+      try {
+        return (await pool.query(text, params)).rows as T[];
+      } catch (e) {
+        throw asUnavailable(e);
+      }
     },
     async execScript(sql) {
       const client = await pool.connect();
@@ -151,4 +160,67 @@ async function openEmbedded(dataDir: string, log: Logger, shareOn?: string): Pro
       await db.close();
     },
   };
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+const RETRY_AFTER_S = 5;
+// Node socket errors, and pg's own messages for a connection that went away or could not be had.
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const PG_MESSAGES = /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Can't reach database server|Unable to start a transaction in the given time/i;
+// SQLSTATE: class 08 (connection exception), 57P01-03 (admin shutdown, crash shutdown, cannot connect
+// now: stopping or starting), 53300 (too many connections).
+const PG_STATES = /^(08...|57P0[123]|53300)$/;
+// Prisma's codes for the same, and the driver adapter's kinds (meta.driverAdapterError.cause.kind).
+const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+const ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+
+/**
+ * Whether `e` says the database cannot be reached right now (down, restarting, unreachable, out of
+ * connections) rather than that the statement was wrong: such failures are the client's to retry.
+ */
+export function isConnectionError(e: unknown): boolean {
+  for (let cur = e, depth = 0; cur && typeof cur === 'object' && depth < 5; depth++) {
+    const err = cur as { code?: unknown; message?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string; code?: string } } }; cause?: unknown };
+    const code = typeof err.code === 'string' ? err.code : '';
+    if (SOCKET_CODES.has(code) || PG_STATES.test(code) || PRISMA_CODES.has(code)) return true;
+    const adapter = err.meta?.driverAdapterError?.cause;
+    if (adapter && (ADAPTER_KINDS.has(adapter.kind ?? '') || PG_STATES.test(adapter.code ?? ''))) return true;
+    if (typeof err.message === 'string' && PG_MESSAGES.test(err.message)) return true;
+    cur = err.cause;
+  }
+  return false;
+}
+
+/** The one mapping of a lost database to the API: 503 `service_unavailable` with Retry-After. */
+function asUnavailable(e: unknown): unknown {
+  if (e instanceof AppError || !isConnectionError(e)) return e;
+  return new AppError('service_unavailable', 'The database is unavailable; try again shortly', {}, { 'Retry-After': String(RETRY_AFTER_S) });
+}
+
+/**
+ * Every Prisma operation (model queries, raw queries, those inside transactions) and the start of a
+ * transaction report a lost database as AppError('service_unavailable'), so REST, GraphQL, jobs and
+ * the CLI all see the same error through their existing AppError mapping.
+ */
+function unavailableOnConnectionErrors(prisma: PrismaClient): PrismaClient {
+  const extended = prisma.$extends({
+    query: {
+      async $allOperations({ args, query }) {
+        try {
+          return await query(args);
+        } catch (e) {
+          throw asUnavailable(e);
+        }
+      },
+    },
+  }) as unknown as PrismaClient;
+  return new Proxy(extended, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (prop !== '$transaction') return value;
+      return (...args: unknown[]) => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((e: unknown) => {
+        throw asUnavailable(e);
+      });
+    },
+  });
 }

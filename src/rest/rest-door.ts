@@ -88,9 +88,12 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
     const answer = async (target: URL, method: string, ctx: RequestContext, status?: number) => {
       const response = await sofa.fetch(new Request(target.toString(), { method }), { ctx });
       const text = await response.text();
+      // An error's own headers (envelopeFor: Retry-After of a 503) go out with it.
+      const retryAfter = response.headers.get('retry-after');
       res.writeHead(status && response.ok ? status : response.status, {
         'Content-Type': response.headers.get('content-type') ?? 'application/json; charset=utf-8',
         'Content-Length': Buffer.byteLength(text),
+        ...(retryAfter ? { 'Retry-After': retryAfter } : {}),
       });
       res.end(text);
     };
