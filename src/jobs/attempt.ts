@@ -3,9 +3,13 @@
 // before the job is moved to the failed set — so a crash in between leaves retryable work, never a
 // stuck one.
 import type { App } from '../app.js';
+import { isAppError } from '../lib/errors.js';
 import { recordJobAttempt } from '../lib/metrics.js';
 import { fieldErrorsFromZod } from '../lib/validation.js';
 import { DeferJob, failureReason, PermanentJobError, type JobContext, type JobDefinition } from './definition.js';
+
+/** How long a job waits for the database to come back before it tries again. */
+const UNAVAILABLE_DEFER_MS = 5_000;
 
 export interface AttemptInfo {
   jobId: string;
@@ -29,6 +33,12 @@ export async function runAttempt(app: App, def: JobDefinition, raw: unknown, inf
     recordJobAttempt(def.queue, def.name, (Date.now() - started) / 1000);
   } catch (err) {
     if (err instanceof DeferJob) throw err; // not a failure: the runner delays the same job
+    // The database is down or restarting (lib/db.ts): waiting for it must not use up the attempts —
+    // a long outage would otherwise fail summaries and exports for good.
+    if (isAppError(err) && err.code === 'service_unavailable') {
+      log.warn({ ms: Date.now() - started }, 'database unavailable; job deferred');
+      throw new DeferJob(UNAVAILABLE_DEFER_MS * (0.8 + 0.4 * Math.random()));
+    }
     const reason = failureReason(err);
     const final = err instanceof PermanentJobError || info.attempt >= info.maxAttempts;
     recordJobAttempt(def.queue, def.name, (Date.now() - started) / 1000, { final });
