@@ -1,6 +1,7 @@
 // The one place that reads the environment. Everything else receives `Config`.
 import path from 'node:path';
 import { z } from 'zod';
+import { QUEUES, type QueueName } from './jobs/queues.js';
 import { WEBHOOK_ENV, webhooksConfig, type WebhooksConfig } from './modules/webhooks/webhooks.config.js';
 import { INBOUND_ENV, inboundConfig, inboundConfigIssues, type InboundConfig } from './modules/inbound/inbound.config.js';
 import { SERVER_ENV, serverConfig, serverConfigIssues, type ServerConfig } from './server.config.js';
@@ -73,6 +74,19 @@ const envSchema = z.object({
   RUN_WORKERS: bool.default(true),
   QUEUE_PREFIX: z.string().regex(/^[\w-]{1,64}$/, 'letters, digits, _ and - only').default('aimychats'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /** Queues this process's workers consume (comma-separated); all by default. Lets a deployment give webhooks their own workers. */
+  WORKER_QUEUES: z
+    .string()
+    .transform((v, ctx) => {
+      const names = [...new Set(v.split(',').map((q) => q.trim()).filter(Boolean))];
+      const unknown = names.filter((q) => !(QUEUES as readonly string[]).includes(q));
+      if (!names.length || unknown.length) {
+        ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of: ${QUEUES.join(', ')}` });
+        return z.NEVER;
+      }
+      return names as QueueName[];
+    })
+    .optional(),
   JOB_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
   JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(2_000),
   JOB_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
@@ -187,6 +201,8 @@ export interface JobsConfig {
   /** BullMQ key prefix: deployments sharing one Redis database can be kept apart by it. */
   prefix: string;
   concurrency: number;
+  /** Queues consumed here (WORKER_QUEUES); undefined = all. Without Redis every queue runs in-process regardless. */
+  queues?: QueueName[];
   attempts: number;
   /** First retry delay; each further retry doubles it. */
   backoffMs: number;
@@ -239,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       runWorkers: e.RUN_WORKERS,
       prefix: e.QUEUE_PREFIX,
       concurrency: e.WORKER_CONCURRENCY,
+      queues: e.WORKER_QUEUES,
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,
       recoveryIntervalMs: e.JOB_RECOVERY_INTERVAL_MS,

@@ -130,3 +130,39 @@ describe.each(Object.keys(modes) as (keyof typeof modes)[])('%s runner', (mode) 
     expect(runs.get(k)).toBeUndefined();
   });
 });
+
+describe('WORKER_QUEUES', () => {
+  const ranOn: string[] = [];
+  const whereJob = defineJob({
+    queue: 'summaries',
+    name: 'test.where',
+    payload: z.object({ key: z.string() }),
+    jobId: (p) => `where.${p.key}`,
+    handler: async () => ({
+      async run(_p: { key: string }, ctx) {
+        ranOn.push(String(ctx.app.config.jobs.queues));
+      },
+    }),
+  });
+
+  it('makes a worker consume only the queues it names', async () => {
+    const pfx = uniquePrefix('jobs-queues');
+    const webhooksOnly = createJobRunner(appWith(bullEnv(REDIS_DB, pfx, { WORKER_QUEUES: 'webhooks,webhook-deliveries', JOB_RECOVERY_INTERVAL_MS: '0' })), [whereJob]);
+    const summariesOnly = createJobRunner(appWith(bullEnv(REDIS_DB, pfx, { WORKER_QUEUES: 'summaries', JOB_RECOVERY_INTERVAL_MS: '0' })), [whereJob]);
+    try {
+      await webhooksOnly.startWorkers();
+      await summariesOnly.startWorkers();
+      for (let i = 0; i < 6; i++) await webhooksOnly.enqueue(whereJob, { key: `${pfx}-${i}` });
+      await eventually(async () => ranOn.length, (n) => n >= 6);
+      expect(new Set(ranOn)).toEqual(new Set(['summaries']));
+    } finally {
+      await webhooksOnly.close();
+      await summariesOnly.close();
+      await dropPrefix(REDIS_DB, pfx);
+    }
+  });
+
+  it('refuses a queue name that does not exist', () => {
+    expect(() => loadConfig({ WORKER_QUEUES: 'summaries,nope' })).toThrow(/WORKER_QUEUES/);
+  });
+});

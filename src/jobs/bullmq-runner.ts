@@ -60,7 +60,8 @@ export class BullMqRunner implements JobRunner {
 
   async startWorkers(): Promise<void> {
     const { concurrency, prefix } = this.app.config.jobs;
-    for (const queueName of new Set(this.definitions.map((d) => d.queue))) {
+    const only = this.app.config.jobs.queues;
+    for (const queueName of new Set(this.definitions.map((d) => d.queue).filter((q) => !only || only.includes(q)))) {
       const worker = new Worker(queueName, (job, token) => this.process(queueName, job, token), {
         connection: { ...this.connection, maxRetriesPerRequest: null },
         prefix,
