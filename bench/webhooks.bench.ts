@@ -19,7 +19,8 @@
 // Environment (all optional): BENCH_DATABASE_ADMIN_URL (default postgres://root@127.0.0.1:5432/postgres),
 // BENCH_REDIS_URL (redis://127.0.0.1:6379/12), BENCH_EVENTS (10000), BENCH_CONCURRENCY (API requests in
 // flight while generating, 16), BENCH_RATE (events offered per second, paced; 0 = as fast as the API
-// takes them, the default), BENCH_WORKERS (1), BENCH_TIMEOUT_S (how long to wait for the healthy receivers, 300),
+// takes them, the default), BENCH_WORKERS (1), BENCH_WEBHOOK_WORKERS (0; workers for the webhook queues
+// only, WORKER_QUEUES — the others then skip them), BENCH_TIMEOUT_S (how long to wait for the healthy receivers, 300),
 // BENCH_CPU_PROF_DIR (run the server with --cpu-prof, the profile written there on exit), and the
 // server's own WEBHOOK_DISPATCH_CONCURRENCY / WEBHOOK_DELIVERY_CONCURRENCY / WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT /
 // WORKER_CONCURRENCY (passed through when set).
@@ -27,7 +28,8 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
-import { deleteKeys } from '../src/lib/redis.js';
+import { Queue } from 'bullmq';
+import { deleteKeys, redisOptionsFromUrl } from '../src/lib/redis.js';
 import { createAccount } from '../src/modules/accounts/create-account.js';
 import { sendWebhook } from '../src/modules/webhooks/send-webhook.js';
 import { signatureHeaders } from '../src/modules/webhooks/webhook-signature.js';
@@ -46,6 +48,7 @@ const EVENT_TYPE = 'conversation.created';
 const PROFILE_DIR = env.BENCH_CPU_PROF_DIR;
 const RATE = Number(env.BENCH_RATE ?? 0);
 const WORKERS = Number(env.BENCH_WORKERS ?? 1);
+const WEBHOOK_WORKERS = Number(env.BENCH_WEBHOOK_WORKERS ?? 0);
 
 type Kind = 'healthy' | 'slow' | 'failing';
 
@@ -169,7 +172,12 @@ async function main(): Promise<boolean> {
     const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
     const api = await spawnServer('bench/lib/serve-api.ts', { ...serverEnv, RUN_WORKERS: WORKERS > 0 ? 'false' : 'true' }, profile);
     const workers = [];
-    for (let w = 0; w < WORKERS; w++) workers.push(await spawnServer('bench/lib/serve-worker.ts', serverEnv, profile));
+    // With BENCH_WEBHOOK_WORKERS, those consume only the webhook queues and the others everything else.
+    const split: Record<string, string> = WEBHOOK_WORKERS > 0 ? { WORKER_QUEUES: 'summaries,exports,search' } : {};
+    for (let w = 0; w < WORKERS; w++) workers.push(await spawnServer('bench/lib/serve-worker.ts', { ...serverEnv, ...split }, profile));
+    for (let w = 0; w < WEBHOOK_WORKERS; w++) {
+      workers.push(await spawnServer('bench/lib/serve-worker.ts', { ...serverEnv, WORKER_QUEUES: 'webhooks,webhook-deliveries' }, profile));
+    }
     const { api_key: key } = await createAccount(scratch.db, config, { email: 'bench-webhooks@example.com', plan: 'pro' });
 
     for (const [name, kind] of [
@@ -196,7 +204,8 @@ async function main(): Promise<boolean> {
     );
     console.error(
       `webhooks bench: ${EVENTS} ${EVENT_TYPE} events (API, ${CONCURRENCY} in flight${RATE ? `, paced at ${RATE}/s` : ''}; ` +
-        `${WORKERS ? `${WORKERS} worker process${WORKERS > 1 ? 'es' : ''}` : 'jobs in the API process'}) → ${receivers.length} receivers; ` +
+        `${WORKERS ? `${WORKERS} worker process${WORKERS > 1 ? 'es' : ''}` : 'jobs in the API process'}` +
+        `${WEBHOOK_WORKERS ? ` + ${WEBHOOK_WORKERS} for webhooks only` : ''}) → ${receivers.length} receivers; ` +
         `delivery concurrency ${config.webhooks.deliveryConcurrency}, ${config.webhooks.maxInFlightPerEndpoint} in flight per endpoint`,
     );
 
@@ -252,6 +261,7 @@ async function main(): Promise<boolean> {
       ratio_vs_baseline: +(healthyDeliveries / (drainedMs / 1000) / baseline.perSecond).toFixed(3),
       offered_rate_per_s: RATE || null,
       worker_processes: WORKERS,
+      webhook_worker_processes: WEBHOOK_WORKERS,
       target_p95_ms: TARGET_P95_MS,
       pass: complete && p95 <= TARGET_P95_MS,
     };
@@ -272,6 +282,16 @@ async function main(): Promise<boolean> {
               (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM d) AS attempt_p50,
               (SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FROM d) AS attempt_p95`,
       [EVENT_TYPE],
+    );
+    // The attempt jobs' own timestamps (BullMQ keeps the last 1,000 completed): waiting in the queue vs running.
+    const deliveryQueue = new Queue('webhook-deliveries', { connection: redisOptionsFromUrl(REDIS_URL), prefix: PREFIX });
+    const done = (await deliveryQueue.getCompleted(0, 999)).filter((j) => j.processedOn && j.finishedOn);
+    await deliveryQueue.close();
+    const waits = done.map((j) => j.processedOn! - j.timestamp).sort((a, b) => a - b);
+    const runs = done.map((j) => j.finishedOn! - j.processedOn!).sort((a, b) => a - b);
+    console.error(
+      `last ${done.length} attempt jobs: queued p50 ${pct(waits, 50)} ms, p95 ${pct(waits, 95)} ms; ` +
+        `running p50 ${pct(runs, 50)} ms, p95 ${pct(runs, 95)} ms (deferred ones count from their last deferral)`,
     );
     console.error(`CPU per event: API ${result.cpu_ms_per_event.api} ms, worker${WORKERS > 1 ? 's' : ''} ${result.cpu_ms_per_event.workers} ms (summary job and retries included)`);
     console.error(
