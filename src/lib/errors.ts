@@ -62,3 +62,21 @@ export function errorBody(e: AppError): ErrorBody {
 }
 
 export const INTERNAL_ERROR = () => new AppError('internal_error', 'An internal error occurred');
+
+const NUL_TEXT = 'Text must not contain the NUL character (U+0000)';
+
+/**
+ * PostgreSQL refuses U+0000 in text (SQLSTATE 22021). The REST door refuses it by field at its edge
+ * (rest/inputs.ts); whatever still reaches the database (GraphQL variables, form fields) is the client's
+ * 422, not a 500 (found by tests/fuzz.test.ts).
+ */
+export function nulTextError(e: unknown): AppError | undefined {
+  for (let cur = e, depth = 0; cur && typeof cur === 'object' && depth < 5; depth++) {
+    const err = cur as { code?: unknown; message?: unknown; cause?: unknown; originalError?: unknown };
+    if (err.code === '22021' || (typeof err.message === 'string' && /Code: `22021`|invalid byte sequence for encoding "UTF8": 0x00/.test(err.message))) {
+      return AppError.validation({ _: [NUL_TEXT] }, NUL_TEXT);
+    }
+    cur = err.originalError ?? err.cause;
+  }
+  return undefined;
+}
