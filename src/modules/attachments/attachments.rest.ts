@@ -64,6 +64,9 @@ function receive(req: IncomingMessage, ctx: RequestContext, scope: AccountScope,
       else unknown[name] = ['Unknown field'];
     });
     parser.on('file', (name, stream, info) => {
+      // busboy fails the part's stream when the body is cut short, maybe before uploadAttachment listens
+      // (it reads `stream.errored` then): without a listener now, that error would crash the process.
+      stream.on('error', () => {});
       if (name !== 'file' || fileSeen) {
         unknown[name] = [name === 'file' ? 'Only one file per request' : 'Unknown field'];
         stream.resume();

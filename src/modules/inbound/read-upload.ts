@@ -75,6 +75,9 @@ export function readFormPart(req: IncomingMessage, rules: FormRules): Promise<Up
       }
     });
     parser.on('file', (name, stream, info) => {
+      // A body cut short fails the part's stream too; the parser's 'error' below answers (400). Without
+      // a listener here that error would crash the process (fuzz test).
+      stream.on('error', () => {});
       if (name !== rules.part || content) {
         if (name === rules.part) fail(AppError.validation({ [name]: ['Send one file per request'] }));
         else if (!rules.ignoreOtherFields) unknown[name] = ['Unknown field'];
