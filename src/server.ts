@@ -97,6 +97,7 @@ export function createHttpServer(app: App): AppServer {
       else res.destroy();
     }
   });
+  server.on('clientError', answerClientError);
   const unbindMetrics = bindMetricsSource(app);
   server.once('close', () => {
     unbindMetrics();
@@ -151,4 +152,25 @@ function createRouteTemplates() {
     if (found && 'allowed' in found) found = match(found.allowed[0], rest);
     return found && 'match' in found ? `/v1${found.match.route.path}` : 'unmatched';
   };
+}
+
+/**
+ * What Node would answer itself before any handler runs (headers too large, a malformed request, a
+ * request too slow to arrive), in the error envelope like every other answer; then the connection closes.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'payload_too_large', 'The request line and headers must be at most 16 KB']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'bad_request', 'The request did not arrive in time']
+        : [400, 'Bad Request', 'bad_request', 'Malformed HTTP request'];
+  const body = JSON.stringify({ error: { code, message, details: {} } });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -270,6 +270,24 @@ describe('server timeouts against slow clients', () => {
     expect(r.sent).toBeLessThan(r.total);
   });
 
+  it('answers what never reaches a handler in the envelope too: huge headers 431, a malformed request 400', async () => {
+    const raw = async (text: string) => {
+      const { port } = new URL(closed.url);
+      const socket = net.connect(Number(port), '127.0.0.1');
+      socket.on('error', () => {});
+      await once(socket, 'connect');
+      let received = '';
+      socket.on('data', (d) => (received += d.toString()));
+      socket.end(text);
+      await once(socket, 'close');
+      return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1]), body: JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4)) };
+    };
+    const huge = await raw(`GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(huge).toEqual({ status: 431, body: { error: { code: 'payload_too_large', message: expect.any(String), details: {} } } });
+    const garbage = await raw('THIS IS NOT HTTP\r\n\r\n');
+    expect(garbage).toEqual({ status: 400, body: { error: { code: 'bad_request', message: expect.any(String), details: {} } } });
+  });
+
   it('cuts off a client sending its body byte by byte: 408 and closed', async () => {
     const { api_key } = await newAccount(closed);
     const body = JSON.stringify({ title: 'slow', content: 'x'.repeat(300) });
