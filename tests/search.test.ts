@@ -5,6 +5,7 @@
 // summary pipeline running beside this file can't change their words or sentiment mid-test.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/lib/ids.js';
+import { CANDIDATES, TOTAL_CAP } from '../src/modules/search/postgres-engine.js';
 import { snippetPlainText } from '../src/modules/search/snippet.js';
 import { newAccount, startTestServer, type Client, type TestServer } from './helpers/server.js';
 
@@ -227,6 +228,53 @@ describe('query language', () => {
   });
 });
 
+describe('many matches (PostgreSQL engine: bounded ranking and count)', () => {
+  const N = TOTAL_CAP + 60; // more matches than the count reads and than are ranked
+  let client: Client;
+  beforeAll(async () => {
+    const acc = await newAccount(server);
+    client = acc.client;
+    // Set-based, one minute apart (i = 1 newest). Every 7th has the word in its title: those rank first
+    // among the ranked (newest CANDIDATES) ones; older matches follow newest first.
+    await server.running.app.db.query(
+      `INSERT INTO conversations (id, account_id, title, content, source, status, created_at, updated_at)
+       SELECT 'conv_bulk' || lpad(i::text, 21, '0'), $1, CASE WHEN i % 7 = 0 THEN 'Harpsichord tuning' ELSE 'Chat ' || i END,
+              'we talked about the harpsichord again, item ' || i, 'api', 'completed', now() - make_interval(mins => i), now() - make_interval(mins => i)
+         FROM generate_series(1, $2::int) i`,
+      [acc.account.id, N],
+    );
+  });
+
+  it('reads meta.total as the cap when more match, ranks the newest candidates, then older matches newest first', async () => {
+    const first = await search(client, { query: 'harpsichord', per_page: 100 });
+    expect(first.meta.total).toBe(TOTAL_CAP);
+    expect(first.data[0].title).toBe('Harpsichord tuning');
+    const scores = first.data.map((h) => h.score);
+    for (let i = 1; i < scores.length; i++) expect(scores[i]).toBeLessThanOrEqual(scores[i - 1]);
+    // The page just past the ranked candidates: unranked matches, newest first, scored no higher.
+    const perPage = 20;
+    const page = CANDIDATES / perPage + 1;
+    const tail = await search(client, { query: 'harpsichord', per_page: perPage, page });
+    expect(tail.data).toHaveLength(perPage);
+    const lastRanked = await search(client, { query: 'harpsichord', per_page: perPage, page: page - 1 });
+    const floor = lastRanked.data.at(-1)!.score;
+    for (const h of tail.data) expect(h.score).toBeLessThanOrEqual(floor);
+    const dates = tail.data.map((h) => Date.parse(h.created_at));
+    expect(dates).toEqual([...dates].sort((a, b) => b - a));
+  });
+
+  it('serves pages beyond the cap and counts exactly past the last one', async () => {
+    const last = await search(client, { query: 'harpsichord', per_page: 20, page: Math.ceil(N / 20) });
+    expect(last.data).toHaveLength(N % 20 || 20);
+    expect(last.meta.total).toBe(N);
+    const past = await search(client, { query: 'harpsichord', per_page: 20, page: Math.ceil(N / 20) + 1 });
+    expect(past).toMatchObject({ data: [], meta: { total: N } });
+    const byDate = await search(client, { query: 'harpsichord', sort: '-created_at', per_page: 5 });
+    expect(byDate.meta.total).toBe(TOTAL_CAP);
+    expect(byDate.data.map((h) => h.id)).toEqual([1, 2, 3, 4, 5].map((i) => 'conv_bulk' + String(i).padStart(21, '0')));
+  });
+});
+
 describe('filters', () => {
   let client: Client;
   let c: Record<string, string>;
@@ -402,7 +450,7 @@ describe('the list search parameter and GraphQL use the same service', () => {
     const { client, account } = await newAccount(server);
     const [id] = await seed(account.id, [{ title: 'Pricing', content: 'a <b>pricing</b> plan', createdAt: '2024-05-01T00:00:00Z' }]);
     const body = await client.gql(
-      // Plain document: the typed documents come from tests/graphql via codegen.
+      // A plain parsed document: this query is not one of the SDK's operations.
       (await import('graphql')).parse(`query($q: String!, $f: SearchFilters) {
         searchConversations(query: $q, filters: $f, perPage: 5) { data { id title snippet score createdAt } meta { total tookMs page perPage } }
       }`),

@@ -54,6 +54,10 @@ export async function attachSummaries(db: Database, accountId: string): Promise<
        FROM (SELECT *, abs(hashtext(id)) AS h FROM conversations WHERE account_id = $1 AND status = 'completed') c`,
     [accountId, SUMMARY, TOPICS],
   );
+  // Fresh statistics first: the search trigger looks each summary up, and with the table still counted
+  // as empty the planner chose a scan of the account's summaries per row (the 180,000-row UPDATE of the
+  // search bench ran for over 20 minutes).
+  await db.query('ANALYZE summaries');
   await db.query(`UPDATE conversations SET summary_id = 'summary_' || substr(id, 6) WHERE account_id = $1 AND status = 'completed'`, [accountId]);
   await db.query('ANALYZE');
 }

@@ -26,13 +26,15 @@ const FUZZY_FACTOR = 0.5;
  * every match is what made common words slow: latency grew with the matches in the account, ≈ 314 ms
  * p99 at 20,000 documents (stack-facts). Bounded, a page costs the same at 200,000.
  */
-export const CANDIDATES = 2_000;
+export const CANDIDATES = 500;
 /**
- * `meta.total` is exact up to this many matches and reads this number when more match: counting a word
- * found in most of a large account costs a pass over most of its rows. It is also the deepest result a
- * page can reach (MAX_RESULT_WINDOW), so paging never needs more.
+ * `meta.total` is exact up to this many matches and reads this number when more match (a lower bound,
+ * as Elasticsearch's `track_total_hits`): an exact count reads every matching row (a GIN index gives
+ * no counts), ≈ 20–70 ms for 10,000 matches of a common word at 200,000 conversations, and the page
+ * statement reads these rows anyway. A page deeper than the cap still returns its matches, and `total`
+ * then reads at least as many as that page needed. Measured with `npm run bench:search` (README).
  */
-export const TOTAL_CAP = 10_000;
+export const TOTAL_CAP = 500;
 
 const HIGHLIGHT_ALL = `HighlightAll=true, StartSel=${MARK_START}, StopSel=${MARK_END}`;
 const HIGHLIGHT_FRAGMENT = `MaxFragments=1, MaxWords=40, MinWords=20, ShortWord=2, StartSel=${MARK_START}, StopSel=${MARK_END}`;
@@ -73,8 +75,13 @@ const ORDER: Record<SearchSort, string> = {
   '-updated_at': 'updated_at DESC, id DESC',
 };
 
-/** How many matches the page statement reads. */
-const windowOf = (r: SearchRequest) => (r.sort === 'relevance' ? Math.max(CANDIDATES, r.page * r.perPage) : r.page * r.perPage);
+/**
+ * How many matches the page statement reads: TOTAL_CAP (so that it also counts them), or more when a
+ * deeper page needs them.
+ */
+const windowOf = (r: SearchRequest) => Math.max(TOTAL_CAP, r.page * r.perPage);
+/** How many of them are scored: the newest CANDIDATES for relevance, the rows up to the page otherwise. */
+const rankedOf = (r: SearchRequest) => (r.sort === 'relevance' ? CANDIDATES : r.page * r.perPage);
 
 type Sql = { text: string; values: unknown[] };
 
@@ -96,9 +103,10 @@ function matchClause(accountId: string, r: SearchRequest, q: CompiledQuery): Sql
 }
 
 /**
- * The page statement. Candidates: the newest CANDIDATES matches for relevance (more when a deeper page
- * asks), exactly the rows up to the page for the other sorts; only they are scored. `n` is the number of
- * candidates: below the window it is the exact total, at the window the engine counts separately.
+ * The page statement. It reads the first `windowOf` matches in the sort's order (newest first for
+ * relevance) — their number `n` is the total, exact below the window — and scores the first `rankedOf`
+ * of them. For relevance those are the newest CANDIDATES matches; older matches follow them, newest
+ * first, with the lowest score of the ranked ones.
  *
  * Score: per positive group, ts_rank (normalised by log length) squashed by r/(r+K); the groups are
  * averaged, weighted by an IDF computed over the candidates, so that a rare word of the query counts
@@ -109,7 +117,6 @@ export function buildSearchSql(accountId: string, r: SearchRequest, q: CompiledQ
   const { p, values } = m;
   const relevance = r.sort === 'relevance';
   const offset = (r.page - 1) * r.perPage;
-  const window = windowOf(r);
   const order = relevance ? ORDER['-created_at'] : ORDER[r.sort];
   const g = q.groups.map((x) => p(x));
   const size = p(accountSize);
@@ -125,22 +132,27 @@ export function buildSearchSql(accountId: string, r: SearchRequest, q: CompiledQ
   // × √(share of groups matched): matching more of the query's words ranks higher (Lucene's "coord", softened).
   const coord = `sqrt((${g.map((_, i) => `m${i}`).join(' + ')})::float8 / ${g.length})`;
   const raw = `${fuzzy ? FUZZY_FACTOR : 1}::float8 * ${coord} * (${part.join(' + ')}) / nullif(${idf.join(' + ')}, 0)`;
-  const tail = `age > ${CANDIDATES}`;
+  const ranked = p(rankedOf(r));
   const matches = `
     WITH cand AS MATERIALIZED (
       SELECT c.id, c.created_at, c.updated_at, c.search_vector AS v ${m.text}
-       ORDER BY ${order.replace(/\b(created_at|updated_at|id)\b/g, 'c.$1')} LIMIT ${p(window)}),
+       ORDER BY ${order.replace(/\b(created_at|updated_at|id)\b/g, 'c.$1')} LIMIT ${p(windowOf(r))}),
+    numbered AS MATERIALIZED (SELECT *, count(*) OVER () AS n, row_number() OVER (ORDER BY ${order}) AS pos FROM cand),
+    -- A vector stored out of line (rows written before 20261125160000_search_inline_vector, or too large
+    -- for the row) would be fetched again by every function reading it; concatenating once keeps one
+    -- detoasted copy per scored row.
+    docs AS MATERIALIZED (SELECT id, created_at, updated_at, n, pos, v || ''::tsvector AS v FROM numbered WHERE pos <= ${ranked}),
     ranked AS (
-      SELECT id, created_at, updated_at, count(*) OVER () AS n, length(v) AS dl, avg(length(v)) OVER () AS avgdl, row_number() OVER (ORDER BY ${ORDER['-created_at']}) AS age, ${rank.join(', ')}
-        FROM cand),
+      SELECT id, created_at, updated_at, n, pos, length(v) AS dl, avg(length(v)) OVER () AS avgdl, ${rank.join(', ')}
+        FROM docs),
     counted AS (SELECT *, ${df.join(', ')} FROM ranked),
-    scored AS (SELECT id, created_at, updated_at, n, age, dl, avgdl, coalesce(${raw}, 0) AS s FROM counted),
-    -- Matches older than the ranked window follow it, newest first, never scoring above it.
+    scored AS (SELECT id, created_at, updated_at, n, coalesce(${raw}, 0) AS s FROM counted),
+    -- Matches beyond the scored ones follow them, in the window's order, never scoring above them.
     m AS (
       SELECT * FROM (
-        SELECT id, created_at, updated_at, n AS total, ${tail} AS tail,
-               CASE WHEN ${tail} THEN least(s, min(s) FILTER (WHERE NOT ${tail}) OVER ()) ELSE s END AS score
-          FROM scored) t
+        SELECT id, created_at, updated_at, n AS total, false AS tail, s AS score FROM scored
+        UNION ALL
+        SELECT id, created_at, updated_at, n, true, (SELECT min(s) FROM scored) FROM numbered WHERE pos > ${ranked}) t
        ORDER BY ${relevance ? 'tail, CASE WHEN NOT tail THEN score END DESC NULLS LAST, created_at DESC, id DESC' : ORDER[r.sort]}
        LIMIT ${p(r.perPage)} OFFSET ${p(offset)})`;
 
@@ -151,32 +163,36 @@ export function buildSearchSql(accountId: string, r: SearchRequest, q: CompiledQ
   const all = p(HIGHLIGHT_ALL);
   const frag = p(HIGHLIGHT_FRAGMENT);
   const short = p(SNIPPET_MAX_CHARS);
-  // The snippet comes from the content, or from the summary when only the summary matched.
+  // The snippet comes from the content, or from the summary when only the summary matched. Each step is
+  // its own LATERAL behind OFFSET 0: flattened, PostgreSQL would substitute ts_headline (and the source
+  // text) into every later reference and compute it up to five times a row (≈ 15 ms of 30 for a page).
+  // `|| ''` detoasts the content once (it is usually stored out of line).
   return {
     text: `${matches}
     SELECT m.id, m.score, m.total, c.title, c.created_at, h.frag, char_length(x.src) AS src_len, p.pos,
-           CASE WHEN p.pos > 0 THEN substr(x.src, p.pos, char_length(p.plain)) END AS original
+           CASE WHEN p.pos > 0 THEN substr(x.src, p.pos, char_length(t.plain)) END AS original
       FROM m
       JOIN conversations c ON c.id = m.id AND c.account_id = $1
       LEFT JOIN summaries s ON s.id = c.summary_id AND s.account_id = c.account_id
       CROSS JOIN LATERAL (
-        SELECT CASE WHEN s.id IS NOT NULL AND NOT ts_filter(c.search_vector, '{c}') @@ ${any}::tsquery
-                         AND ts_filter(c.search_vector, '{b}') @@ ${any}::tsquery
-                    THEN concat_ws(' ', s.title, s.content) ELSE c.content END AS src) x
+        SELECT src, search_plain_text(src) AS txt FROM (
+          SELECT CASE WHEN s.id IS NOT NULL AND NOT ts_filter(c.search_vector, '{c}') @@ ${any}::tsquery
+                           AND ts_filter(c.search_vector, '{b}') @@ ${any}::tsquery
+                      THEN concat_ws(' ', s.title, s.content) ELSE c.content || '' END AS src OFFSET 0) y OFFSET 0) x
       CROSS JOIN LATERAL (
-        SELECT ts_headline('english'::regconfig, search_plain_text(x.src), ${any}::tsquery,
-                           CASE WHEN char_length(x.src) <= ${short} THEN ${all} ELSE ${frag} END) AS frag) h
-      CROSS JOIN LATERAL (SELECT translate(h.frag, E'\\x01\\x02', '') AS plain) t
-      CROSS JOIN LATERAL (SELECT t.plain, strpos(search_plain_text(x.src), t.plain) AS pos) p
+        SELECT ts_headline('english'::regconfig, x.txt, ${any}::tsquery,
+                           CASE WHEN char_length(x.src) <= ${short} THEN ${all} ELSE ${frag} END) AS frag OFFSET 0) h
+      CROSS JOIN LATERAL (SELECT translate(h.frag, E'\\x01\\x02', '') AS plain OFFSET 0) t
+      CROSS JOIN LATERAL (SELECT strpos(x.txt, t.plain) AS pos OFFSET 0) p
      ORDER BY ${ORDER[r.sort].replace(/\b(score|created_at|updated_at|id)\b/g, 'm.$1')}`,
     values,
   };
 }
 
-/** The exact number of matches, up to TOTAL_CAP (see there). */
+/** The number of matches, up to the page statement's window: for a page past the last one. */
 export function buildCountSql(accountId: string, r: SearchRequest, q: CompiledQuery): Sql {
   const m = matchClause(accountId, r, q);
-  return { text: `SELECT count(*)::int AS total FROM (SELECT 1 ${m.text} LIMIT ${m.p(TOTAL_CAP)}) x`, values: m.values };
+  return { text: `SELECT count(*)::int AS total FROM (SELECT 1 ${m.text} LIMIT ${m.p(windowOf(r))}) x`, values: m.values };
 }
 
 type Row = {
@@ -207,12 +223,24 @@ export class PostgresSearchEngine implements SearchEngine {
 
   /** Conversations per account, for IDF: counted at most once a minute per account. */
   private readonly sizes = new Map<string, { n: number; at: number }>();
+  private readonly refreshing = new Set<string>();
 
   constructor(private readonly db: Database) {}
 
+  /** Served from the cache even when stale (refreshed in the background): counting 200,000 rows costs
+   *  ≈ 20 ms, which a search should not wait for once a minute; only an account's first search does. */
   private async accountSize(accountId: string): Promise<number> {
     const hit = this.sizes.get(accountId);
-    if (hit && Date.now() - hit.at < SIZE_TTL_MS) return hit.n;
+    if (hit && Date.now() - hit.at >= SIZE_TTL_MS && !this.refreshing.has(accountId)) {
+      this.refreshing.add(accountId);
+      void this.countAccount(accountId)
+        .catch(() => {}) // the stale size stays; the next search tries again
+        .finally(() => this.refreshing.delete(accountId));
+    }
+    return hit ? hit.n : this.countAccount(accountId);
+  }
+
+  private async countAccount(accountId: string): Promise<number> {
     const rows = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM conversations WHERE account_id = $1`, [accountId]);
     if (this.sizes.size > 10_000) this.sizes.clear();
     this.sizes.set(accountId, { n: rows[0]?.n ?? 0, at: Date.now() });
@@ -235,9 +263,10 @@ export class PostgresSearchEngine implements SearchEngine {
   private async run(accountId: string, r: SearchRequest, q: CompiledQuery, fuzzy: boolean): Promise<SearchResult> {
     const sql = buildSearchSql(accountId, r, q, fuzzy, r.sort === 'relevance' && q.groups.length > 1 ? await this.accountSize(accountId) : 0);
     const rows = await this.db.query<Row>(sql.text, sql.values);
+    // The page statement counted the matches up to its window; only a page past the last one has no row
+    // to carry that number.
     let total = Number(rows[0]?.total ?? 0);
-    // Fewer candidates than the window: that is every match. Otherwise (or past the last page) count.
-    if (total >= windowOf(r) || (!rows.length && r.page > 1)) {
+    if (!rows.length && r.page > 1) {
       const c = buildCountSql(accountId, r, q);
       total = Math.max(total, Number((await this.db.query<Row>(c.text, c.values))[0]?.total ?? 0));
     }

@@ -1,0 +1,13 @@
+-- Search at scale (issue 4 item 9): keep each conversation's tsvector in its heap row.
+--
+-- A tsvector barely compresses, so with the default EXTENDED storage any vector of a row over ~2 KB was
+-- moved out to the TOAST table, and every search read it back there: ≈ 2.5 extra buffer reads per
+-- matching row (TOAST index + chunk), on every match the plan checks, ranks or counts. That was most of a
+-- search's cost at 200,000 conversations in one account (EXPLAIN ANALYZE: 73,000 buffers to count
+-- 10,000 matches of one word). MAIN keeps it inline (compressed only if the row still does not fit);
+-- the content, which searches read only for the page's snippets, is the column moved out instead.
+--
+-- Applies to rows written from now on. Existing rows move on their next write; to move them all at
+-- once: `VACUUM FULL conversations` (locks the table) or `npx aimychats search reindex` (rewrites each
+-- row's vector).
+ALTER TABLE "conversations" ALTER COLUMN "search_vector" SET STORAGE MAIN;
