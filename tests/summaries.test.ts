@@ -1,11 +1,7 @@
 // The summary pipeline through REST and GraphQL, with BullMQ on a real Redis (workers in the server).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetSummaryDocument, ListConversationSummariesDocument, RegenerateSummaryDocument } from '../sdk/index.js';
 import { generateSummaryJob } from '../src/modules/summaries/summaries.jobs.js';
-import {
-  ConversationSummariesDocument,
-  RegenerateSummaryDocument,
-  SummaryDocument,
-} from './generated/graphql.js';
 import { bullEnv, dropPrefix, eventually, uniquePrefix } from './helpers/jobs.js';
 import { newAccount, startTestServer, type Client, type TestServer } from './helpers/server.js';
 
@@ -189,9 +185,9 @@ describe('tenant isolation', () => {
     expect(one.status).toBe(404);
     expect(one.body.error.code).toBe('not_found');
 
-    const gql = await other.client.gql(SummaryDocument, { id: s.id });
+    const gql = await other.client.gql(GetSummaryDocument, { id: s.id });
     expect(gql.errors?.[0].extensions.code).toBe('not_found');
-    const gqlList = await other.client.gql(ConversationSummariesDocument, { conversationId: created.id });
+    const gqlList = await other.client.gql(ListConversationSummariesDocument, { conversationId: created.id });
     expect(gqlList.errors?.[0].extensions.code).toBe('not_found');
     const gqlRegen = await other.client.gql(RegenerateSummaryDocument, { conversationId: created.id });
     expect(gqlRegen.errors?.[0].extensions.code).toBe('not_found');
@@ -209,11 +205,11 @@ describe('GraphQL', () => {
     const pending = regen.data!.regenerateSummary;
     expect(pending).toMatchObject({ conversationId: created.id, status: 'processing', style: 'detailed', language: 'en' });
 
-    const done = await eventually(() => client.gql(SummaryDocument, { id: pending.id }), (r) => r.data?.summary.status !== 'processing');
+    const done = await eventually(() => client.gql(GetSummaryDocument, { id: pending.id }), (r) => r.data?.summary.status !== 'processing');
     expect(done.data!.summary).toMatchObject({ id: pending.id, status: 'completed', provider: 'local' });
     expect(done.data!.summary.content).toBeTruthy();
 
-    const list = await client.gql(ConversationSummariesDocument, { conversationId: created.id, perPage: 10 });
+    const list = await client.gql(ListConversationSummariesDocument, { conversationId: created.id, perPage: 10 });
     expect(list.data!.conversationSummaries.meta.total).toBe(2);
     expect(list.data!.conversationSummaries.data[0].id).toBe(pending.id);
 
