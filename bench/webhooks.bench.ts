@@ -18,9 +18,10 @@
 //
 // Environment (all optional): BENCH_DATABASE_ADMIN_URL (default postgres://root@127.0.0.1:5432/postgres),
 // BENCH_REDIS_URL (redis://127.0.0.1:6379/12), BENCH_EVENTS (10000), BENCH_CONCURRENCY (API requests in
-// flight while generating, 16), BENCH_RATE (events offered per second, paced; 0 = as fast as the API
-// takes them, the default), BENCH_WORKERS (1), BENCH_WEBHOOK_WORKERS (0; workers for the webhook queues
-// only, WORKER_QUEUES — the others then skip them), BENCH_TIMEOUT_S (how long to wait for the healthy receivers, 300),
+// flight while generating, 16), BENCH_RATE (events offered per second, paced; 0 = as fast as the API takes
+// them, the default), BENCH_WORKERS (1), BENCH_WEBHOOK_WORKERS (1: a worker for the
+// webhook queues only, WORKER_QUEUES — the others then skip them; 0 = every worker takes every queue),
+// BENCH_TIMEOUT_S (how long to wait for the healthy receivers, 300),
 // BENCH_CPU_PROF_DIR (run the server with --cpu-prof, the profile written there on exit), and the
 // server's own WEBHOOK_DISPATCH_CONCURRENCY / WEBHOOK_DELIVERY_CONCURRENCY / WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT /
 // WORKER_CONCURRENCY (passed through when set).
@@ -48,7 +49,7 @@ const EVENT_TYPE = 'conversation.created';
 const PROFILE_DIR = env.BENCH_CPU_PROF_DIR;
 const RATE = Number(env.BENCH_RATE ?? 0);
 const WORKERS = Number(env.BENCH_WORKERS ?? 1);
-const WEBHOOK_WORKERS = Number(env.BENCH_WEBHOOK_WORKERS ?? 0);
+const WEBHOOK_WORKERS = Number(env.BENCH_WEBHOOK_WORKERS ?? 1);
 
 type Kind = 'healthy' | 'slow' | 'failing';
 
