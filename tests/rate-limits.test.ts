@@ -219,6 +219,25 @@ describe('GraphQL bounds', () => {
     expect((await gql(c, '{ conversations { data { id summary { topics } } meta { total } links { next } } }')).body.errors).toBeUndefined();
   });
 
+  it('authenticates, limits and counts a request refused at parse or validation like any other', async () => {
+    freezeAt(20_000);
+    const anonymous = await client(a.url).request('POST', '/graphql', { query: '{ this is not graphql' });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.errors[0].extensions.code).toBe('unauthorized');
+
+    const { client: c } = await newAccount(a, 'burst');
+    const broken = ['{ this is not graphql', '{ noSuchField }', `{ conversations { data { ${'... on Conversation { '.repeat(12)}id${' }'.repeat(12)} } } }`];
+    for (const query of broken) {
+      const res = await gql(c, query);
+      expect(res.body.data ?? null).toBeNull();
+      expect(res.body.errors[0].extensions.code).not.toBe('rate_limit_exceeded');
+    }
+    // Three requests were admitted, and the plan allows three a minute.
+    const refused = await gql(c);
+    expect(refused.status).toBe(429);
+    expect(refused.body.errors[0].extensions.code).toBe('rate_limit_exceeded');
+  });
+
   it('refuses a huge query before executing it', async () => {
     const { client: c } = await newAccount(a);
     const fields = Array.from({ length: 300 }, (_, i) => `c${i}: conversations { data { id title source status summary { title topics } } meta { total } }`);

@@ -6,7 +6,7 @@ import type { App } from '../app.js';
 import { AppError, isAppError, nulTextError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { recordGraphQLError, recordGraphQLOperation } from '../lib/metrics.js';
-import { authenticate } from '../modules/accounts/authenticate.js';
+import { authenticate, type Principal } from '../modules/accounts/authenticate.js';
 import { createRequestContext } from './context.js';
 import { useQueryBounds } from './query-bounds.js';
 import { useGraphQLUpload } from './upload.js';
@@ -19,6 +19,29 @@ export interface GraphQLServerContext {
 }
 
 /** The GraphQL error for an AppError: same code as REST; HTTP status only where it is the whole request's fate. */
+const admittedRequests = new WeakMap<Request, Principal>();
+
+/**
+ * Authentication, rate limits and usage counting for HTTP requests as soon as their parameters are read,
+ * before parsing and validation: a request refused there (a syntax error, an unknown field, too deep)
+ * is still authenticated, limited and counted like any other — otherwise it would be free and unlimited.
+ */
+function useAdmission(app: App): Plugin<Record<string, unknown>, GraphQLServerContext & { res?: ServerResponse }> {
+  return {
+    async onParams({ request, context, setResult }) {
+      try {
+        const principal = await authenticate(app.db, app.apiKeys, request.headers.get('authorization'));
+        context.onAuthenticated(principal.accountId);
+        await app.accounting.admit(principal, '/graphql', context.res);
+        admittedRequests.set(request, principal);
+      } catch (e) {
+        if (!isAppError(e)) throw e;
+        setResult({ errors: [graphQLErrorFrom(e)] });
+      }
+    },
+  };
+}
+
 export function graphQLErrorFrom(e: AppError, from?: GraphQLError): GraphQLError {
   const wholeRequest = e.code === 'unauthorized' || e.code === 'rate_limit_exceeded' || e.code === 'payload_too_large';
   return new GraphQLError(e.message, {
@@ -100,6 +123,7 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
     // Yoga's own multipart parsing is off: uploads stream through graphql-upload-minimal (upload.ts).
     multipart: false,
     plugins: [
+      useAdmission(app),
       useGraphQLUpload(app.config.files.maxUploadBytes),
       usePublicErrorCodes(),
       useMetrics(),
@@ -115,9 +139,13 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
     },
     context: async ({ request, requestId, log, baseUrl, onAuthenticated, res }: GraphQLServerContext & { request: Request; res?: ServerResponse }) => {
       try {
-        const principal = await authenticate(app.db, app.apiKeys, request.headers.get('authorization'));
-        onAuthenticated(principal.accountId);
-        await app.accounting.admit(principal, '/graphql', res); // rate limits (429) and usage counting
+        // Admitted before parsing (useAdmission); operations over WebSocket are admitted here.
+        let principal = admittedRequests.get(request);
+        if (!principal) {
+          principal = await authenticate(app.db, app.apiKeys, request.headers.get('authorization'));
+          onAuthenticated(principal.accountId);
+          await app.accounting.admit(principal, '/graphql', res); // rate limits (429) and usage counting
+        }
         return createRequestContext(app, principal, requestId, log, baseUrl);
       } catch (e) {
         throw isAppError(e) ? graphQLErrorFrom(e) : e;
