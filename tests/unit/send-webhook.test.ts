@@ -1,7 +1,7 @@
 // One delivery attempt against real sockets: no redirects, bounded reading, the deadline, the guard,
 // and signatures that the public `standardwebhooks` package verifies.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDurations } from '../../src/modules/webhooks/webhooks.config.js';
@@ -42,6 +42,42 @@ const send = (path: string, opts: { timeoutMs?: number; allowPrivate?: boolean }
 describe('sendWebhook', () => {
   it('succeeds on 2xx', async () => {
     expect(await send('/ok')).toMatchObject({ statusCode: 204 });
+  });
+
+  it('reuses a kept-alive connection, and sends again on a new one when the receiver had closed it', async () => {
+    // A raw receiver: answers the first request on a connection with keep-alive, then drops that
+    // connection when a second request arrives on it, unanswered — the race a pooled connection can lose.
+    const seen: { connection: number; request: number }[] = [];
+    let connections = 0;
+    const raw = net.createServer((socket) => {
+      const connection = ++connections;
+      let requests = 0;
+      let buffered = '';
+      socket.on('data', (d) => {
+        buffered += d.toString();
+        while (buffered.includes('\r\n\r\n{}')) {
+          buffered = buffered.slice(buffered.indexOf('\r\n\r\n{}') + 6);
+          requests++;
+          seen.push({ connection, request: requests });
+          if (requests === 1) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+          else socket.destroy();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}/hook`;
+    try {
+      const one = () => sendWebhook({ url, body: '{}', headers: {}, timeoutMs: 2000, allowPrivate: true });
+      expect(await one()).toMatchObject({ statusCode: 200 });
+      expect(await one()).toMatchObject({ statusCode: 200 }); // the pooled connection was dropped: sent again, fresh
+      expect(seen).toEqual([
+        { connection: 1, request: 1 },
+        { connection: 1, request: 2 },
+        { connection: 2, request: 1 },
+      ]);
+    } finally {
+      raw.close();
+    }
   });
 
   it('does not follow redirects', async () => {

@@ -43,7 +43,11 @@ function agentFor(protocol: string, allowPrivate: boolean): http.Agent {
 }
 
 export function sendWebhook(req: SendRequest): Promise<SendResult> {
-  const started = performance.now();
+  return attempt(req, performance.now(), false);
+}
+
+/** `fresh`: on a new connection of its own (the retry after a pooled connection turned out closed). */
+function attempt(req: SendRequest, started: number, fresh: boolean): Promise<SendResult> {
   const elapsed = () => Math.round(performance.now() - started);
   const syntax = checkUrlSyntax(req.url, req.allowPrivate);
   if (!syntax.url) return Promise.resolve({ durationMs: elapsed(), error: `Refused: ${syntax.errors.join('; ')}` });
@@ -71,7 +75,7 @@ export function sendWebhook(req: SendRequest): Promise<SendResult> {
           'content-length': String(Buffer.byteLength(req.body)),
           'user-agent': 'AImyChats-Webhooks/1.0',
         },
-        agent: agentFor(url.protocol, req.allowPrivate),
+        agent: fresh ? false : agentFor(url.protocol, req.allowPrivate),
         // IP literals never reach `lookup`: checkUrlSyntax has checked them.
         ...(net.isIP(hostOf(url)) ? {} : { lookup: guardedLookup(req.allowPrivate) as never }),
       },
@@ -93,6 +97,14 @@ export function sendWebhook(req: SendRequest): Promise<SendResult> {
     );
     request.on('error', (err: NodeJS.ErrnoException) => {
       if (status !== undefined) return finish({ statusCode: status });
+      // A pooled connection the receiver had closed meanwhile: nothing was received, so send once more on a
+      // new connection rather than count a failure (Node's documented pattern for keep-alive races).
+      if (!fresh && !done && request.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+        done = true;
+        clearTimeout(timer);
+        resolve(attempt(req, started, true));
+        return;
+      }
       finish({ error: err.name === 'BlockedAddressError' ? `Refused: ${err.message}` : `${err.code ?? 'Error'}: ${err.message}` });
     });
     request.end(req.body);
