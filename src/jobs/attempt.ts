@@ -35,7 +35,9 @@ export async function runAttempt(app: App, def: JobDefinition, raw: unknown, inf
     if (err instanceof DeferJob) throw err; // not a failure: the runner delays the same job
     // The database is down or restarting (lib/db.ts): waiting for it must not use up the attempts —
     // a long outage would otherwise fail summaries and exports for good.
-    if (isAppError(err) && err.code === 'service_unavailable') {
+    // Only when the database really is down: a statement that itself breaks the connection (a crashing
+    // query) would otherwise be replayed forever without ever using an attempt.
+    if (isAppError(err) && err.code === 'service_unavailable' && !(await databaseAnswers(app))) {
       log.warn({ ms: Date.now() - started }, 'database unavailable; job deferred');
       throw new DeferJob(UNAVAILABLE_DEFER_MS * (0.8 + 0.4 * Math.random()));
     }
@@ -51,6 +53,15 @@ export async function runAttempt(app: App, def: JobDefinition, raw: unknown, inf
       }
     }
     throw err;
+  }
+}
+
+async function databaseAnswers(app: App): Promise<boolean> {
+  try {
+    await app.db.ping();
+    return true;
+  } catch {
+    return false;
   }
 }
 

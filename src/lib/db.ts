@@ -167,9 +167,10 @@ const RETRY_AFTER_S = 5;
 // Node socket errors, and pg's own messages for a connection that went away or could not be had.
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const PG_MESSAGES = /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Can't reach database server|Unable to start a transaction in the given time/i;
-// SQLSTATE: class 08 (connection exception), 57P01-03 (admin shutdown, crash shutdown, cannot connect
+// SQLSTATE: class 08 connection exceptions (not 08P01, a protocol violation: that is the statement's
+// fault, e.g. more than 65,535 parameters), 57P01-03 (admin shutdown, crash shutdown, cannot connect
 // now: stopping or starting), 53300 (too many connections).
-const PG_STATES = /^(08...|57P0[123]|53300)$/;
+const PG_STATES = /^(0800[0-46-7]|57P0[123]|53300)$/;
 // Prisma's codes for the same, and the driver adapter's kinds (meta.driverAdapterError.cause.kind).
 const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
 const ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
