@@ -159,7 +159,8 @@ function createRouteTemplates() {
  * request too slow to arrive), in the error envelope like every other answer; then the connection closes.
  */
 function answerClientError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
+  // A response already under way on this connection (a pipelined request went wrong): no second one inside it.
+  if (err.code === 'ECONNRESET' || !socket.writable || (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
     socket.destroy();
     return;
   }
