@@ -245,9 +245,9 @@ describe('many matches (PostgreSQL engine: bounded ranking and count)', () => {
     );
   });
 
-  it('reads meta.total as the cap when more match, ranks the newest candidates, then older matches newest first', async () => {
+  it('reads meta.total as the cap + 1 when more match, ranks the newest candidates, then older matches newest first', async () => {
     const first = await search(client, { query: 'harpsichord', per_page: 100 });
-    expect(first.meta.total).toBe(TOTAL_CAP);
+    expect(first.meta.total).toBe(TOTAL_CAP + 1);
     expect(first.data[0].title).toBe('Harpsichord tuning');
     const scores = first.data.map((h) => h.score);
     for (let i = 1; i < scores.length; i++) expect(scores[i]).toBeLessThanOrEqual(scores[i - 1]);
@@ -263,6 +263,18 @@ describe('many matches (PostgreSQL engine: bounded ranking and count)', () => {
     expect(dates).toEqual([...dates].sort((a, b) => b - a));
   });
 
+  it('lets a client following links.next through the list reach every match, past the cap', async () => {
+    const ids = new Set<string>();
+    let next: string | null = `/v1/conversations?search=harpsichord&per_page=100`;
+    while (next) {
+      const res: { status: number; text: string; body: any } = await client.get(next.replace(/^https?:\/\/[^/]+/, ''));
+      expect(res.status, res.text).toBe(200);
+      for (const c of res.body.data) ids.add(c.id);
+      next = res.body.links.next;
+    }
+    expect(ids.size).toBe(N);
+  });
+
   it('serves pages beyond the cap and counts exactly past the last one', async () => {
     const last = await search(client, { query: 'harpsichord', per_page: 20, page: Math.ceil(N / 20) });
     expect(last.data).toHaveLength(N % 20 || 20);
@@ -270,7 +282,7 @@ describe('many matches (PostgreSQL engine: bounded ranking and count)', () => {
     const past = await search(client, { query: 'harpsichord', per_page: 20, page: Math.ceil(N / 20) + 1 });
     expect(past).toMatchObject({ data: [], meta: { total: N } });
     const byDate = await search(client, { query: 'harpsichord', sort: '-created_at', per_page: 5 });
-    expect(byDate.meta.total).toBe(TOTAL_CAP);
+    expect(byDate.meta.total).toBe(TOTAL_CAP + 1);
     expect(byDate.data.map((h) => h.id)).toEqual([1, 2, 3, 4, 5].map((i) => 'conv_bulk' + String(i).padStart(21, '0')));
   });
 });

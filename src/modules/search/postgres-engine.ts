@@ -28,7 +28,7 @@ const FUZZY_FACTOR = 0.5;
  */
 export const CANDIDATES = 500;
 /**
- * `meta.total` is exact up to this many matches and reads this number when more match (a lower bound,
+ * `meta.total` is exact up to this many matches and reads this number + 1 when more match (a lower bound,
  * as Elasticsearch's `track_total_hits`): an exact count reads every matching row (a GIN index gives
  * no counts), ≈ 20–70 ms for 10,000 matches of a common word at 200,000 conversations, and the page
  * statement reads these rows anyway. A page deeper than the cap still returns its matches, and `total`
@@ -77,9 +77,10 @@ const ORDER: Record<SearchSort, string> = {
 
 /**
  * How many matches the page statement reads: TOTAL_CAP (so that it also counts them), or more when a
- * deeper page needs them.
+ * deeper page needs them — plus one, so that a capped `total` always says there is more (total > the
+ * rows up to this page), and a client following `links.next` reaches every match.
  */
-const windowOf = (r: SearchRequest) => Math.max(TOTAL_CAP, r.page * r.perPage);
+const windowOf = (r: SearchRequest) => Math.max(TOTAL_CAP, r.page * r.perPage) + 1;
 /** How many of them are scored: the newest CANDIDATES for relevance, the rows up to the page otherwise. */
 const rankedOf = (r: SearchRequest) => (r.sort === 'relevance' ? CANDIDATES : r.page * r.perPage);
 
