@@ -138,6 +138,15 @@ async function searchVersion(server: TestServer, id: string): Promise<number | n
   return rows[0]?.search_version ?? null;
 }
 
+/** The row's version and the version the index is known to hold (`search_indexed_version`). */
+async function indexState(server: TestServer, id: string) {
+  const rows = await server.running.app.db.query<{ search_version: number; search_indexed_version: number | null }>(
+    'SELECT search_version, search_indexed_version FROM conversations WHERE id = $1',
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
 async function settledConversation(c: Client, id: string) {
   return (await eventually(() => c.get(`/v1/conversations/${id}`), (r) => r.body?.status !== 'processing', WAIT)).body;
 }
@@ -247,6 +256,121 @@ describe('search indexing on Elasticsearch (fed by the outbox, through the searc
   });
 });
 
+describe('search index recovery on Elasticsearch (jobs lost with Redis)', () => {
+  it('a synced document records its version; a conflict records it too, and it is never lowered', async () => {
+    const es = await startElasticsearchStandIn();
+    const prefix = uniquePrefix('search_mark');
+    const server = await startTestServer(bullEnv(REDIS_DB, prefix, { ELASTICSEARCH_URL: es.url, ELASTICSEARCH_INDEX: INDEX }));
+    try {
+      const { account, client } = await newAccount(server);
+      const id = (await client.post('/v1/conversations', { title: 'Iota', content: 'Tom: Hi.\nAnna: Hello.' })).body.id as string;
+      await settledConversation(client, id);
+      const synced = await eventually(
+        async () => ({ row: await indexState(server, id), doc: es.docs.get(id) }),
+        (s) => !!s.doc && s.doc.version === s.row?.search_version && s.row.search_indexed_version === s.row.search_version,
+        WAIT,
+      );
+      const version = synced.row!.search_version;
+      expect(synced.doc).toMatchObject({ deleted: false, version });
+      expect(synced.row).toEqual({ search_version: version, search_indexed_version: version });
+
+      const db = server.running.app.db;
+      const handler = await searchSyncJob.handler();
+      const ctx = { app: server.running.app, log: server.running.app.log, jobId: 'again', attempt: 1, maxAttempts: 1 };
+      // The index already holds this version (the job that wrote it was lost before recording it): 409, recorded.
+      await db.query('UPDATE conversations SET search_indexed_version = 0 WHERE id = $1', [id]);
+      let before = es.writesFor(id).length;
+      await handler.run({ accountId: account.id, conversationId: id, version, deleted: false }, ctx);
+      expect(es.writesFor(id).slice(before).map((w) => [w.version, w.status])).toEqual([[version, 409]]);
+      expect(await indexState(server, id)).toEqual({ search_version: version, search_indexed_version: version });
+      // Only ever raised: a higher recorded version stays.
+      await db.query('UPDATE conversations SET search_indexed_version = $2 WHERE id = $1', [id, version + 5]);
+      before = es.writesFor(id).length;
+      await handler.run({ accountId: account.id, conversationId: id, version, deleted: false }, ctx);
+      expect(es.writesFor(id).slice(before).map((w) => w.status)).toEqual([409]);
+      expect((await indexState(server, id))!.search_indexed_version).toBe(version + 5);
+      // Recording touches neither the row's version nor what the API shows.
+      expect((await indexState(server, id))!.search_version).toBe(version);
+    } finally {
+      await server.stop();
+      await es.close();
+      await dropPrefix(REDIS_DB, prefix);
+    }
+  }, 90_000);
+
+  it('the recovery sweep re-enqueues a sync whose job Redis lost, and the document reaches the index at the row\'s version', async () => {
+    const es = await startElasticsearchStandIn();
+    const esEnv = { ELASTICSEARCH_URL: es.url, ELASTICSEARCH_INDEX: INDEX };
+    const lost = uniquePrefix('search_lost');
+    const fresh = uniquePrefix('search_fresh');
+    // Dispatches the outbox (so the events are marked dispatched and their search.sync jobs enqueued)
+    // and runs summaries, but consumes no search job: those wait under `lost`, which is then dropped —
+    // as if a Redis without persistence restarted.
+    let apiOnly: TestServer | undefined = await startTestServer(
+      bullEnv(REDIS_DB, lost, { ...esEnv, WORKER_QUEUES: 'summaries,webhooks,webhook-deliveries' }),
+    );
+    let worker: TestServer | undefined;
+    try {
+      const { account, client } = await newAccount(apiOnly);
+      const id = (await client.post('/v1/conversations', { title: 'Kappa', content: 'Tom: Is the launch on?\nAnna: Yes, Friday.' })).body.id as string;
+      await settledConversation(client, id);
+      expect((await client.patch(`/v1/conversations/${id}`, { title: 'Renamed while the index was away' })).status).toBe(200);
+      const events = await eventually(
+        () => apiOnly!.running.app.db.query<{ type: string; dispatched: boolean }>('SELECT type, dispatched_at IS NOT NULL AS dispatched FROM events WHERE account_id = $1', [account.id]),
+        (rows) => rows.some((r) => r.type === 'conversation.updated') && rows.every((r) => r.dispatched),
+        WAIT,
+      );
+      expect(events.every((r) => r.dispatched)).toBe(true);
+      const pending = await indexState(apiOnly, id);
+      const queue = searchQueue(lost);
+      try {
+        const waiting = await queue.getJobs(['waiting', 'prioritized', 'delayed']);
+        expect(waiting.map((j) => j.id)).toContain(`search.${id}.${pending!.search_version}`);
+      } finally {
+        await queue.close();
+      }
+      expect(es.writesFor(id)).toHaveLength(0);
+      expect(pending!.search_indexed_version).toBe(0);
+      await apiOnly.stop();
+      apiOnly = undefined;
+      await dropPrefix(REDIS_DB, lost);
+
+      worker = await startTestServer(bullEnv(REDIS_DB, fresh, { ...esEnv, WORKER_QUEUES: 'search', JOB_RECOVERY_INTERVAL_MS: '300' }));
+      const recovered = await eventually(
+        async () => ({ row: await indexState(worker!, id), doc: es.docs.get(id) }),
+        (s) => s.doc?.version === s.row?.search_version && s.row?.search_indexed_version === s.row?.search_version,
+        WAIT,
+      );
+      expect(recovered.row).toEqual({ search_version: pending!.search_version, search_indexed_version: pending!.search_version });
+      expect(recovered.doc).toMatchObject({
+        deleted: false,
+        version: pending!.search_version,
+        source: { id, account_id: account.id, title: 'Renamed while the index was away' },
+      });
+      const writes = es.writesFor(id);
+      for (const w of writes) expect(w).toMatchObject({ method: 'PUT', versionType: 'external', version: pending!.search_version });
+      expect(writes[0].status).toBe(201);
+      // Through the new prefix's search queue, under the change's deterministic job id.
+      const freshQueue = searchQueue(fresh);
+      try {
+        const job = await freshQueue.getJob(`search.${id}.${pending!.search_version}`);
+        expect(job?.data).toEqual({ accountId: account.id, conversationId: id, version: pending!.search_version, deleted: false });
+      } finally {
+        await freshQueue.close();
+      }
+      // Synced rows leave the sweep.
+      const again = await searchSyncJob.recover!(worker.running.app, 0);
+      expect(again.map((p) => p.conversationId)).not.toContain(id);
+    } finally {
+      await apiOnly?.stop();
+      await worker?.stop();
+      await es.close();
+      await dropPrefix(REDIS_DB, lost);
+      await dropPrefix(REDIS_DB, fresh);
+    }
+  }, 120_000);
+});
+
 describe('search indexing on PostgreSQL (no ELASTICSEARCH_URL)', () => {
   const prefix = uniquePrefix('search_pg');
   let server: TestServer;
@@ -280,5 +404,16 @@ describe('search indexing on PostgreSQL (no ELASTICSEARCH_URL)', () => {
     } finally {
       await queue.close();
     }
+  });
+
+  it('records no indexed version and recovers nothing, though every row lags', async () => {
+    const { client } = await newAccount(server);
+    const id = (await client.post('/v1/conversations', { title: 'Theta', content: 'Tom: Hi.\nAnna: Hello.' })).body.id as string;
+    await settledConversation(client, id);
+    await client.patch(`/v1/conversations/${id}`, { title: 'Lambda' });
+    const state = await indexState(server, id);
+    expect(state!.search_version).toBeGreaterThan(1);
+    expect(state!.search_indexed_version).toBe(0);
+    expect(await searchSyncJob.recover!(server.running.app, 0)).toEqual([]);
   });
 });

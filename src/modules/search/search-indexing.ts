@@ -7,7 +7,9 @@
 //
 // Enqueue after the change commits with the row's `search_version` (for a delete, the version the
 // row had: `DELETE … RETURNING search_version`). Handlers are idempotent and versioned: a stale or
-// duplicate job is a no-op, so retries and out-of-order runs are harmless.
+// duplicate job is a no-op, so retries and out-of-order runs are harmless. A synced document's
+// version is recorded in `conversations.search_indexed_version` (Elasticsearch only), which is how
+// the recovery sweep (search.jobs.ts) finds updates whose job was lost.
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { isId } from '../../lib/ids.js';

@@ -1,8 +1,11 @@
 // The `search` queue: one `search.sync` job per conversation change when the Elasticsearch engine is
-// configured. Fed by the events outbox (webhooks/dispatch-event.ts → enqueueSearchSync below), so a
+// configured. Fed by the events outbox (webhooks/dispatch-event.ts → searchSyncFor below), so a
 // crash between the change's commit and the enqueue loses nothing: the outbox sweeper re-dispatches
-// the event, and the deterministic job id makes the second enqueue a no-op. No `recover` of its own
-// for that reason. With PostgreSQL search nothing is enqueued (triggers keep the index in the row).
+// the event, and the deterministic job id makes the second enqueue a no-op. A job lost after that
+// (Redis without persistence restarted) is found by `recover`: a synced document records its version
+// in `conversations.search_indexed_version`, and rows where that lags `search_version` get their job
+// again. Deletes cannot be found that way (the row is gone): `search reindex` removes such orphans.
+// With PostgreSQL search nothing is enqueued or recovered (triggers keep the index in the row).
 import type { z } from 'zod';
 import type { App } from '../../app.js';
 import { defineJob, type JobHandler } from '../../jobs/definition.js';
@@ -22,6 +25,23 @@ export const searchSyncJob = defineJob<SearchSyncJobPayload>({
         ctx.log.debug({ conversationId: p.conversationId, version: p.version, outcome }, 'search document synced');
       },
     })),
+  // Conversations whose document still lags their row a while after the change (partial index
+  // conversations_search_unindexed_idx). Newest first: a row whose sync failed all its attempts
+  // keeps lagging while its failed job is kept (days; `ensure` leaves failed jobs alone), and
+  // such rows must not hold back the recovery of newer lost jobs. Rows from before the
+  // search_indexed_version migration read NULL and are never swept. A summary's completion does
+  // not move `updated_at`, so its row may be swept while its own job is still queued: usually the
+  // same job id (a no-op), at worst one more idempotent sync.
+  recover: async (app, olderThanMs) => {
+    if (!searchJobsEnabled(app)) return [];
+    const rows = await app.db.query<{ account_id: string; id: string; search_version: number }>(
+      `SELECT account_id, id, search_version FROM conversations
+        WHERE search_indexed_version < search_version AND updated_at < now() - make_interval(secs => $1)
+        ORDER BY updated_at DESC LIMIT 1000`,
+      [olderThanMs / 1000],
+    );
+    return rows.map((r) => ({ accountId: r.account_id, conversationId: r.id, version: r.search_version, deleted: false }));
+  },
 });
 
 /** Outbox event types that change what a conversation's search document holds. */

@@ -124,12 +124,31 @@ export class ElasticsearchIndexer implements SearchIndexer {
         version_type: 'external',
         document: toDocument(row),
       });
+      await this.markIndexed([row.id], [row.search_version]);
       return 'indexed';
     } catch (e) {
-      // The index already holds this version or a newer one: nothing to do (idempotent).
-      if (isConflict(e)) return 'stale';
-      throw e;
+      // The index already holds this version or a newer one: nothing to write (idempotent), but the
+      // row may not know it yet (the job that wrote it lost before recording it).
+      if (!isConflict(e)) throw e;
+      await this.markIndexed([row.id], [row.search_version]);
+      return 'stale';
     }
+  }
+
+  /**
+   * Records that the index holds at least these versions (`search_indexed_version`, which the job
+   * recovery sweep compares with `search_version`). Only ever raised, and only rows it raises are
+   * written; the search triggers do not watch this column, so `search_version` and `updated_at`
+   * stay as they are.
+   */
+  private async markIndexed(ids: string[], versions: number[]): Promise<void> {
+    if (!ids.length) return;
+    await this.db.query(
+      `UPDATE conversations c SET search_indexed_version = GREATEST(c.search_indexed_version, v.version)
+         FROM unnest($1::text[], $2::int[]) AS v(id, version)
+        WHERE c.id = v.id AND (c.search_indexed_version IS NULL OR c.search_indexed_version < v.version)`,
+      [ids, versions],
+    );
   }
 
   async remove(accountId: string, conversationId: string, version?: number): Promise<void> {
@@ -163,6 +182,15 @@ export class ElasticsearchIndexer implements SearchIndexer {
       const res = await this.client.bulk({ operations, refresh: false });
       const failed = res.items.filter((i) => i.index?.error && i.index.status !== 409);
       if (failed.length) this.log.warn({ failed: failed.length, first: failed[0].index?.error }, 'some documents were not indexed');
+      // Items answer in request order; a 409 means the index already holds that version or a newer one.
+      const held = rows.filter((_, i) => {
+        const item = res.items[i]?.index;
+        return !!item && (!item.error || item.status === 409);
+      });
+      await this.markIndexed(
+        held.map((r) => r.id),
+        held.map((r) => r.search_version),
+      );
       indexed += rows.length - failed.length;
       after = rows[rows.length - 1].id;
     }
