@@ -70,10 +70,25 @@ function forgetIdleEndpoints(): void {
   for (const [id, s] of endpoints) if (s.inFlight === 0 && s.lastUsed < idleSince) endpoints.delete(id);
 }
 
-/** Throws DeferJob when the endpoint already has as many attempts in flight as it may. */
-function deferIfBusy(s: EndpointState, maxInFlight: number): void {
-  if (s.inFlight < maxInFlight) return;
+/**
+ * Attempts deferred by this process and not yet started. While an endpoint has such a backlog, a new
+ * attempt queues behind it even if a slot happens to be free, so the oldest attempts go first rather
+ * than the newest taking every slot that frees up. Bounded: past the bound, order is not kept.
+ */
+const deferred = new Set<string>();
+const MAX_TRACKED_DEFERRED = 100_000;
+
+/** Throws DeferJob (to the endpoint's next free slot) unless this attempt may start now. */
+function deferIfBusy(s: EndpointState, maxInFlight: number, deliveryId: string): void {
   const now = Date.now();
+  const returning = deferred.delete(deliveryId);
+  if (s.inFlight < maxInFlight && (returning || s.nextSlotAt <= now)) return;
+  defer(s, maxInFlight, deliveryId, now);
+}
+
+function defer(s: EndpointState, maxInFlight: number, deliveryId: string, now = Date.now()): never {
+  if (deferred.size >= MAX_TRACKED_DEFERRED) deferred.clear();
+  deferred.add(deliveryId);
   const interval = Math.max(10, s.avgMs / maxInFlight);
   s.nextSlotAt = Math.max(now, s.nextSlotAt) + interval;
   throw new DeferJob(withJitter(s.nextSlotAt - now));
@@ -84,7 +99,7 @@ export const deliverWebhookHandler: JobHandler<{ deliveryId: string; webhookId?:
     const { app } = ctx;
     const { timeoutMs, maxInFlightPerEndpoint, allowPrivateUrls } = app.config.webhooks;
     // Known from the payload: a busy endpoint's attempt is deferred without a query.
-    if (webhookId) deferIfBusy(endpointState(webhookId, timeoutMs), maxInFlightPerEndpoint);
+    if (webhookId) deferIfBusy(endpointState(webhookId, timeoutMs), maxInFlightPerEndpoint, deliveryId);
     const [work] = await app.db.query<Work>(
       `SELECT d.id, d.account_id, d.webhook_id, d.event_id, d.attempt, d.status,
               w.url, w.active, w.secret, w.previous_secret, w.previous_secret_expires_at,
@@ -106,7 +121,9 @@ export const deliverWebhookHandler: JobHandler<{ deliveryId: string; webhookId?:
     const secrets = [work.secret];
     if (work.previous_secret && work.previous_secret_expires_at && work.previous_secret_expires_at > new Date()) secrets.push(work.previous_secret);
     const state = endpointState(work.webhook_id, timeoutMs);
-    deferIfBusy(state, maxInFlightPerEndpoint);
+    // Checked again: other attempts may have started while this one read the database.
+    if (!webhookId) deferIfBusy(state, maxInFlightPerEndpoint, deliveryId);
+    else if (state.inFlight >= maxInFlightPerEndpoint) defer(state, maxInFlightPerEndpoint, deliveryId);
     state.inFlight++;
     let result: SendResult;
     try {
