@@ -9,6 +9,7 @@ import { startFakeOpenAi } from './helpers/fake-openai.js';
 import { bullEnv, dropPrefix, eventually, uniquePrefix } from './helpers/jobs.js';
 import { accountOn, killAll, startApi, startWorker, stopProcess, type ApiProcess, type NodeProcess } from './helpers/processes.js';
 import { client, type Client } from './helpers/server.js';
+import { sse } from './helpers/sse.js';
 
 const REDIS_DB = 10;
 const prefix = uniquePrefix('scale');
@@ -165,35 +166,3 @@ describe('two APIs and two workers on one PostgreSQL and Redis', () => {
     }
   }, 60_000);
 });
-
-/** A GraphQL subscription over SSE (distinct connections mode), collecting its `next` payloads. */
-async function sse(baseUrl: string, apiKey: string, query: string) {
-  const abort = new AbortController();
-  const res = await fetch(`${baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream', Authorization: `Bearer ${apiKey}` },
-    body: JSON.stringify({ query }),
-    signal: abort.signal,
-  });
-  const items: any[] = [];
-  void (async () => {
-    if (!res.body) return;
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let i: number;
-        while ((i = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, i);
-          buffer = buffer.slice(i + 2);
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (/^event: next$/m.test(block) && data) items.push(JSON.parse(data));
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  return { status: res.status, items, close: () => abort.abort() };
-}

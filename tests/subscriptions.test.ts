@@ -12,6 +12,7 @@ import { newId } from '../src/lib/ids.js';
 import { generateExportJob } from '../src/modules/exports/exports.jobs.js';
 import { bullEnv, dropPrefix, eventually, uniquePrefix } from './helpers/jobs.js';
 import { newAccount, startTestServer, type Client, type TestServer } from './helpers/server.js';
+import { sse, type Stream } from './helpers/sse.js';
 
 const REDIS_DB = 5;
 const prefix = uniquePrefix('subs');
@@ -33,46 +34,6 @@ afterAll(async () => {
 
 const CHAT = 'Tom: Can you send the pricing sheet?\nAnna: Sure, I will send it tomorrow.';
 const EVENTS = 'subscription { conversationEvents { type conversationId summaryId createdAt conversation { id status } } }';
-
-interface Stream<T> {
-  items: T[];
-  done: Promise<void>;
-  close(): void;
-}
-
-/** A subscription over SSE (GraphQL over SSE, distinct connections mode), collecting `next` payloads. */
-async function sse(baseUrl: string, apiKey: string | undefined, query: string, variables?: Record<string, unknown>): Promise<Stream<any> & { status: number }> {
-  const abort = new AbortController();
-  const res = await fetch(`${baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream', ...(apiKey ? { Authorization: `Bearer ${apiKey}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-    signal: abort.signal,
-  });
-  const items: any[] = [];
-  const done = (async () => {
-    if (!res.body) return;
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let i: number;
-        while ((i = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, i);
-          buffer = buffer.slice(i + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event === 'next' && data) items.push(JSON.parse(data));
-          if (event === 'complete') return;
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  return { status: res.status, items, done, close: () => abort.abort() };
-}
 
 function ws(baseUrl: string, apiKey: string): WsClient {
   return createClient({
