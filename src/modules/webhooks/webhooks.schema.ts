@@ -1,4 +1,5 @@
 // GraphQL face of webhooks: endpoints, their delivery log, secret rotation and test events.
+import type { SchemaTypes } from '@pothos/core';
 import { builder } from '../../graphql/builder.js';
 import { DeletionRef, PageLinksRef, PageMetaRef } from '../../graphql/common.schema.js';
 import { requireScope } from '../../graphql/context.js';
@@ -17,35 +18,34 @@ import {
   type WebhookWithSecret,
 } from './webhook-endpoints.js';
 
+type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T extends SchemaTypes> ? T : never;
+
 const EVENTS_DESCRIPTION = `Event types to deliver: ${EVENT_TYPES.join(', ')}, or "${ALL_EVENTS}" for all.`;
 const DISABLED_REASON = 'Why delivery switched the endpoint off: `gone` (it answered 410) or `failing` (no success for too long).';
 
+/** The endpoint's fields, shared by Webhook and WebhookWithSecret (resolvers, so one builder serves both shapes). */
+function endpointFields<P extends WebhookRecord>(t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, P>) {
+  return {
+    id: t.id({ resolve: (w) => w.id }),
+    url: t.string({ resolve: (w) => w.url }),
+    description: t.string({ nullable: true, resolve: (w) => w.description }),
+    events: t.stringList({ description: EVENTS_DESCRIPTION, resolve: (w) => w.events }),
+    active: t.boolean({ resolve: (w) => w.active }),
+    disabledReason: t.string({ nullable: true, description: DISABLED_REASON, resolve: (w) => w.disabledReason }),
+    createdAt: t.field({ type: 'DateTime', resolve: (w) => w.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (w) => w.updatedAt }),
+  };
+}
+
 export const WebhookRef = builder.objectRef<WebhookRecord>('Webhook').implement({
   description: 'An endpoint that receives signed events (Standard Webhooks).',
-  fields: (t) => ({
-    id: t.exposeID('id'),
-    url: t.exposeString('url'),
-    description: t.exposeString('description', { nullable: true }),
-    events: t.exposeStringList('events', { description: EVENTS_DESCRIPTION }),
-    active: t.exposeBoolean('active'),
-    disabledReason: t.exposeString('disabledReason', { nullable: true, description: DISABLED_REASON }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-  }),
+  fields: (t) => endpointFields(t),
 });
 
 const WebhookWithSecretRef = builder.objectRef<WebhookWithSecret>('WebhookWithSecret').implement({
   description: 'A webhook endpoint with its signing secret: shown at creation and rotation only.',
-  // The same fields as Webhook (written out: Pothos field builders are not shareable across types), plus the secret.
   fields: (t) => ({
-    id: t.exposeID('id'),
-    url: t.exposeString('url'),
-    description: t.exposeString('description', { nullable: true }),
-    events: t.exposeStringList('events', { description: EVENTS_DESCRIPTION }),
-    active: t.exposeBoolean('active'),
-    disabledReason: t.exposeString('disabledReason', { nullable: true, description: DISABLED_REASON }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    ...endpointFields(t),
     secret: t.exposeString('secret', { description: '`whsec_…`: verify deliveries with it (Standard Webhooks).' }),
   }),
 });
