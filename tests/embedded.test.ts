@@ -63,6 +63,13 @@ describe('embedded database (no DATABASE_URL)', () => {
     expect((await c.get(`/v1/conversations/${conv.body.id}`)).body.title).toBe('Embedded');
     const gql = await c.request('POST', '/graphql', { query: '{ conversations { meta { total } data { id } } }' });
     expect(gql.body.data.conversations).toEqual({ meta: { total: 1 }, data: [{ id: conv.body.id }] });
+    // Text PostgreSQL refuses (U+0000) is the client's 422 here too, not a 500, and nothing is stored.
+    const nul = await c.request('POST', '/graphql', {
+      query: 'mutation($t: String!) { createConversation(title: $t, content: "x") { id } }',
+      variables: { t: 'a\u0000b' },
+    });
+    expect(nul.body.errors?.[0]?.extensions?.code, nul.text).toBe('validation_error');
+    expect((await c.get('/v1/conversations')).body.meta.total).toBe(1);
     expect(await stopServer(first.child)).toBe(0);
 
     const second = await startServer();

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { App } from '../app.js';
-import { AppError, isAppError, nulTextError } from '../lib/errors.js';
+import { AppError, isAppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { recordGraphQLError, recordGraphQLOperation } from '../lib/metrics.js';
 import { authenticate, type Principal } from '../modules/accounts/authenticate.js';
@@ -156,8 +156,6 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
         const gqlError = error instanceof GraphQLError ? error : undefined;
         const original = gqlError?.originalError ?? (gqlError ? undefined : error);
         if (isAppError(original)) return graphQLErrorFrom(original, gqlError);
-        const nul = nulTextError(original);
-        if (nul) return graphQLErrorFrom(nul, gqlError);
         // graphql-upload-minimal stops a file over the limit with its own 413 (http-errors), which can
         // reach a resolver before the service's own limit check does.
         if ((original as { status?: unknown } | undefined)?.status === 413) {

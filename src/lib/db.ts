@@ -7,7 +7,7 @@ import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 import type { Config } from '../config.js';
-import { AppError } from './errors.js';
+import { AppError, nulTextError } from './errors.js';
 import type { Logger } from './logger.js';
 
 export type Row = Record<string, unknown>;
@@ -69,7 +69,7 @@ export function openPostgres(url: string, max: number, log: Logger, opts: { lock
   pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL client error'));
   // A transaction waits for a connection as long as any query does (Prisma's default is 2 s, which a
   // burst on a busy machine exceeds: that was a 500).
-  const prisma = unavailableOnConnectionErrors(new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: { maxWait: CONNECT_TIMEOUT_MS } }));
+  const prisma = withAppErrors(new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: { maxWait: CONNECT_TIMEOUT_MS } }));
   return {
     kind: 'postgres',
     prisma,
@@ -77,7 +77,7 @@ export function openPostgres(url: string, max: number, log: Logger, opts: { lock
       try {
         return (await pool.query(text, params)).rows as T[];
       } catch (e) {
-        throw asUnavailable(e);
+        throw asAppError(e);
       }
     },
     async execScript(sql) {
@@ -126,7 +126,7 @@ async function openEmbedded(dataDir: string, log: Logger, shareOn?: string): Pro
   const started = Date.now();
   const db = await PGlite.create(dir, { extensions: { pg_trgm } });
   log.info({ dir, ms: Date.now() - started }, 'embedded database open');
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+  const prisma = withAppErrors(new PrismaClient({ adapter: new PrismaPGlite(db) }));
   let socketServer: { stop(): Promise<void> } | undefined;
   if (shareOn) {
     const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
@@ -139,7 +139,11 @@ async function openEmbedded(dataDir: string, log: Logger, shareOn?: string): Pro
     kind: 'pglite',
     prisma,
     async query<T>(text: string, params: unknown[] = []) {
-      return (await db.query<T>(text, params)).rows;
+      try {
+        return (await db.query<T>(text, params)).rows;
+      } catch (e) {
+        throw asAppError(e);
+      }
     },
     async execScript(sql) {
       await db.transaction(async (tx) => {
@@ -192,25 +196,31 @@ export function isConnectionError(e: unknown): boolean {
   return false;
 }
 
-/** The one mapping of a lost database to the API: 503 `service_unavailable` with Retry-After. */
-function asUnavailable(e: unknown): unknown {
-  if (e instanceof AppError || !isConnectionError(e)) return e;
-  return new AppError('service_unavailable', 'The database is unavailable; try again shortly', {}, { 'Retry-After': String(RETRY_AFTER_S) });
+/**
+ * The one mapping of database errors that are the caller's to the API: a lost database is 503
+ * `service_unavailable` with Retry-After; text with U+0000 (which PostgreSQL refuses) is a 422.
+ */
+function asAppError(e: unknown): unknown {
+  if (e instanceof AppError) return e;
+  if (isConnectionError(e)) {
+    return new AppError('service_unavailable', 'The database is unavailable; try again shortly', {}, { 'Retry-After': String(RETRY_AFTER_S) });
+  }
+  return nulTextError(e) ?? e;
 }
 
 /**
  * Every Prisma operation (model queries, raw queries, those inside transactions) and the start of a
- * transaction report a lost database as AppError('service_unavailable'), so REST, GraphQL, jobs and
- * the CLI all see the same error through their existing AppError mapping.
+ * transaction report such errors as AppErrors (asAppError), so REST, GraphQL, jobs and the CLI all
+ * see the same error through their existing AppError mapping.
  */
-function unavailableOnConnectionErrors(prisma: PrismaClient): PrismaClient {
+function withAppErrors(prisma: PrismaClient): PrismaClient {
   const extended = prisma.$extends({
     query: {
       async $allOperations({ args, query }) {
         try {
           return await query(args);
         } catch (e) {
-          throw asUnavailable(e);
+          throw asAppError(e);
         }
       },
     },
@@ -220,7 +230,7 @@ function unavailableOnConnectionErrors(prisma: PrismaClient): PrismaClient {
       const value = Reflect.get(target, prop);
       if (prop !== '$transaction') return value;
       return (...args: unknown[]) => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((e: unknown) => {
-        throw asUnavailable(e);
+        throw asAppError(e);
       });
     },
   });

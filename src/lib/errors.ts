@@ -68,7 +68,7 @@ const NUL_TEXT = 'Text must not contain the NUL character (U+0000)';
 /**
  * PostgreSQL refuses U+0000 in text (SQLSTATE 22021). The REST door refuses it by field at its edge
  * (rest/inputs.ts); whatever still reaches the database (GraphQL variables, form fields) is the client's
- * 422, not a 500 (found by tests/fuzz.test.ts).
+ * 422, not a 500 (found by tests/fuzz.test.ts): lib/db.ts maps it with the other database errors.
  */
 export function nulTextError(e: unknown): AppError | undefined {
   for (let cur = e, depth = 0; cur && typeof cur === 'object' && depth < 5; depth++) {

@@ -4,7 +4,7 @@ import { execute, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { createSofaRouter, createSofa } from 'sofa-api';
 import type { App } from '../app.js';
 import { createRequestContext, type RequestContext } from '../graphql/context.js';
-import { AppError, errorBody, INTERNAL_ERROR, isAppError, nulTextError } from '../lib/errors.js';
+import { AppError, errorBody, INTERNAL_ERROR, isAppError } from '../lib/errors.js';
 import { readJsonObject, sendError, sendJson } from '../lib/http.js';
 import type { Logger } from '../lib/logger.js';
 import { authenticate } from '../modules/accounts/authenticate.js';
@@ -26,7 +26,7 @@ const variablesByContext = new WeakMap<object, Record<string, unknown>>();
 
 /** Sofa answers with a Response built here from our error; field paths become snake_case. */
 function envelopeFor(errors: readonly unknown[]): Response {
-  const e = findAppError(errors) ?? errors.map(nulTextError).find(Boolean) ?? INTERNAL_ERROR();
+  const e = findAppError(errors) ?? INTERNAL_ERROR();
   const body = errorBody(e);
   const fields = body.error.details.fields as Record<string, string[]> | undefined;
   if (fields) {
@@ -138,8 +138,7 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
       const canonical = new URL(url);
       canonical.pathname = `/v1/${path.split('/').filter(Boolean).join('/')}`;
       await answer(canonical, route.method, ctx);
-    } catch (caught) {
-      const e = isAppError(caught) ? caught : (nulTextError(caught) ?? caught);
+    } catch (e) {
       if (isAppError(e)) {
         const response = envelopeFor([e]);
         sendJson(res, response.status, await response.json(), e.headers);
