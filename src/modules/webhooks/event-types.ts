@@ -1,15 +1,13 @@
 // Every event type (product §10). Webhook endpoints subscribe to these (or `*`); `webhook.test` is
 // only ever sent by POST /v1/webhooks/{id}/test, to that one endpoint.
+import { EVENT_TYPES as CONVERSATION_EVENT_TYPES, EXPORT_EVENT_TYPES } from '../../lib/events.js';
+
 export const EVENT_TYPES = [
-  'conversation.created',
-  'conversation.updated',
-  'conversation.deleted',
-  'summary.generated',
-  'summary.failed',
+  // Those GraphQL subscriptions carry too (lib/events.ts), from the same outbox records.
+  ...CONVERSATION_EVENT_TYPES,
   'storage.limit_reached',
   'storage.limit_exceeded',
-  'export.completed',
-  'export.failed',
+  ...EXPORT_EVENT_TYPES,
   'api_key.created',
   'api_key.revoked',
   'subscription.updated',
