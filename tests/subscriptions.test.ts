@@ -79,7 +79,12 @@ describe('conversationEvents', () => {
 
       const created = (await owner.client.post('/v1/conversations', { title: 'Pricing', content: CHAT })).body;
       const forIt = () => mine.items.map(eventOf).filter((e) => e?.conversationId === created.id);
-      const seen = await eventually(async () => forIt(), (es) => es.some((e) => e.type === 'summary.generated') && es.some((e) => e.conversation?.status === 'completed'));
+      // The summary's events (summary.generated, conversation.updated) are published together but arrive as
+      // separate messages: wait for both, not just the first.
+      const seen = await eventually(
+        async () => forIt(),
+        (es) => ['summary.generated', 'conversation.updated'].every((t) => es.some((e) => e.type === t)) && es.some((e) => e.conversation?.status === 'completed'),
+      );
       const types = seen.map((e) => e.type);
       expect(types[0]).toBe('conversation.created');
       expect(types).toContain('summary.generated');
