@@ -8,15 +8,21 @@ const NOT_FOUND = () => AppError.notFound('Conversation');
 
 /** The whole conversation, scoped to the account. Unknown, malformed and foreign ids are all 404. */
 export async function getConversation(db: Database, scope: AccountScope, id: string): Promise<ConversationRecord> {
-  if (!isId('conversation', id)) throw NOT_FOUND();
+  const conversation = await findConversation(db, scope, id);
+  if (!conversation) throw NOT_FOUND();
+  return conversation;
+}
+
+/** The same, or null where getConversation answers 404. */
+export async function findConversation(db: Database, scope: AccountScope, id: string): Promise<ConversationRecord | null> {
+  if (!isId('conversation', id)) return null;
   const rows = await db.query(
     `SELECT c.*, ${SUMMARY_COLUMNS}
        FROM conversations c LEFT JOIN summaries s ON s.id = c.summary_id AND s.account_id = c.account_id
       WHERE c.account_id = $1 AND c.id = $2`,
     [scope.accountId, id],
   );
-  if (!rows[0]) throw NOT_FOUND();
-  return conversationFromRow(rows[0]);
+  return rows[0] ? conversationFromRow(rows[0]) : null;
 }
 
 /** Content and metadata for many ids at once (GraphQL list items that ask for them). */

@@ -3,10 +3,10 @@
 // Every conversation write goes through the conversation services (events, summaries, indexing).
 import { Readable } from 'node:stream';
 import type { AccountScope, App } from '../../../app.js';
-import { AppError, isAppError } from '../../../lib/errors.js';
+import { AppError } from '../../../lib/errors.js';
 import { createConversation } from '../../conversations/create-conversation.js';
 import { deleteConversation } from '../../conversations/delete-conversation.js';
-import { getConversation } from '../../conversations/load-conversation.js';
+import { findConversation } from '../../conversations/load-conversation.js';
 import { updateConversation } from '../../conversations/update-conversation.js';
 import { claimMessage, conversationOfFirst, releaseMessages, settleMessages } from '../inbound-messages.js';
 import { withKeyLock } from '../key-lock.js';
@@ -90,13 +90,8 @@ async function createFromEmail(app: App, scope: AccountScope, email: ParsedEmail
  * for the reply (CONTENT_MAX_CHARS): the reply then starts a conversation of its own.
  */
 async function appendReply(app: App, scope: AccountScope, conversationId: string, email: ParsedEmail, sentAt: Date): Promise<string | null> {
-  let current;
-  try {
-    current = await getConversation(app.db, scope, conversationId);
-  } catch (e) {
-    if (isAppError(e) && e.code === 'not_found') return null;
-    throw e;
-  }
+  const current = await findConversation(app.db, scope, conversationId);
+  if (!current) return null;
   const separator = `\n\n--- Reply from ${formatAddress(email.from)} on ${sentAt.toISOString()} ---\n\n`;
   const content = `${current.content ?? ''}${separator}${contentOf(email)}`;
   if (content.length > app.config.contentMaxChars) return null;

@@ -4,7 +4,7 @@
 // message then starts a new one. A message id seen before is ignored (Meta delivers at least once).
 import type { AccountScope, App } from '../../../app.js';
 import { createConversation } from '../../conversations/create-conversation.js';
-import { getConversation } from '../../conversations/load-conversation.js';
+import { findConversation } from '../../conversations/load-conversation.js';
 import { updateConversation } from '../../conversations/update-conversation.js';
 import { isAppError } from '../../../lib/errors.js';
 import { claimNew, latestOfContact, releaseMessages, settleMessages } from '../inbound-messages.js';
@@ -133,13 +133,8 @@ async function create(app: App, scope: AccountScope, messages: CloudMessage[]): 
 
 /** Appends to the contact's open conversation; null when it is gone or has no room left (then a new one starts). */
 async function append(app: App, scope: AccountScope, conversationId: string, messages: CloudMessage[]): Promise<string | null> {
-  let current;
-  try {
-    current = await getConversation(app.db, scope, conversationId);
-  } catch (e) {
-    if (isAppError(e) && e.code === 'not_found') return null;
-    throw e;
-  }
+  const current = await findConversation(app.db, scope, conversationId);
+  if (!current) return null;
   const content = `${current.content ?? ''}\n${lines(messages)}`;
   if (content.length > app.config.contentMaxChars) return null;
   const count = typeof current.metadata?.message_count === 'number' ? current.metadata.message_count : 0;
