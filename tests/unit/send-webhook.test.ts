@@ -4,6 +4,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { parseDurations } from '../../src/modules/webhooks/webhooks.config.js';
 import { withJitter } from '../../src/modules/webhooks/deliver-webhook.js';
 import { sendWebhook } from '../../src/modules/webhooks/send-webhook.js';
@@ -133,5 +134,15 @@ describe('retry schedule', () => {
     expect(parseDurations('5 minutes')).toBeNull();
     expect(withJitter(1000, 0)).toBe(900);
     expect(withJitter(1000, 1)).toBe(1100);
+  });
+});
+
+describe('webhook settings', () => {
+  it('reads retention and concurrency, and names the variable of a bad value', () => {
+    expect(loadConfig({}).webhooks).toMatchObject({ retentionMs: 30 * 86_400_000, pruneIntervalMs: 3_600_000, dispatchConcurrency: 16, deliveryConcurrency: 32 });
+    expect(loadConfig({ WEBHOOK_RETENTION: '0' }).webhooks.retentionMs).toBe(0); // keep everything
+    expect(loadConfig({ WEBHOOK_RETENTION: '7d' }).webhooks.retentionMs).toBe(7 * 86_400_000);
+    for (const bad of ['forever', '1d,2d', '-1d']) expect(() => loadConfig({ WEBHOOK_RETENTION: bad })).toThrow(/WEBHOOK_RETENTION/);
+    for (const bad of ['0', '1001', 'many']) expect(() => loadConfig({ WEBHOOK_DISPATCH_CONCURRENCY: bad })).toThrow(/WEBHOOK_DISPATCH_CONCURRENCY/);
   });
 });
