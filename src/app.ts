@@ -1,6 +1,6 @@
 // What every request and job shares: configuration, database, logger and caches.
 import type { Config } from './config.js';
-import { JOBS } from './jobs/registry.js';
+import { JOBS } from './modules/job-registry.js';
 import { createJobRunner, type JobRunner } from './jobs/runner.js';
 import type { Database } from './lib/db.js';
 import { EventBus } from './lib/events.js';

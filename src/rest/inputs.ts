@@ -13,7 +13,7 @@ import {
   type GraphQLInputType,
 } from 'graphql';
 import { AppError, type FieldErrors } from '../lib/errors.js';
-import { label } from './casing.js';
+import { label } from '../lib/casing.js';
 
 export interface RawInput {
   params: Record<string, string>;

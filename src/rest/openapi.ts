@@ -15,7 +15,7 @@ import {
   type GraphQLSchema,
   type GraphQLType,
 } from 'graphql';
-import { toSnake } from './casing.js';
+import { toSnake } from '../lib/casing.js';
 import type { RestRoute } from './routes.js';
 
 type JsonSchema = Record<string, unknown>;

@@ -8,7 +8,7 @@ import { AppError, errorBody, INTERNAL_ERROR, isAppError } from '../lib/errors.j
 import { readJsonObject, sendError, sendJson } from '../lib/http.js';
 import type { Logger } from '../lib/logger.js';
 import { authenticate } from '../modules/accounts/authenticate.js';
-import { toSnake } from './casing.js';
+import { toSnake } from '../lib/casing.js';
 import { buildVariables } from './inputs.js';
 import { buildOpenApi } from './openapi.js';
 import { buildRestSchema } from './rest-schema.js';

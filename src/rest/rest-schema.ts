@@ -25,7 +25,7 @@ import {
   type GraphQLNamedType,
   type GraphQLOutputType,
 } from 'graphql';
-import { toSnake } from './casing.js';
+import { toSnake } from '../lib/casing.js';
 
 export interface Projection {
   /** The GraphQL type whose fields (and resolvers) the projection reuses. */

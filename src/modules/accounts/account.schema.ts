@@ -3,7 +3,7 @@
 import { builder } from '../../graphql/builder.js';
 import { requireScope } from '../../graphql/context.js';
 import { getAccount, type AccountInfo } from './get-account.js';
-import { getUsage, type Usage } from './get-usage.js';
+import { getUsage, type Usage } from '../usage/get-usage.js';
 
 const AccountStorageRef = builder.objectRef<AccountInfo['storage']>('AccountStorage').implement({
   description: 'Storage used by conversations, attachments and exports, in MB (1,048,576 bytes; two decimals).',

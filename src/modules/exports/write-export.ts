@@ -17,7 +17,7 @@ import { isAppError } from '../../lib/errors.js';
 import { storageTransaction } from '../usage/storage-quota.js';
 import { dispatchAfterCommit, recordEvent } from '../webhooks/record-event.js';
 import { toSearchFilters } from '../search/search-input.js';
-import { toSnake } from '../../rest/casing.js';
+import { toSnake } from '../../lib/casing.js';
 import { EXTENSIONS, exportInput, type ExportFormat } from './export-input.js';
 import { exportConversations, type ExportAttachment } from './export-source.js';
 import type { Batches, ExportMeta } from './formats/common.js';

@@ -5,9 +5,9 @@
 import type { AccountScope, App } from '../../app.js';
 import { AppError, type FieldErrors } from '../../lib/errors.js';
 import { parseDate } from '../search/search-input.js';
-import { ENDPOINT_GROUPS } from '../usage/endpoint-groups.js';
-import { daysBetween, DAY_MS, utcDay } from '../usage/utc-windows.js';
-import { storageBytesByType, toMb } from '../usage/storage-usage.js';
+import { ENDPOINT_GROUPS } from './endpoint-groups.js';
+import { daysBetween, DAY_MS, utcDay } from './utc-windows.js';
+import { storageBytesByType, toMb } from './storage-usage.js';
 
 export const MAX_PERIOD_DAYS = 366;
 const SOURCES = ['email', 'whatsapp', 'api'] as const;
