@@ -1,4 +1,5 @@
-// GraphQL Code Generator, from the committed schema.graphql: sdk/generated/, the typed client's documents
+// GraphQL Code Generator, from the committed schema.graphql: src/generated/graphql-schema.ts (the schema's
+// types, see below) and sdk/generated/, the typed client's documents
 // (TypedDocumentString: the query text with its result and variable types, no `graphql` needed at run
 // time), from sdk/operations/*.graphql — used by sdk/client.ts (docs/sdk.md), and by the tests, which send
 // the SDK's documents rather than keep copies of them (docs/testing.md).
@@ -11,6 +12,12 @@ const config: CodegenConfig = {
   // ESM output (.js extensions on relative imports), as the project is NodeNext.
   emitLegacyCommonJSImports: false,
   generates: {
+    // The schema's types, for the server: REST routes name their GraphQL field by a type derived from
+    // Query and Mutation here (src/rest/route-types.ts), so a misspelt field fails `npm run typecheck`.
+    'src/generated/graphql-schema.ts': {
+      plugins: ['typescript'],
+      config: { scalars: { DateTime: 'string', JSONObject: 'Record<string, unknown>' }, enumsAsTypes: true, useTypeImports: true },
+    },
     'sdk/generated/': {
       documents: ['sdk/operations/**/*.graphql'],
       preset: 'client',

@@ -1,12 +1,14 @@
-// What every request and job shares: configuration, database, logger and caches.
+// What every request and job shares: configuration, database, logger and caches. The type only:
+// create-app.ts builds it.
 import type { Config } from './config.js';
-import { JOBS } from './modules/job-registry.js';
-import { createJobRunner, type JobRunner } from './jobs/runner.js';
+import type { JobRunner } from './jobs/job-runner.js';
 import type { Database } from './lib/db.js';
-import { EventBus } from './lib/events.js';
+import type { EventBus } from './lib/events.js';
 import type { Logger } from './lib/logger.js';
-import { ApiKeyCache } from './modules/accounts/authenticate.js';
-import { RequestAccounting } from './modules/usage/request-accounting.js';
+import type { ApiKeyCache } from './modules/accounts/authenticate.js';
+import type { RequestAccounting } from './modules/usage/request-accounting.js';
+
+export type { AccountScope } from './lib/account-scope.js';
 
 export interface App {
   config: Config;
@@ -21,16 +23,8 @@ export interface App {
   accounting: RequestAccounting;
 }
 
-export function createApp(config: Config, db: Database, log: Logger): App {
-  const app = { config, db, log, apiKeys: new ApiKeyCache(config.apiKeyCacheTtlMs) } as App;
-  app.jobs = createJobRunner(app, JOBS);
-  app.events = new EventBus(config, log);
-  app.accounting = new RequestAccounting(config, db, log);
-  return app;
-}
-
-/** The account a request acts for. Every service call is scoped by it. */
-export interface AccountScope {
-  accountId: string;
-  plan: string;
+// Job handlers receive this App. jobs/ sits below the modules and never imports this file: it names
+// the application `JobApp`, which is declared to be the App here.
+declare module './jobs/definition.js' {
+  interface JobApp extends App {}
 }

@@ -1,7 +1,8 @@
 // Operator commands. stdout carries exactly one JSON result; logs go to stderr.
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from './config.js';
-import { createApp, type App } from './app.js';
+import type { App } from './app.js';
+import { createApp } from './create-app.js';
 import { openDatabase, type Database } from './lib/db.js';
 import { isAppError } from './lib/errors.js';
 import { createLogger } from './lib/logger.js';

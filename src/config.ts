@@ -1,7 +1,7 @@
 // The one place that reads the environment. Everything else receives `Config`.
 import path from 'node:path';
 import { z } from 'zod';
-import { QUEUES, type QueueName } from './jobs/queues.js';
+import { QUEUES, type QueueName } from './jobs/queues.config.js';
 import { WEBHOOK_ENV, webhooksConfig, type WebhooksConfig } from './modules/webhooks/webhooks.config.js';
 import { INBOUND_ENV, inboundConfig, inboundConfigIssues, type InboundConfig } from './modules/inbound/inbound.config.js';
 import { SERVER_ENV, serverConfig, serverConfigIssues, type ServerConfig } from './server.config.js';

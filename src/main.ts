@@ -1,7 +1,8 @@
 // `npm start`: configuration → database (+ migrations) → HTTP server; graceful shutdown on SIGTERM/SIGINT.
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp, type App } from './app.js';
+import type { App } from './app.js';
+import { createApp } from './create-app.js';
 import { loadConfigOrExit, type Config } from './config.js';
 import { openDatabase } from './lib/db.js';
 import { createLogger } from './lib/logger.js';

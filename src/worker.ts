@@ -1,7 +1,8 @@
 // `npm run worker`: BullMQ workers only, no HTTP. Several may run at once, on any machine that
 // reaches the same PostgreSQL and Redis. Needs REDIS_URL: without it jobs run inside `npm start`.
 import type http from 'node:http';
-import { createApp, type App } from './app.js';
+import type { App } from './app.js';
+import { createApp } from './create-app.js';
 import { ConfigError, loadConfigOrExit, type Config } from './config.js';
 import { openDatabase } from './lib/db.js';
 import { createLogger } from './lib/logger.js';

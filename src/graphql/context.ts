@@ -1,11 +1,9 @@
-import DataLoader from 'dataloader';
 import type { AccountScope, App } from '../app.js';
+import type { Principal } from '../lib/account-scope.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { Principal } from '../modules/accounts/authenticate.js';
-import { loadConversationBodies } from '../modules/conversations/load-conversation.js';
 
-/** Per-request context shared by the GraphQL and REST doors. */
+/** Per-request context shared by the GraphQL and REST doors. It knows no feature. */
 export interface RequestContext {
   app: App;
   principal: Principal | null;
@@ -13,19 +11,6 @@ export interface RequestContext {
   log: Logger;
   /** Absolute base URL of this deployment (PUBLIC_URL, or the request's own origin). */
   baseUrl: string;
-  loaders: ReturnType<typeof createLoaders>;
-}
-
-export function createLoaders(app: App, getScope: () => AccountScope) {
-  let bodies: DataLoader<string, { content: string; metadata: Record<string, unknown> } | undefined> | undefined;
-  return {
-    get conversationBody() {
-      return (bodies ??= new DataLoader(async (ids) => {
-        const found = await loadConversationBodies(app.db, getScope(), ids);
-        return ids.map((id) => found.get(id));
-      }));
-    },
-  };
 }
 
 export function requireScope(ctx: RequestContext): AccountScope {
@@ -34,13 +19,18 @@ export function requireScope(ctx: RequestContext): AccountScope {
 }
 
 export function createRequestContext(app: App, principal: Principal | null, requestId: string, log: Logger, baseUrl: string): RequestContext {
-  const ctx: RequestContext = {
-    app,
-    principal,
-    requestId,
-    log,
-    baseUrl,
-    loaders: createLoaders(app, () => requireScope(ctx)),
-  };
-  return ctx;
+  return { app, principal, requestId, log, baseUrl };
+}
+
+const perRequest = new WeakMap<RequestContext, Map<object, unknown>>();
+
+/**
+ * A value made once per request, the first time it is asked for — a module's DataLoaders:
+ * `const load = requestLoader(ctx, KEY, () => new DataLoader(…))`, with KEY a module-level object.
+ */
+export function requestLoader<T>(ctx: RequestContext, key: object, create: () => T): T {
+  let values = perRequest.get(ctx);
+  if (!values) perRequest.set(ctx, (values = new Map()));
+  if (!values.has(key)) values.set(key, create());
+  return values.get(key) as T;
 }

@@ -7,6 +7,7 @@ import '../modules/summaries/summaries.schema.js';
 import '../modules/conversations/conversation-events.schema.js';
 import '../modules/accounts/api-keys.schema.js';
 import '../modules/accounts/account.schema.js';
+import '../modules/usage/usage.schema.js';
 import '../modules/webhooks/webhooks.schema.js';
 import '../modules/attachments/attachments.schema.js';
 import '../modules/exports/exports.schema.js';

@@ -2,11 +2,10 @@
 // handler, and on the final failure let the handler record it (e.g. a summary marked `failed`)
 // before the job is moved to the failed set — so a crash in between leaves retryable work, never a
 // stuck one.
-import type { App } from '../app.js';
 import { isAppError } from '../lib/errors.js';
 import { recordJobAttempt } from '../lib/metrics.js';
 import { fieldErrorsFromZod } from '../lib/validation.js';
-import { DeferJob, failureReason, PermanentJobError, type JobContext, type JobDefinition } from './definition.js';
+import { DeferJob, failureReason, PermanentJobError, type JobContext, type JobDefinition, type JobApp } from './definition.js';
 
 /** How long a job waits for the database to come back before it tries again. */
 const UNAVAILABLE_DEFER_MS = 5_000;
@@ -17,7 +16,7 @@ export interface AttemptInfo {
   maxAttempts: number;
 }
 
-export async function runAttempt(app: App, def: JobDefinition, raw: unknown, info: AttemptInfo): Promise<void> {
+export async function runAttempt(app: JobApp, def: JobDefinition, raw: unknown, info: AttemptInfo): Promise<void> {
   const log = app.log.child({ queue: def.queue, job: def.name, jobId: info.jobId, attempt: info.attempt });
   const parsed = def.payload.safeParse(raw);
   if (!parsed.success) {
@@ -56,7 +55,7 @@ export async function runAttempt(app: App, def: JobDefinition, raw: unknown, inf
   }
 }
 
-async function databaseAnswers(app: App): Promise<boolean> {
+async function databaseAnswers(app: JobApp): Promise<boolean> {
   try {
     await app.db.ping();
     return true;
@@ -71,7 +70,7 @@ export function backoffDelay(baseMs: number, failedAttempt: number): number {
 }
 
 /** Runs `failed` for work whose job ended without the handler hearing of it (a stalled-out job). */
-export async function recordLostFailure(app: App, def: JobDefinition, payload: unknown, jobId: string, reason: string): Promise<void> {
+export async function recordLostFailure(app: JobApp, def: JobDefinition, payload: unknown, jobId: string, reason: string): Promise<void> {
   const handler = await def.handler();
   if (!handler.failed) return;
   const log = app.log.child({ queue: def.queue, job: def.name, jobId });

@@ -1,13 +1,12 @@
 // BullMQ over Redis (REDIS_URL, in the database number the URL names). One BullMQ queue per concern;
 // a worker per queue dispatches by job name to the registered definition.
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { App } from '../app.js';
 import { redisOptionsFromUrl, type RedisEndpoint } from '../lib/redis.js';
 import { recordLostFailure, runAttempt } from './attempt.js';
-import { DeferJob, PermanentJobError, type FailedJob, type JobDefinition } from './definition.js';
+import { DeferJob, PermanentJobError, type FailedJob, type JobDefinition, type JobApp } from './definition.js';
 import { queueConcurrency, type QueueName } from './queues.js';
 import { startRecovery } from './recovery.js';
-import type { EnqueueOptions, JobRunner, QueueCounts } from './runner.js';
+import type { EnqueueOptions, JobRunner, QueueCounts } from './job-runner.js';
 
 const DAY_S = 24 * 3600;
 
@@ -20,7 +19,7 @@ export class BullMqRunner implements JobRunner {
   private stopRecovery = () => {};
 
   constructor(
-    private readonly app: App,
+    private readonly app: JobApp,
     redisUrl: string,
     private readonly definitions: readonly JobDefinition<any>[],
   ) {

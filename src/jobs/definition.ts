@@ -1,12 +1,27 @@
 // A job is `{queue, name, zod payload, handler}`. The handler module is imported lazily, so that an
 // API process that only enqueues never loads what the worker needs (summarizers, SDKs).
 import type { z } from 'zod';
-import type { App } from '../app.js';
+import type { Config } from '../config.js';
+import type { Database } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
 import type { QueueName } from './queues.js';
 
+/** What the runners themselves use of the application. */
+export interface JobHost {
+  config: Config;
+  db: Database;
+  log: Logger;
+}
+
+/**
+ * The application job handlers receive. jobs/ sits below the modules and never imports app.ts:
+ * app.ts declares this interface to be its App (declaration merging).
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: completed by app.ts
+export interface JobApp extends JobHost {}
+
 export interface JobContext {
-  app: App;
+  app: JobApp;
   log: Logger;
   jobId: string;
   /** 1 for the first run. */
@@ -33,7 +48,7 @@ export interface JobDefinition<P = unknown> {
    * enqueue, Redis was down, in-process jobs lost on restart) and older than `olderThanMs`. Workers
    * enqueue them again; the deterministic jobId makes that harmless.
    */
-  recover?(app: App, olderThanMs: number): Promise<P[]>;
+  recover?(app: JobApp, olderThanMs: number): Promise<P[]>;
 }
 
 export function defineJob<P>(def: JobDefinition<P>): JobDefinition<P> {

@@ -2,12 +2,11 @@
 // semantics — deterministic job ids (a duplicate is a no-op while the job is kept), attempts with
 // exponential backoff, failed jobs kept with their reason. Jobs live in memory; work interrupted by
 // a restart is found again by the definitions' `recover` when workers start.
-import type { App } from '../app.js';
 import { backoffDelay, recordLostFailure, runAttempt } from './attempt.js';
-import { DeferJob, failureReason, PermanentJobError, type FailedJob, type JobDefinition } from './definition.js';
+import { DeferJob, failureReason, PermanentJobError, type FailedJob, type JobDefinition, type JobApp } from './definition.js';
 import { queueConcurrency, type QueueName } from './queues.js';
 import { startRecovery } from './recovery.js';
-import type { EnqueueOptions, JobRunner, QueueCounts } from './runner.js';
+import type { EnqueueOptions, JobRunner, QueueCounts } from './job-runner.js';
 
 type State = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
 
@@ -36,7 +35,7 @@ export class InProcessRunner implements JobRunner {
   private stopRecovery = () => {};
 
   constructor(
-    private readonly app: App,
+    private readonly app: JobApp,
     private readonly definitions: readonly JobDefinition<any>[],
   ) {}
 

@@ -1,8 +1,8 @@
-// One queue per concern. Later concerns (indexing, exports) add their names here.
+// One queue per concern; their names are in queues.config.ts.
 import type { Config } from '../config.js';
+import type { QueueName } from './queues.config.js';
 
-export const QUEUES = ['summaries', 'webhooks', 'webhook-deliveries', 'exports', 'search'] as const;
-export type QueueName = (typeof QUEUES)[number];
+export { QUEUES, type QueueName } from './queues.config.js';
 
 /**
  * Jobs run at once per worker process on one queue. Webhook fan-outs and delivery attempts mostly

@@ -1,9 +1,8 @@
 // Work that should have a job but may not: found in the database by each definition's `recover`.
-import type { App } from '../app.js';
-import type { JobDefinition } from './definition.js';
+import type { JobDefinition, JobApp } from './definition.js';
 
 /** Re-enqueues what each definition's `recover` finds; `ensure` adds a job or inspects the one already known. */
-export function startRecovery(app: App, definitions: readonly JobDefinition<any>[], ensure: (def: JobDefinition<any>, payload: unknown) => Promise<void>): () => void {
+export function startRecovery(app: JobApp, definitions: readonly JobDefinition<any>[], ensure: (def: JobDefinition<any>, payload: unknown) => Promise<void>): () => void {
   const every = app.config.jobs.recoveryIntervalMs;
   if (every <= 0) return () => {};
   let running = false;
@@ -23,7 +22,7 @@ export function startRecovery(app: App, definitions: readonly JobDefinition<any>
 }
 
 export async function recoverWork(
-  app: App,
+  app: JobApp,
   definitions: readonly JobDefinition<any>[],
   ensure: (def: JobDefinition<any>, payload: unknown) => Promise<void>,
 ): Promise<void> {

@@ -5,7 +5,6 @@
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { JobRunner } from '../jobs/runner.js';
 import type { Logger } from './logger.js';
 
 export const registry = new Registry();
@@ -59,7 +58,8 @@ const webhookDeliveries = new Counter({
 
 /** What the scrape-time gauges read: this process's job runner and database pool. */
 export interface MetricsSource {
-  jobs: Pick<JobRunner, 'counts'>;
+  /** Jobs per queue and state (the job runner's `counts`). */
+  jobs: { counts(): Promise<Record<string, Record<string, number>>> };
   db: { poolStats?(): PoolStats | undefined };
   log: Logger;
 }

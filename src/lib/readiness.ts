@@ -6,7 +6,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import type { App } from '../app.js';
+import type { Config } from '../config.js';
+import type { Logger } from './logger.js';
 import { createRedis, redisReady } from './redis.js';
 
 export interface CheckResult {
@@ -37,7 +38,7 @@ function withTimeout(run: Check, ms: number): Promise<void> {
   ]).finally(() => clearTimeout(timer));
 }
 
-export function createReadinessChecks(app: Pick<App, 'config' | 'db' | 'log'>) {
+export function createReadinessChecks(app: { config: Config; db: { ping(): Promise<void> }; log: Logger }) {
   const { config } = app;
   let redis: Redis | undefined;
   let esPing: Promise<(signal: AbortSignal) => Promise<void>> | undefined;

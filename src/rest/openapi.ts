@@ -16,7 +16,7 @@ import {
   type GraphQLType,
 } from 'graphql';
 import { toSnake } from '../lib/casing.js';
-import type { RestRoute } from './routes.js';
+import type { RestRoute } from './route-types.js';
 
 type JsonSchema = Record<string, unknown>;
 

@@ -26,18 +26,9 @@ import {
   type GraphQLOutputType,
 } from 'graphql';
 import { toSnake } from '../lib/casing.js';
+import type { RestShape } from './route-types.js';
 
-export interface Projection {
-  /** The GraphQL type whose fields (and resolvers) the projection reuses. */
-  of: string;
-  fields: string[];
-}
-
-export interface RestShape {
-  projections: Record<string, Projection>;
-  /** `Type.field` → the projection type that field returns in REST. */
-  retarget: Record<string, string>;
-}
+export type { Projection, RestShape } from './route-types.js';
 
 export function buildRestSchema(schema: GraphQLSchema, shape: RestShape): GraphQLSchema {
   const types = new Map<string, GraphQLNamedType>();

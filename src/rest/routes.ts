@@ -5,48 +5,16 @@ import { apiKeyRoutes } from '../modules/accounts/api-keys.rest.js';
 import { conversationRoutes, conversationShape } from '../modules/conversations/conversations.rest.js';
 import { searchRoutes } from '../modules/search/search.rest.js';
 import { summaryRoutes } from '../modules/summaries/summaries.rest.js';
+import { usageRoutes } from '../modules/usage/usage.rest.js';
 import { webhookRoutes } from '../modules/webhooks/webhooks.rest.js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestContext } from '../graphql/context.js';
-import type { App } from '../app.js';
-import type { Principal } from '../modules/accounts/authenticate.js';
 import { inboundRoutes } from '../modules/inbound/inbound.rest.js';
 import { attachmentRoutes, attachmentShape } from '../modules/attachments/attachments.rest.js';
 import { exportRoutes, exportShape } from '../modules/exports/exports.rest.js';
-import type { RestShape } from './rest-schema.js';
+import type { HttpMethod, RestRoute, RestShape } from './route-types.js';
 
-export type { RestShape };
+export type { HttpMethod, RestHandler, RestRoute, RestShape, RestView } from './route-types.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
-export interface RestRoute {
-  /** `Query.field` or `Mutation.field` in the GraphQL schema. */
-  field: string;
-  method: HttpMethod;
-  /** Sofa/fets syntax: `/conversations/:id`. Path parameters are named like the field's arguments. */
-  path: string;
-  status?: 200 | 201 | 202;
-  summary: string;
-  /**
-   * Served by this function instead of Sofa, after authentication (multipart uploads: Sofa JSON-parses
-   * every body). It writes the response itself; an AppError it throws becomes the error envelope.
-   * OpenAPI documents its body as multipart/form-data with the field's arguments.
-   * It may instead return a RestView: the door then answers with what GET of that path answers.
-   */
-  handler?: RestHandler;
-  /** Replaces the API-key check for this route (inbound email also takes a per-account token). */
-  authenticate?: (app: App, req: IncomingMessage, url: URL) => Promise<Principal>;
-}
-
-/** A handler's answer "the resource at `path`" (e.g. `/conversations/conv_…`), with `status`. */
-export interface RestView {
-  status: 200 | 201;
-  path: string;
-}
-
-export type RestHandler = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, params: Record<string, string>) => Promise<void | RestView>;
-
-export const REST_ROUTES: RestRoute[] = [...conversationRoutes, ...apiKeyRoutes, ...summaryRoutes, ...searchRoutes, ...webhookRoutes, ...attachmentRoutes, ...exportRoutes, ...accountRoutes, ...inboundRoutes];
+export const REST_ROUTES: RestRoute[] = [...conversationRoutes, ...apiKeyRoutes, ...summaryRoutes, ...searchRoutes, ...webhookRoutes, ...attachmentRoutes, ...exportRoutes, ...accountRoutes, ...usageRoutes, ...inboundRoutes];
 
 export const REST_SHAPE: RestShape = {
   projections: { ...conversationShape.projections, ...attachmentShape.projections, ...exportShape.projections },

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { assertKey, type ObjectStorage, type StoredObject } from './storage.js';
+import { assertKey, type ObjectStorage, type StoredObject } from './object-storage.js';
 
 export class LocalStorage implements ObjectStorage {
   readonly kind = 'local' as const;

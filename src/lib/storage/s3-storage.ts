@@ -5,7 +5,7 @@ import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, S3Client, ty
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import type { FilesConfig } from '../../config.js';
-import { assertKey, type ObjectStorage, type StoredObject } from './storage.js';
+import { assertKey, type ObjectStorage, type StoredObject } from './object-storage.js';
 
 type S3Config = NonNullable<FilesConfig['s3']>;
 

@@ -1,4 +1,4 @@
-import type { RestRoute } from '../../rest/routes.js';
+import type { RestRoute } from '../../rest/route-types.js';
 
 export const apiKeyRoutes: RestRoute[] = [
   { field: 'Query.apiKeys', method: 'GET', path: '/api_keys', summary: 'List API keys' },

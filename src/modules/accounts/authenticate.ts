@@ -1,14 +1,12 @@
 // Bearer API key → account. Keys are looked up by their SHA-256 hash; a short-lived in-process cache
 // keeps the lookup off the hot path. Revoking a key clears it here at once; another instance may
 // honour a revoked key for at most API_KEY_CACHE_TTL_MS (default 10 s).
-import type { AccountScope } from '../../app.js';
+import type { Principal } from '../../lib/account-scope.js';
 import type { Database } from '../../lib/db.js';
 import { AppError } from '../../lib/errors.js';
 import { hashSecret, looksLikeSecret } from './api-key-secret.js';
 
-export interface Principal extends AccountScope {
-  keyId: string;
-}
+export type { Principal };
 
 interface Entry {
   principal: Principal | null;

@@ -8,7 +8,7 @@ import type { Attachment } from '../../generated/prisma/client.js';
 import { requireScope, type RequestContext } from '../../graphql/context.js';
 import { AppError, type FieldErrors } from '../../lib/errors.js';
 import { sendJson } from '../../lib/http.js';
-import type { RestHandler, RestRoute, RestShape } from '../../rest/routes.js';
+import type { RestHandler, RestRoute, RestShape } from '../../rest/route-types.js';
 import { attachmentUrl } from './attachments.schema.js';
 import { assertConversation, payloadTooLarge, uploadAttachment } from './upload-attachment.js';
 

@@ -4,7 +4,7 @@ import DataLoader from 'dataloader';
 import type { Attachment } from '../../generated/prisma/client.js';
 import { builder } from '../../graphql/builder.js';
 import { DeletionRef } from '../../graphql/common.schema.js';
-import { requireScope, type RequestContext } from '../../graphql/context.js';
+import { requestLoader, requireScope, type RequestContext } from '../../graphql/context.js';
 import { fileServices } from '../../lib/storage/storage.js';
 import { ConversationRef } from '../conversations/conversations.schema.js';
 import { attachmentsByConversation, deleteAttachment, listAttachments } from './attachments.js';
@@ -38,17 +38,17 @@ const AttachmentListRef = builder.objectRef<{ data: Attachment[] }>('AttachmentL
   fields: (t) => ({ data: t.field({ type: [AttachmentRef], resolve: (l) => l.data }) }),
 });
 
-const loaders = new WeakMap<RequestContext, DataLoader<string, Attachment[]>>();
+const ATTACHMENTS = {};
 function attachmentLoader(ctx: RequestContext): DataLoader<string, Attachment[]> {
-  let l = loaders.get(ctx);
-  if (!l) {
-    l = new DataLoader(async (ids) => {
-      const found = await attachmentsByConversation(ctx.app, requireScope(ctx), ids);
-      return ids.map((id) => found.get(id) ?? []);
-    });
-    loaders.set(ctx, l);
-  }
-  return l;
+  return requestLoader(
+    ctx,
+    ATTACHMENTS,
+    () =>
+      new DataLoader<string, Attachment[]>(async (ids) => {
+        const found = await attachmentsByConversation(ctx.app, requireScope(ctx), ids);
+        return ids.map((id) => found.get(id) ?? []);
+      }),
+  );
 }
 
 builder.objectField(ConversationRef, 'attachments', (t) =>

@@ -1,5 +1,5 @@
 // The documented /v1 routes for conversations (api-reference.md), and the shape of their responses.
-import type { RestRoute, RestShape } from '../../rest/routes.js';
+import type { RestRoute, RestShape } from '../../rest/route-types.js';
 
 export const conversationRoutes: RestRoute[] = [
   { field: 'Query.conversations', method: 'GET', path: '/conversations', summary: 'List conversations' },

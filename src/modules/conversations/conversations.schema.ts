@@ -1,45 +1,32 @@
 // GraphQL face of conversations: types, queries and mutations. Resolvers only translate to services.
-import { ConversationSource, ProcessingStatus } from '../../generated/prisma/enums.js';
+import DataLoader from 'dataloader';
 import { builder } from '../../graphql/builder.js';
 import { DeletionRef, PageLinksRef, PageMetaRef } from '../../graphql/common.schema.js';
-import { requireScope } from '../../graphql/context.js';
+import { requestLoader, requireScope, type RequestContext } from '../../graphql/context.js';
+import { SummaryRef } from '../summaries/summary.schema.js';
+import { ConversationSourceEnum, ProcessingStatusEnum } from './conversation-enums.schema.js';
 import type { ConversationRecord } from './conversation-record.js';
 import { createConversation } from './create-conversation.js';
 import { deleteConversation } from './delete-conversation.js';
 import { listConversations, type ConversationPage } from './list-conversations.js';
-import { getConversation } from './load-conversation.js';
+import { getConversation, loadConversationBodies } from './load-conversation.js';
 import { updateConversation } from './update-conversation.js';
 
-export const ConversationSourceEnum = builder.enumType(ConversationSource, {
-  name: 'ConversationSource',
-  description: 'Where a conversation came from.',
-});
+export { ConversationSourceEnum, ProcessingStatusEnum } from './conversation-enums.schema.js';
 
-export const ProcessingStatusEnum = builder.enumType(ProcessingStatus, {
-  name: 'ProcessingStatus',
-  description: 'State of the summary pipeline for a conversation or a summary.',
-});
-
-export const SummaryRef = builder.prismaObject('Summary', {
-  description: 'An AI summary of one version of a conversation.',
-  fields: (t) => ({
-    id: t.exposeID('id'),
-    conversationId: t.exposeID('conversationId'),
-    status: t.expose('status', { type: ProcessingStatusEnum }),
-    language: t.exposeString('language', { nullable: true }),
-    style: t.exposeString('style'),
-    title: t.exposeString('title', { nullable: true }),
-    content: t.exposeString('content', { nullable: true }),
-    sentiment: t.exposeString('sentiment', { nullable: true }),
-    topics: t.exposeStringList('topics'),
-    actionItems: t.exposeStringList('actionItems'),
-    provider: t.exposeString('provider', { nullable: true }),
-    model: t.exposeString('model', { nullable: true }),
-    error: t.exposeString('error', { nullable: true }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
-  }),
-});
+const BODIES = {};
+/** Content and metadata of list items that ask for them, loaded together once per request. */
+function bodyLoader(ctx: RequestContext) {
+  return requestLoader(
+    ctx,
+    BODIES,
+    () =>
+      new DataLoader<string, { content: string; metadata: Record<string, unknown> } | undefined>(async (ids) => {
+        const found = await loadConversationBodies(ctx.app.db, requireScope(ctx), ids);
+        return ids.map((id) => found.get(id));
+      }),
+  );
+}
 
 export const ConversationRef = builder.objectRef<ConversationRecord>('Conversation').implement({
   description: 'A conversation: an email thread, a chat, meeting notes, or anything sent through the API.',
@@ -47,13 +34,13 @@ export const ConversationRef = builder.objectRef<ConversationRecord>('Conversati
     id: t.exposeID('id'),
     title: t.exposeString('title'),
     content: t.string({
-      resolve: async (c, _args, ctx) => c.content ?? (await ctx.loaders.conversationBody.load(c.id))?.content ?? '',
+      resolve: async (c, _args, ctx) => c.content ?? (await bodyLoader(ctx).load(c.id))?.content ?? '',
     }),
     source: t.expose('source', { type: ConversationSourceEnum }),
     status: t.expose('status', { type: ProcessingStatusEnum }),
     metadata: t.field({
       type: 'JSONObject',
-      resolve: async (c, _args, ctx) => c.metadata ?? (await ctx.loaders.conversationBody.load(c.id))?.metadata ?? {},
+      resolve: async (c, _args, ctx) => c.metadata ?? (await bodyLoader(ctx).load(c.id))?.metadata ?? {},
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),

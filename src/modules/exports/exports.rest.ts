@@ -1,5 +1,5 @@
 // The /v1 export routes (product §8) and their REST shapes.
-import type { RestRoute, RestShape } from '../../rest/routes.js';
+import type { RestRoute, RestShape } from '../../rest/route-types.js';
 
 export const exportRoutes: RestRoute[] = [
   { field: 'Mutation.createExport', method: 'POST', path: '/exports', status: 202, summary: 'Start an export' },

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requireScope } from '../../graphql/context.js';
 import { AppError } from '../../lib/errors.js';
-import type { RestHandler, RestRoute } from '../../rest/routes.js';
+import type { RestHandler, RestRoute } from '../../rest/route-types.js';
 import { authenticateInboundEmail } from './email/inbound-token.js';
 import { ingestEmail } from './email/ingest-email.js';
 import { isMultipart, readFormPart, readRaw } from './read-upload.js';

@@ -8,7 +8,7 @@
 // parameters each time (stack-facts: generic plans made slow searches twice as slow).
 import type { Database } from '../../lib/db.js';
 import { mapTerms, positiveTerms, type ParsedQuery, type Term } from './query-parser.js';
-import type { SearchEngine, SearchHit, SearchIndexer, SearchResult } from './search-engine.js';
+import type { SearchEngine, SearchHit, SearchIndexer, SearchResult } from './engine-types.js';
 import type { SearchRequest, SearchSort } from './search-input.js';
 import { MARK_END, MARK_START, renderSnippet, restoreOriginal, segmentsOf, SNIPPET_MAX_CHARS } from './snippet.js';
 

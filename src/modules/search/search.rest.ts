@@ -1,6 +1,6 @@
 // POST /v1/conversations/search (api-reference.md, Search). The route matcher prefers static
 // segments, so this path is never taken for GET/PATCH/DELETE /conversations/:id.
-import type { RestRoute, RestShape } from '../../rest/routes.js';
+import type { RestRoute, RestShape } from '../../rest/route-types.js';
 
 export const searchRoutes: RestRoute[] = [
   { field: 'Query.searchConversations', method: 'POST', path: '/conversations/search', summary: 'Search conversations' },

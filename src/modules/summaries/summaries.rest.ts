@@ -1,5 +1,5 @@
 // The documented /v1 routes for summaries (api-reference.md, product §5).
-import type { RestRoute } from '../../rest/routes.js';
+import type { RestRoute } from '../../rest/route-types.js';
 
 export const summaryRoutes: RestRoute[] = [
   { field: 'Mutation.regenerateSummary', method: 'POST', path: '/conversations/:conversation_id/summaries', status: 202, summary: 'Regenerate the summary of a conversation' },

@@ -2,7 +2,7 @@
 import { builder } from '../../graphql/builder.js';
 import { PageLinksRef, PageMetaRef } from '../../graphql/common.schema.js';
 import { requireScope } from '../../graphql/context.js';
-import { SummaryRef } from '../conversations/conversations.schema.js';
+import { SummaryRef } from './summary.schema.js';
 import { getSummary } from './get-summary.js';
 import { listSummaries, type SummaryPage } from './list-summaries.js';
 import { requestSummary } from './request-summary.js';

@@ -4,7 +4,7 @@
 // (`requestCounts`) add the counts not flushed yet, so a request shows as soon as it was answered.
 import type { ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
-import type { AccountScope } from '../../app.js';
+import type { AccountScope } from '../../lib/account-scope.js';
 import type { Config, Plan } from '../../config.js';
 import type { Database } from '../../lib/db.js';
 import type { Logger } from '../../lib/logger.js';

@@ -1,5 +1,5 @@
 // The /v1 routes for webhooks (product §10).
-import type { RestRoute } from '../../rest/routes.js';
+import type { RestRoute } from '../../rest/route-types.js';
 
 export const webhookRoutes: RestRoute[] = [
   { field: 'Query.webhooks', method: 'GET', path: '/webhooks', summary: 'List webhook endpoints' },

@@ -10,7 +10,7 @@ import { Client, errors, type estypes } from '@elastic/elasticsearch';
 import type { SearchConfig } from '../../../config.js';
 import type { Database } from '../../../lib/db.js';
 import type { Logger } from '../../../lib/logger.js';
-import type { SearchEngine, SearchIndexer, SearchResult } from '../search-engine.js';
+import type { SearchEngine, SearchIndexer, SearchResult } from '../engine-types.js';
 import { MAX_RESULT_WINDOW, type SearchRequest } from '../search-input.js';
 import { DOCUMENT_SELECT, INDEX_MAPPINGS, INDEX_SETTINGS, MAPPING_VERSION, toDocument, type ConversationSearchRow } from './mapping.js';
 import { buildSearchBody, normaliseScore, snippetFromHit } from './query-builder.js';
