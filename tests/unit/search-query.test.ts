@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileQuery } from '../../src/modules/search/postgres-engine.js';
 import { parseQuery } from '../../src/modules/search/query-parser.js';
-import { parseDate, searchInput, toSearchRequest } from '../../src/modules/search/search-input.js';
+import { parseDate } from '../../src/lib/dates.js';
+import { searchInput, toSearchRequest } from '../../src/modules/search/search-input.js';
 
 const w = (text: string) => ({ text, phrase: false });
 const p = (text: string) => ({ text, phrase: true });

@@ -1,6 +1,7 @@
-// Validation of a search request (product §6), shared by POST /v1/conversations/search, GraphQL
+// Validation of a search request (docs/spec/product.md §6), shared by POST /v1/conversations/search, GraphQL
 // `searchConversations` and the list endpoint's `search` parameter. Every bad field is reported at once.
 import { z } from 'zod';
+import { parseDate } from '../../lib/dates.js';
 import { pageInput } from '../../lib/pagination.js';
 import { SOURCES, STATUSES } from '../conversations/conversation-input.js';
 import { parseQuery, type ParsedQuery } from './query-parser.js';
@@ -12,22 +13,7 @@ export const SENTIMENTS = ['positive', 'neutral', 'negative'] as const;
 /** Deepest result reachable by paging: Elasticsearch's default max_result_window, for both engines. */
 export const MAX_RESULT_WINDOW = 10_000;
 
-const BARE_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 const DAY_MS = 86_400_000;
-
-/** `YYYY-MM-DD` (UTC midnight) or a full ISO 8601 timestamp with a zone; undefined when malformed. */
-export function parseDate(s: string): { at: Date; bare: boolean } | undefined {
-  const bare = BARE_DATE.exec(s);
-  if (bare) {
-    const at = new Date(Date.UTC(Number(bare[1]), Number(bare[2]) - 1, Number(bare[3])));
-    // Date.UTC rolls 2024-02-30 over into March; a real date reads back the same.
-    return at.toISOString().slice(0, 10) === s ? { at, bare: true } : undefined;
-  }
-  if (!TIMESTAMP.test(s)) return undefined;
-  const ms = Date.parse(s);
-  return Number.isFinite(ms) ? { at: new Date(ms), bare: false } : undefined;
-}
 
 const DATE_MESSAGE = (label: string) => `${label} must be a date (YYYY-MM-DD) or an ISO 8601 timestamp`;
 

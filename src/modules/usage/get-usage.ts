@@ -4,7 +4,7 @@
 // Conversations are those created in the period (and not deleted); storage is the current figure.
 import type { AccountScope, App } from '../../app.js';
 import { AppError, type FieldErrors } from '../../lib/errors.js';
-import { parseDate } from '../search/search-input.js';
+import { parseDate } from '../../lib/dates.js';
 import { ENDPOINT_GROUPS } from './endpoint-groups.js';
 import { daysBetween, DAY_MS, utcDay } from './utc-windows.js';
 import { storageBytesByType, toMb } from './storage-usage.js';
