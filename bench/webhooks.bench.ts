@@ -6,7 +6,7 @@
 // to the first attempt arriving at the healthy receivers (p50/p95/p99/max). Target: p95 ≤ 2 s.
 // Not a test: numbers depend on the machine and on its neighbours.
 //
-// Topology as in production (product §13): one API process (src/main.ts's start, RUN_WORKERS=false) and
+// Topology as in production (docs/spec/product.md §13): one API process (src/main.ts's start, RUN_WORKERS=false) and
 // BENCH_WORKERS worker processes (what `npm run worker` runs), with REDIS_URL (Redis db 12, a private
 // QUEUE_PREFIX), WEBHOOK_ALLOW_PRIVATE_URLS=true and RATE_LIMITS_ENABLED=false, on a scratch database.
 // BENCH_WORKERS=0 runs the jobs inside the API process instead. Everything is removed at the end: the

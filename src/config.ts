@@ -17,7 +17,7 @@ const plan = z.object({
 });
 export type Plan = z.infer<typeof plan>;
 
-/** Plans are configuration (product §3); `PLANS_JSON` adds or overrides plans. */
+/** Plans are configuration (docs/spec/product.md §3); `PLANS_JSON` adds or overrides plans. */
 const DEFAULT_PLANS: Record<string, Plan> = {
   free: { storageLimitMb: 50, requestsPerDay: 1000, requestsPerMinute: 60 },
   professional: { storageLimitMb: 200, requestsPerDay: 5000, requestsPerMinute: 300 },
@@ -93,7 +93,7 @@ const envSchema = z.object({
   // How long a BullMQ worker's lock on a job lasts without renewal: a worker that died is noticed (and its
   // job run again elsewhere) after about this long.
   JOB_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
-  // Summaries (product §5): the local summarizer unless SUMMARY_PROVIDER=openai.
+  // Summaries (docs/spec/product.md §5): the local summarizer unless SUMMARY_PROVIDER=openai.
   SUMMARY_PROVIDER: z.enum(['local', 'openai']).default('local'),
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: z.string().optional(),
@@ -133,7 +133,7 @@ const envSchema = z.object({
   if (e.S3_BUCKET && !e.S3_ACCESS_KEY_ID !== !e.S3_SECRET_ACCESS_KEY) {
     ctx.addIssue({ code: 'custom', path: [e.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together' });
   }
-  // Enabling a feature makes its settings required (STYLE.md, configuration).
+  // Enabling a feature makes its settings required: SUMMARY_PROVIDER=openai needs the key and the model.
   if (e.SUMMARY_PROVIDER === 'openai') {
     for (const key of ['OPENAI_API_KEY', 'OPENAI_MODEL'] as const) {
       if (!e[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SUMMARY_PROVIDER=openai' });

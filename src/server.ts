@@ -77,9 +77,9 @@ export function createHttpServer(app: App): AppServer {
 
     try {
       if (!security(req, res, path)) return; // a CORS preflight, answered
-      // Signed download links: no API key (product §3).
+      // Signed download links: no API key (docs/spec/product.md §3).
       if (path.startsWith(FILES_PREFIX)) return await files(req, res, url);
-      // The WhatsApp Cloud API webhook checks Meta's signature instead of an API key (product §3).
+      // The WhatsApp Cloud API webhook checks Meta's signature instead of an API key (docs/spec/product.md §3).
       if (path === WHATSAPP_WEBHOOK_PATH) return await whatsapp(req, res, url, log);
       if (path === '/v1' || path.startsWith('/v1/')) return await rest(req, res, url, { requestId, log, baseUrl, onAuthenticated });
       if (path === '/graphql') {

@@ -1,4 +1,4 @@
-// Attachments (product §7) through HTTP: multipart uploads, sniffed types, sanitised names, limits,
+// Attachments (docs/spec/product.md §7) through HTTP: multipart uploads, sniffed types, sanitised names, limits,
 // signed downloads, deletion of bytes, quota, tenant isolation, and the GraphQL multipart upload.
 import fs from 'node:fs';
 import os from 'node:os';

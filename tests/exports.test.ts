@@ -1,4 +1,4 @@
-// Exports (product §8) through HTTP: every format, attachments in a zip, filters, bad input, tenant
+// Exports (docs/spec/product.md §8) through HTTP: every format, attachments in a zip, filters, bad input, tenant
 // isolation, failure with a reason, signed downloads and expiry. Jobs run on BullMQ in this server.
 import fs from 'node:fs';
 import os from 'node:os';

@@ -1,4 +1,4 @@
-// Inbound email (product §9) through HTTP, with hand-written RFC 822 messages: subjects, charsets and
+// Inbound email (docs/spec/product.md §9) through HTTP, with hand-written RFC 822 messages: subjects, charsets and
 // encoded words, multipart/alternative and HTML-only bodies, attachments (quota applies), a thread of
 // three replies, duplicates, the inbound token, malformed input and tenant isolation.
 import fs from 'node:fs';

@@ -1,4 +1,4 @@
-// WhatsApp (product §9) through HTTP: the Cloud API webhook (verification handshake, signatures,
+// WhatsApp (docs/spec/product.md §9) through HTTP: the Cloud API webhook (verification handshake, signatures,
 // grouping per contact with the gap rule, duplicate deliveries, status updates, unlinked numbers) and
 // the chat export import (Android and iOS formats, multi-line messages, zips with media, zip bombs,
 // path traversal, files that are not chats).

@@ -1,4 +1,4 @@
-// Rate limits (product §11): headers on every authenticated response (REST and GraphQL), 429 with
+// Rate limits (docs/spec/product.md §11): headers on every authenticated response (REST and GraphQL), 429 with
 // Retry-After on the minute and the day limit and their reset, a noisy neighbour leaving others alone,
 // RATE_LIMITS_ENABLED=false, two instances sharing one limit through Redis, Redis down failing open,
 // and GraphQL depth/cost bounds. Time is moved with a fake Date (windows follow the UTC clock).

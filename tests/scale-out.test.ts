@@ -1,4 +1,4 @@
-// The scale-out path (issue 9, item 1; product §13) with real processes: two API instances
+// The scale-out path (issue 9, item 1; docs/spec/product.md §13) with real processes: two API instances
 // (src/main.ts, RUN_WORKERS=false) and two worker processes (src/worker.ts) over one PostgreSQL database
 // and one Redis database (a private QUEUE_PREFIX). Requests go to both APIs, jobs run on both workers
 // (told apart by the pid in their logs), every conversation is summarized exactly once, a subscriber

@@ -1,4 +1,4 @@
-// Search (product §6, issue 4) through HTTP against real PostgreSQL: POST /v1/conversations/search,
+// Search (docs/spec/product.md §6, issue 4) through HTTP against real PostgreSQL: POST /v1/conversations/search,
 // the list endpoint's `search` parameter and GraphQL `searchConversations`, all one service.
 //
 // Fixtures that need a summary are written with SQL (conversation + completed summary), so the

@@ -1,4 +1,4 @@
-// One error type for the whole service, with codes from the public table (api-reference.md).
+// One error type for the whole service, with codes from the public table (docs/spec/api-reference.md).
 // This file is also the one place that maps codes to HTTP statuses; the REST envelope and the
 // GraphQL `extensions.code` are both built from it (rest/errors.ts, graphql/errors.ts).
 

@@ -63,7 +63,7 @@ export class EventBus {
     for (const c of [publish, subscribe]) c.on('error', (err) => log.warn({ err }, 'events: Redis connection error'));
     this.clients.push(publish, subscribe);
     // The subscriber must be ready before its first SUBSCRIBE, or that subscription is silently lost
-    // (stack-facts).
+    // (@graphql-yoga/redis-event-target 3 with ioredis).
     this.ready = redisReady(subscribe).catch((err) => log.warn({ err }, 'events: subscriber not ready'));
     const catching = (what: string) => (err: unknown) => log.warn({ err }, `events: ${what} failed`);
     this.pubsub = createPubSub<Topics>({

@@ -1,4 +1,4 @@
-// Prefixed, opaque, URL-safe, unguessable and roughly time-sortable identifiers (product §2):
+// Prefixed, opaque, URL-safe, unguessable and roughly time-sortable identifiers (docs/spec/product.md §2):
 // a ULID (48-bit millisecond time + 80 random bits from a CSPRNG), lower-cased.
 import { ulid } from 'ulid';
 

@@ -1,6 +1,7 @@
 // Applies the committed migrations in prisma/migrations, in order, each in its own transaction,
 // recorded in Prisma's own `_prisma_migrations` table. Applying written SQL needs no schema engine,
-// so this works with nothing but the npm registry (stack-facts: the native engine can't be fetched).
+// so this works with nothing but the npm registry (Prisma's native schema engine is a separate download
+// that offline and registry-only machines cannot fetch).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,5 +1,5 @@
 // Signed downloads: GET /v1/files/<id>/<name>?expires=&signature= serves an attachment's or an
-// export's bytes without an API key (product §3). The signature (lib/storage/signing.ts) is checked
+// export's bytes without an API key (docs/spec/product.md §3). The signature (lib/storage/signing.ts) is checked
 // before anything is looked up: a tampered or expired link is a 403 — except an expired export,
 // which is a 410 (its file is gone or about to be). Files are always offered as downloads, never
 // rendered on this origin (Content-Disposition: attachment, nosniff, a sandboxing CSP).

@@ -1,6 +1,6 @@
 // Turns a REST request (path parameters, query string, JSON body) into GraphQL variables for the
 // route's field, before Sofa runs. Sofa on its own ignores unknown keys, drops explicit nulls and
-// answers type errors with an unlabelled 400 (stack-facts); here every problem becomes a 422 naming
+// answers type errors with an unlabelled 400 (sofa-api 0.18); here every problem becomes a 422 naming
 // its field, with every bad field reported at once.
 import {
   coerceInputValue,

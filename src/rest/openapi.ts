@@ -1,5 +1,5 @@
 // The OpenAPI 3 document for /v1, generated from the REST schema and the route table. Sofa's own
-// document is not accurate enough to publish (stack-facts: dangling scalar refs, body fields doubled as
+// document is not accurate enough to publish (sofa-api 0.18: dangling scalar refs, body fields doubled as
 // query parameters, no errors, no security), so it is built here from the same sources.
 import {
   getNamedType,

@@ -1,8 +1,8 @@
 // The REST face's schema: the GraphQL schema with snake_case field and argument names, built by
 // renaming types while keeping the original resolvers (no delegation through a second executor,
-// which stack-facts measured at ≈2.4× the cost). Sofa generates the /v1 routes from it.
+// which a micro-benchmark measured at ≈2.4× the cost). Sofa generates the /v1 routes from it.
 //
-// Projections give the REST responses the exact shapes of api-reference.md where GraphQL offers more
+// Projections give the REST responses the exact shapes of docs/spec/api-reference.md where GraphQL offers more
 // (list items without `content`; the summary inside a conversation with only its digest fields).
 import {
   GraphQLInputObjectType,

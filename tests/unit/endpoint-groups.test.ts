@@ -1,4 +1,4 @@
-// Every /v1 route belongs to one of the documented endpoint groups (product §11).
+// Every /v1 route belongs to one of the documented endpoint groups (docs/spec/product.md §11).
 import { describe, expect, it } from 'vitest';
 import { REST_ROUTES } from '../../src/rest/routes.js';
 import { endpointGroupOf, ENDPOINT_GROUPS } from '../../src/modules/usage/endpoint-groups.js';

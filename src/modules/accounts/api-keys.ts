@@ -1,4 +1,4 @@
-// API key management over the API (product §3): named, listed without the secret, revoked.
+// API key management over the API (docs/spec/product.md §3): named, listed without the secret, revoked.
 import { z } from 'zod';
 import type { App, AccountScope } from '../../app.js';
 import type { ApiKey } from '../../generated/prisma/client.js';

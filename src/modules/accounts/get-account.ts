@@ -1,4 +1,4 @@
-// GET /v1/account and GraphQL `account` (api-reference.md, Account): the account, its plan's limits,
+// GET /v1/account and GraphQL `account` (docs/spec/api-reference.md, Account): the account, its plan's limits,
 // storage used (the maintained counter, src/modules/usage/storage-usage.ts) and today's requests
 // (UTC, counted as soon as answered, this one included).
 import type { AccountScope, App } from '../../app.js';

@@ -1,4 +1,4 @@
-// The documented /v1 attachment routes (api-reference.md, Attachments), and their REST shapes.
+// The documented /v1 attachment routes (docs/spec/api-reference.md, Attachments), and their REST shapes.
 // The upload is multipart, which Sofa cannot take, so it has its own handler: busboy streams the
 // `file` part straight into the upload service; an optional `filename` field may come before or after it.
 import type { IncomingMessage } from 'node:http';

@@ -1,4 +1,4 @@
-// Validation rules for conversation fields (product §4), shared by create and update.
+// Validation rules for conversation fields (docs/spec/product.md §4), shared by create and update.
 import { z } from 'zod';
 import { requiredMessage } from '../../lib/validation.js';
 

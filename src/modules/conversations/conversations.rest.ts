@@ -1,4 +1,4 @@
-// The documented /v1 routes for conversations (api-reference.md), and the shape of their responses.
+// The documented /v1 routes for conversations (docs/spec/api-reference.md), and the shape of their responses.
 import type { RestRoute, RestShape } from '../../rest/route-types.js';
 
 export const conversationRoutes: RestRoute[] = [

@@ -1,4 +1,4 @@
-// The list endpoint (product §4): one SQL statement returns the page and the total together.
+// The list endpoint (docs/spec/product.md §4): one SQL statement returns the page and the total together.
 // With `search`, the search service (modules/search) finds the page's ids and the total instead.
 import { z } from 'zod';
 import type { AccountScope, App } from '../../app.js';

@@ -1,4 +1,4 @@
-// PATCH semantics (product §4): title, content and metadata; metadata is a JSON Merge Patch
+// PATCH semantics (docs/spec/product.md §4): title, content and metadata; metadata is a JSON Merge Patch
 // (a key set to null is removed); changing content re-runs the summary pipeline.
 import { z } from 'zod';
 import type { App, AccountScope } from '../../app.js';

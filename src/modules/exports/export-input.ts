@@ -1,4 +1,4 @@
-// Validation of an export request (product §8): format, the search filters, options.
+// Validation of an export request (docs/spec/product.md §8): format, the search filters, options.
 import { z } from 'zod';
 import { filtersInput } from '../search/search-input.js';
 

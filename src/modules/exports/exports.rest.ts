@@ -1,4 +1,4 @@
-// The /v1 export routes (product §8) and their REST shapes.
+// The /v1 export routes (docs/spec/product.md §8) and their REST shapes.
 import type { RestRoute, RestShape } from '../../rest/route-types.js';
 
 export const exportRoutes: RestRoute[] = [

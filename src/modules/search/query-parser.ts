@@ -1,4 +1,4 @@
-// Web-search syntax (product §6): quoted phrases, OR, -exclusions, loose words.
+// Web-search syntax (docs/spec/product.md §6): quoted phrases, OR, -exclusions, loose words.
 //
 // The meaning differs from PostgreSQL's websearch_to_tsquery on purpose: unquoted words are not all
 // required. People type topic labels and loose phrases, so a conversation matching some of the words

@@ -1,4 +1,4 @@
-// POST /v1/conversations/search (api-reference.md, Search). The route matcher prefers static
+// POST /v1/conversations/search (docs/spec/api-reference.md, Search). The route matcher prefers static
 // segments, so this path is never taken for GET/PATCH/DELETE /conversations/:id.
 import type { RestRoute, RestShape } from '../../rest/route-types.js';
 

@@ -1,4 +1,4 @@
-// Snippets (product §6): at most ~240 characters of the original text around the best match, matched
+// Snippets (docs/spec/product.md §6): at most ~240 characters of the original text around the best match, matched
 // terms in <mark>…</mark>, every other character HTML-escaped.
 //
 // Engines never produce HTML. They mark matches with two control characters that cannot survive in

@@ -1,4 +1,4 @@
-// The documented /v1 routes for summaries (api-reference.md, product §5).
+// The documented /v1 routes for summaries (docs/spec/api-reference.md, docs/spec/product.md §5).
 import type { RestRoute } from '../../rest/route-types.js';
 
 export const summaryRoutes: RestRoute[] = [

@@ -1,4 +1,4 @@
-// Validation rules for summary requests (product §5).
+// Validation rules for summary requests (docs/spec/product.md §5).
 import { z } from 'zod';
 
 export const STYLES = ['concise', 'detailed', 'bullet_points'] as const;

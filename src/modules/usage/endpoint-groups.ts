@@ -1,4 +1,4 @@
-// Requests are counted per endpoint group (product §11). A /v1 route belongs to the group of the
+// Requests are counted per endpoint group (docs/spec/product.md §11). A /v1 route belongs to the group of the
 // resource it acts on: `POST /conversations/search` is a search, `/conversations/{id}/summaries` and
 // `/summaries/{id}` are summaries, API keys belong to the account; everything on /graphql is `/graphql`.
 

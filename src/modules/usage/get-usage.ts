@@ -1,4 +1,4 @@
-// GET /v1/account/usage?from&to and GraphQL `usage(from, to)` (api-reference.md, Account).
+// GET /v1/account/usage?from&to and GraphQL `usage(from, to)` (docs/spec/api-reference.md, Account).
 // The period is whole UTC days: `from` and `to` are dates (YYYY-MM-DD) or timestamps (their UTC day),
 // both included, at most 366 days; by default the current month (or the month of the one date given).
 // Conversations are those created in the period (and not deleted); storage is the current figure.

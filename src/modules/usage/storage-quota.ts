@@ -1,4 +1,4 @@
-// The storage quota (product §7): the one function every write of stored bytes goes through —
+// The storage quota (docs/spec/product.md §7): the one function every write of stored bytes goes through —
 // conversation create/update (REST, GraphQL, inbound email and WhatsApp), attachment uploads, export
 // files. The write runs in a transaction; the `account_storage` triggers add what it stored to the
 // account's counter, which locks that row until the commit, so writers of one account take turns and

@@ -1,4 +1,4 @@
-// Storage per account (product §7, §11): conversation text (title, content, metadata as stored) +
+// Storage per account (docs/spec/product.md §7, §11): conversation text (title, content, metadata as stored) +
 // attachment bytes + the bytes of export files still kept. The figures are a maintained counter
 // (`account_storage`, kept in step by triggers: the storage_counter migration), so reading them is one
 // primary-key lookup, never a scan. The plan's limit is in MB of 1,048,576 bytes.

@@ -1,4 +1,4 @@
-// Every event type (product §10). Webhook endpoints subscribe to these (or `*`); `webhook.test` is
+// Every event type (docs/spec/product.md §10). Webhook endpoints subscribe to these (or `*`); `webhook.test` is
 // only ever sent by POST /v1/webhooks/{id}/test, to that one endpoint.
 import { EVENT_TYPES as CONVERSATION_EVENT_TYPES, EXPORT_EVENT_TYPES } from '../../lib/events.js';
 

@@ -1,4 +1,4 @@
-// The events outbox (product §10, STYLE §6). Any module that changes something other systems hear
+// The events outbox (docs/spec/product.md §10, STYLE §6). Any module that changes something other systems hear
 // about calls `recordEvent` with the transaction client of that change, so the event is committed
 // with it or not at all:
 //

@@ -1,4 +1,4 @@
-// Webhook endpoints (product §10): created, listed, read, changed, deleted, secret rotated. Every
+// Webhook endpoints (docs/spec/product.md §10): created, listed, read, changed, deleted, secret rotated. Every
 // query is scoped by the account; a foreign, unknown or malformed id is the same 404.
 import { z } from 'zod';
 import type { AccountScope, App } from '../../app.js';

@@ -1,4 +1,4 @@
-// The /v1 routes for webhooks (product §10).
+// The /v1 routes for webhooks (docs/spec/product.md §10).
 import type { RestRoute } from '../../rest/route-types.js';
 
 export const webhookRoutes: RestRoute[] = [

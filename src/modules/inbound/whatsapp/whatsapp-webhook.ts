@@ -1,5 +1,5 @@
 // The WhatsApp Business Cloud API webhook, /v1/inbound/whatsapp. It belongs to the deployment, not to
-// an account, and takes no API key (product §3): Meta proves itself instead — the GET subscription
+// an account, and takes no API key (docs/spec/product.md §3): Meta proves itself instead — the GET subscription
 // handshake with WHATSAPP_VERIFY_TOKEN, and on every POST an HMAC-SHA256 of the raw body with
 // WHATSAPP_APP_SECRET in `X-Hub-Signature-256`. Served from server.ts before the REST door, like the
 // signed file downloads. Without both settings the path does not exist (404).

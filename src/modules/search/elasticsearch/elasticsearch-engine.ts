@@ -1,6 +1,6 @@
 // Elasticsearch engine (ELASTICSEARCH_URL set). Kept thin: the request bodies, the mapping and the
 // answer mapping are pure functions (query-builder.ts, mapping.ts) with unit tests; this file only
-// talks to the cluster. No cluster can run on the development machines (stack-facts), so this code
+// talks to the cluster. No cluster can run on the development machines (neither Debian nor npm ships one), so this code
 // is exercised by tests/search.elasticsearch.test.ts only where ELASTICSEARCH_URL is set.
 //
 // Documents are routed by account (one account's documents live on one shard) and every query
