@@ -115,7 +115,9 @@ async function main(): Promise<void> {
         .map((w, j) => ({ w, l: lex[j][0], j }))
         .filter((x) => x.l && df.has(x.l))
         .sort((a, b) => idf(b.l) - idf(a.l) || a.j - b.j)
-        .forEach((x) => picked.size < 3 && !picked.has(x.l) && picked.set(x.l, x.w));
+        .forEach((x) => {
+          if (picked.size < 3 && !picked.has(x.l)) picked.set(x.l, x.w);
+        });
       if (picked.size) queries.push({ set: 'known-item', text: [...picked.values()].join(' '), relevant: new Set([ids[i]]) });
     }
 

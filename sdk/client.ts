@@ -54,6 +54,7 @@ export interface ClientOptions {
 }
 
 /** A document generated from sdk/operations (or any string typed with its result and variables). */
+// biome-ignore lint/complexity/noBannedTypes: codegen's TypedDocumentString extends String
 export type Document<TResult, TVariables> = DocumentTypeDecoration<TResult, TVariables> & (string | String);
 
 /** Variables may be left out when the operation has no required ones. */

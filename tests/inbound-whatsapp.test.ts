@@ -99,7 +99,7 @@ describe('POST /v1/inbound/whatsapp (Cloud API webhook)', () => {
     const payload = cloudPayload(number, [{ id: wamid(), from: waId(), name: 'Eve', at: new Date(), text: 'forged' }]);
     const bodies = [
       await deliver(payload, () => undefined),
-      await deliver(payload, () => 'sha256=' + '0'.repeat(64)),
+      await deliver(payload, () => `sha256=${'0'.repeat(64)}`),
       await deliver(payload, () => signature('another-secret', JSON.stringify(payload))),
       await deliver(payload, () => signature(SECRET, '{}')),
       await deliver(payload, (b) => signature(SECRET, b).replace('sha256=', 'sha1=')),

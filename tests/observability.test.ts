@@ -247,7 +247,9 @@ describe('/readyz', () => {
         s.on('error', () => {});
         s.on('close', () => sockets.delete(s));
       });
-      blackHole.on('close', () => sockets.forEach((s) => s.destroy()));
+      blackHole.on('close', () => {
+        for (const s of sockets) s.destroy();
+      });
       await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
       const closed = net.createServer();
       await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));

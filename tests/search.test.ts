@@ -283,7 +283,7 @@ describe('many matches (PostgreSQL engine: bounded ranking and count)', () => {
     expect(past).toMatchObject({ data: [], meta: { total: N } });
     const byDate = await search(client, { query: 'harpsichord', sort: '-created_at', per_page: 5 });
     expect(byDate.meta.total).toBe(TOTAL_CAP + 1);
-    expect(byDate.data.map((h) => h.id)).toEqual([1, 2, 3, 4, 5].map((i) => 'conv_bulk' + String(i).padStart(21, '0')));
+    expect(byDate.data.map((h) => h.id)).toEqual([1, 2, 3, 4, 5].map((i) => `conv_bulk${String(i).padStart(21, '0')}`));
   });
 });
 

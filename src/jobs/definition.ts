@@ -17,7 +17,6 @@ export interface JobHost {
  * The application job handlers receive. jobs/ sits below the modules and never imports app.ts:
  * app.ts declares this interface to be its App (declaration merging).
  */
-// biome-ignore lint/suspicious/noEmptyInterface: completed by app.ts
 export interface JobApp extends JobHost {}
 
 export interface JobContext {

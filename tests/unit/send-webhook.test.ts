@@ -104,7 +104,7 @@ describe('sendWebhook', () => {
     const r = await send('/ok', { allowPrivate: false });
     expect(r.statusCode).toBeUndefined();
     expect(r.error).toMatch(/^Refused: /);
-    const byName = await sendWebhook({ url: base.replace('127.0.0.1', 'localhost.') + '/ok', body: '{}', headers: {}, timeoutMs: 2000, allowPrivate: false });
+    const byName = await sendWebhook({ url: `${base.replace('127.0.0.1', 'localhost.')}/ok`, body: '{}', headers: {}, timeoutMs: 2000, allowPrivate: false });
     expect(byName.error).toMatch(/^Refused: /);
     expect(hits.length).toBe(before);
   });

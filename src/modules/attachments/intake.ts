@@ -21,7 +21,10 @@ export class ByteGate extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
-    if (this.bytes > this.limit) return done(this.tooLarge());
+    if (this.bytes > this.limit) {
+      done(this.tooLarge());
+      return;
+    }
     if (this.headBytes < HEAD_BYTES) {
       const part = chunk.subarray(0, HEAD_BYTES - this.headBytes);
       this.head.push(Buffer.from(part));

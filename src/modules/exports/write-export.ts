@@ -104,7 +104,7 @@ export const writeExportHandler: JobHandler<{ exportId: string }> = {
   async run({ exportId }, ctx) {
     const { app } = ctx;
     const row = await app.db.prisma.export.findUnique({ where: { id: exportId } });
-    if (!row || row.status !== 'processing') return; // done already, or gone with its account
+    if (row?.status !== 'processing') return; // done already, or gone with its account
     const started = Date.now();
     const out = await writeExport(app, row);
     const { storage } = await fileServices(app);
@@ -112,7 +112,7 @@ export const writeExportHandler: JobHandler<{ exportId: string }> = {
     // the quota's transaction (the counter counts it once `storage_key` is set).
     const scope = { accountId: row.accountId, plan: await planOf(app, row.accountId) };
     const now = new Date();
-    let event;
+    let event: Parameters<typeof dispatchAfterCommit>[1];
     try {
       event = await storageTransaction(app, scope, 'export', async (tx) => {
         await tx.export.update({

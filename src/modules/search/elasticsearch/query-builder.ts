@@ -105,7 +105,7 @@ interface HitSource {
 export function snippetFromHit(hit: Pick<estypes.SearchHit<HitSource>, '_source' | 'highlight'>): string {
   const content = hit.highlight?.content?.[0];
   const summary = hit.highlight?.summary?.[0];
-  const hasMark = (s?: string) => s !== undefined && s.includes(MARK_START);
+  const hasMark = (s?: string) => s?.includes(MARK_START) === true;
   if (!hasMark(content) && hasMark(summary)) {
     return renderSnippet(segmentsOf(summary!), { before: false, after: false });
   }

@@ -79,7 +79,6 @@ export function extractActionItems(units: Unit[], english = true): string[] {
       const named = NAMED_TASK.exec(m[1]!);
       push(named ? `${named[1]} to ${trimTask(named[2]!)}` : capitalize(trimTask(m[1]!)));
     } else if (!english) {
-      continue;
     } else if ((m = COMMITMENT.exec(text)) && !NOT_A_TASK.test(m[1]!)) {
       push(attribute(u.speaker, trimTask(m[1]!), u));
     } else if ((m = REQUEST.exec(text)) && u.question) {

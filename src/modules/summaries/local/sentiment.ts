@@ -44,7 +44,7 @@ function dropNames(text: string): string {
     // Keep the first word when it starts a sentence: it is capitalised for another reason.
     const before = text.slice(0, offset).trimEnd();
     const first = !before || /[.!?]$/.test(before);
-    return first ? m.split(/\s+/)[0] + ' ' : ' ';
+    return first ? `${m.split(/\s+/)[0]} ` : ' ';
   });
 }
 
@@ -73,7 +73,7 @@ export function prepareForVader(text: string): string {
   );
 }
 
-const EMOTICONS = /(?:^|\s)([:;=8][-'^o]?[)(\]\[dDpP/\\|*3]+|<3+)(?=\s|$|[.,!?])/g;
+const EMOTICONS = /(?:^|\s)([:;=8][-'^o]?[)(\][dDpP/\\|*3]+|<3+)(?=\s|$|[.,!?])/g;
 const EMOJI = /\p{Extended_Pictographic}/gu;
 
 /**

@@ -44,7 +44,7 @@ function scoreUnits(units: Unit[], t: SummaryTuning): number[] {
     if (u.tokens.length < t.minTokens) return 0;
     let s = 0;
     for (const c of new Set(u.content)) s += weights.get(c) ?? 0;
-    s /= Math.pow(u.tokens.length + 2, t.lengthExponent);
+    s /= (u.tokens.length + 2) ** t.lengthExponent;
     if (FUTURE.test(u.text)) s *= t.futureBonus;
     if (u.turn === firstTurn) s *= 1 + t.firstBonus;
     if (u.question) s *= t.questionFactor;

@@ -25,7 +25,7 @@ export const STOP_WORDS = new Set(
 export const FILLER_START =
   /^(?:(?:hi|hey|hello|hiya|yo|oh|ah|aw+|ok(?:ay)?|k|yeah|yea|yes|yep|yup|no|nope|nah|well|so|hmm+|um+|uh+|lol|haha(?:ha)*|hehe|omg|wow|sure|right|great|cool|nice|perfect|awesome|excellent|brilliant|lovely|sounds (?:good|great|perfect|fine)|got it|no problem|no worries|noted|understood|deal|thanks|thank you|thx|dear|guys|man|dude|alright|all right|fine|really|true|exactly|indeed|of course|sorry|please|pls)\b[\s,.!?;:-]*)+/i;
 
-const EMOTICON = /(?:^|\s)(?:[:;=8xX][-'^o]?[)(\]\[dDpP/\\|*3oO@$]+|<3+|\^_?\^|-_-|o_O|T_T|:'\()(?=\s|$|[.,!?])/g;
+const EMOTICON = /(?:^|\s)(?:[:;=8xX][-'^o]?[)(\][dDpP/\\|*3oO@$]+|<3+|\^_?\^|-_-|o_O|T_T|:'\()(?=\s|$|[.,!?])/g;
 const EMOJI = /[\p{Extended_Pictographic}\u{1F1E6}-\u{1F1FF}\u{FE0F}\u{200D}\u{1F3FB}-\u{1F3FF}]/gu;
 
 export function stripEmoticons(text: string): string {
@@ -45,7 +45,7 @@ export function words(text: string): string[] {
 export function lightStem(word: string): string {
   const w = word.replace(/['’]s$/, '');
   if (w.length <= 4) return w;
-  if (w.endsWith('ies')) return w.slice(0, -3) + 'y';
+  if (w.endsWith('ies')) return `${w.slice(0, -3)}y`;
   if (w.endsWith('sses')) return w.slice(0, -2);
   if (w.endsWith('s') && !w.endsWith('ss') && !w.endsWith('us') && !w.endsWith('is')) return w.slice(0, -1);
   return w;
