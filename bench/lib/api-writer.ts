@@ -102,13 +102,13 @@ export async function replayApiWrites(db: Database, accountId: string, count: nu
               content = ($2::text[])[1 + abs(hashtext(s.id)) % 4], sentiment = (ARRAY['positive', 'neutral', 'negative'])[1 + abs(hashtext(s.id)) % 3],
               topics = ARRAY[($3::text[])[1 + abs(hashtext(s.id)) % 8]], action_items = ARRAY['Send the updated contract by Friday'],
               provider = 'local', model = 'local-v1', completed_at = clock_timestamp()
-        WHERE s.account_id = $1 AND s.id >= 'summary_' || lpad(to_hex($4::int), 26, '0') AND s.id <= 'summary_' || lpad(to_hex($5::int), 26, '0')`,
+        WHERE s.id = ANY(ARRAY(SELECT 'summary_' || lpad(to_hex(i), 26, '0') FROM generate_series($4::int, $5::int) i)) AND s.account_id = $1`,
       [accountId, SUMMARY, TOPICS, from, to],
     );
     await db.query(
       `UPDATE conversations c SET status = 'completed', summary_id = 'summary_' || substr(c.id, 6)
-        WHERE c.account_id = $1 AND c.id >= 'conv_' || lpad(to_hex($2::int), 26, '0') AND c.id <= 'conv_' || lpad(to_hex($3::int), 26, '0')`,
-      [accountId, from, to],
+        WHERE c.id = ANY(ARRAY(SELECT 'conv_' || lpad(to_hex(i), 26, '0') FROM generate_series($1::int, $2::int) i))`,
+      [from, to], // by primary key only: with the account in the condition, stale statistics chose a scan of the account's index per batch
     );
     if (Math.floor((to + 1) / 1000) > Math.floor(from / 1000)) onProgress?.(to + 1);
   }
