@@ -4,7 +4,7 @@
 // as in a live account, so the list's LEFT JOIN and summary previews do real work.
 import type { Database } from '../../src/lib/db.js';
 
-const TITLES = ['Q3 pricing review with Acme', 'Onboarding call notes', 'Invoice dispute follow-up', 'Roadmap sync', 'WhatsApp support thread',
+export const TITLES = ['Q3 pricing review with Acme', 'Onboarding call notes', 'Invoice dispute follow-up', 'Roadmap sync', 'WhatsApp support thread',
   'Contract renewal', 'Demo feedback from Globex', 'Weekly sales stand-up', 'Budget approval', 'Hiring plan discussion'];
 const NAMES = ['Tom', 'Anna', 'Maria', 'John', 'Priya', 'Lukas', 'Chen', 'Sofia', 'Omar', 'Grace'];
 const PHRASES = ['did you get a chance to look at the pricing sheet I sent over on Monday?',
@@ -17,12 +17,12 @@ const PHRASES = ['did you get a chance to look at the pricing sheet I sent over 
   "no need for a meeting room, we can do it online. I'll share the link after lunch.",
   'also the roadmap needs another pass, the last version still had a couple of mistakes in Q4.',
   'agreed. We should update the budget before the demo, otherwise the numbers will not match.'];
-const LINES = NAMES.flatMap((n, i) => PHRASES.map((p, j) => `${n}: ${(i + j) % 3 ? 'Hi, ' : ''}${p}`));
-const SUMMARY = ['The team reviewed the pricing sheet and agreed to fix the remaining numbers before the client call.',
+export const LINES = NAMES.flatMap((n, i) => PHRASES.map((p, j) => `${n}: ${(i + j) % 3 ? 'Hi, ' : ''}${p}`));
+export const SUMMARY = ['The team reviewed the pricing sheet and agreed to fix the remaining numbers before the client call.',
   'Finance still owes the final figures; the contract goes to legal by Friday.',
   'The client is unhappy about delays on the report; a fix was promised for today.',
   'A follow-up call is planned next week to walk everyone through the updated budget and roadmap.'];
-const TOPICS = ['pricing', 'contract', 'invoice', 'roadmap', 'budget', 'onboarding', 'support', 'hiring'];
+export const TOPICS = ['pricing', 'contract', 'invoice', 'roadmap', 'budget', 'onboarding', 'support', 'hiring'];
 
 export async function seedConversations(db: Database, accountId: string, count: number): Promise<void> {
   await db.query(

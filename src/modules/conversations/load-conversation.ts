@@ -17,8 +17,11 @@ export async function getConversation(db: Database, scope: AccountScope, id: str
 export async function findConversation(db: Database, scope: AccountScope, id: string): Promise<ConversationRecord | null> {
   if (!isId('conversation', id)) return null;
   const rows = await db.query(
-    `SELECT c.*, ${SUMMARY_COLUMNS}
-       FROM conversations c LEFT JOIN summaries s ON s.id = c.summary_id AND s.account_id = c.account_id
+    // Named columns: `c.*` would also ship the search document (a tsvector as long as the content).
+    `SELECT c.id, c.account_id, c.title, c.content, c.source, c.status, c.metadata, c.content_version, c.created_at, c.updated_at,
+            ${SUMMARY_COLUMNS}
+       FROM conversations c
+       LEFT JOIN LATERAL (SELECT * FROM summaries s WHERE s.id = c.summary_id AND s.account_id = c.account_id) s ON true
       WHERE c.account_id = $1 AND c.id = $2`,
     [scope.accountId, id],
   );
