@@ -1,6 +1,7 @@
 // Measures the offline summarizer on the shared evaluation sets, read at run time only (their licences
 // forbid copying them into the repository): ROUGE on SAMSum validation (and DialogSum dev when present),
-// sentiment macro-recall on TweetEval sentiment validation.
+// sentiment macro-recall on TweetEval sentiment validation, reported on a seeded tuning half and an
+// untouched half (see splitTweetEval).
 //
 // Usage: tsx scripts/eval-summaries.ts   (EVAL_DIR overrides ../shared/eval; LIMIT=n evaluates n dialogues)
 import { existsSync, readFileSync } from 'node:fs';
@@ -52,36 +53,83 @@ function evaluateRouge(name: string, pairs: Pair[]): void {
   }
 }
 
-function evaluateSentiment(): void {
+// The TweetEval validation tweets are split ONCE, with a fixed seed, into a tuning half (the only part any
+// choice of method, threshold or weight may look at) and an untouched half (reported, never used for a
+// choice). Stratified by label, so both halves keep the class balance. Changing SPLIT_SEED or the
+// procedure invalidates the untouched half: don't.
+const SPLIT_SEED = 20261204;
+
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Indices of the tuning half and the untouched half, stratified by label, seeded. */
+export function splitTweetEval(labels: number[], seed = SPLIT_SEED): { tuning: number[]; untouched: number[] } {
+  const rand = mulberry32(seed);
+  const tuning: number[] = [];
+  const untouched: number[] = [];
+  for (const cls of [0, 1, 2]) {
+    const idx = labels.map((l, i) => (l === cls ? i : -1)).filter((i) => i >= 0);
+    // Fisher–Yates with the seeded generator.
+    for (let i = idx.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+    }
+    const half = Math.floor(idx.length / 2);
+    tuning.push(...idx.slice(0, half));
+    untouched.push(...idx.slice(half));
+  }
+  return { tuning: tuning.sort((a, b) => a - b), untouched: untouched.sort((a, b) => a - b) };
+}
+
+export function loadTweetEval(): { texts: string[]; labels: number[] } | undefined {
   const textFile = path.join(evalDir, 'tweeteval-sentiment-val-text.txt');
   const labelFile = path.join(evalDir, 'tweeteval-sentiment-val-labels.txt');
-  if (!existsSync(textFile) || !existsSync(labelFile)) {
-    console.log('\nTweetEval sentiment: files not found, skipped');
-    return;
-  }
+  if (!existsSync(textFile) || !existsSync(labelFile)) return undefined;
   const labels = readFileSync(labelFile, 'utf8').trim().split('\n').map(Number);
   const texts = readFileSync(textFile, 'utf8').split('\n').slice(0, labels.length);
+  return { texts, labels };
+}
+
+function reportSentiment(name: string, texts: string[], labels: number[], indices: number[]): void {
   // Labels: 0 negative, 1 neutral, 2 positive (tweeteval-sentiment-mapping.txt).
   const classes = ['negative', 'neutral', 'positive'] as const;
   const hits = [0, 0, 0];
   const totals = [0, 0, 0];
   let correct = 0;
   const started = performance.now();
-  texts.forEach((t, i) => {
-    const predicted = summarizeLocally({ content: t, source: 'api' }).sentiment;
+  for (const i of indices) {
+    const predicted = summarizeLocally({ content: texts[i]!, source: 'api' }).sentiment;
     const gold = labels[i]!;
     totals[gold]!++;
     if (predicted === classes[gold]) {
       hits[gold]!++;
       correct++;
     }
-  });
+  }
   const elapsed = performance.now() - started;
   const recalls = hits.map((h, i) => h / totals[i]!);
   const macro = recalls.reduce((a, b) => a + b, 0) / 3;
-  console.log(`\nTweetEval sentiment validation: ${texts.length} tweets in ${elapsed.toFixed(0)} ms (full summarizeLocally per tweet)`);
-  console.log(`  macro-recall ${pct(macro)}   accuracy ${pct(correct / texts.length)}`);
+  console.log(`\n${name}: ${indices.length} tweets (${totals.join('/')} neg/neu/pos) in ${elapsed.toFixed(0)} ms (full summarizeLocally per tweet)`);
+  console.log(`  macro-recall ${pct(macro)}   accuracy ${pct(correct / indices.length)}`);
   console.log(`  recall negative ${pct(recalls[0]!)}, neutral ${pct(recalls[1]!)}, positive ${pct(recalls[2]!)}`);
+}
+
+function evaluateSentiment(): void {
+  const data = loadTweetEval();
+  if (!data) {
+    console.log('\nTweetEval sentiment: files not found, skipped');
+    return;
+  }
+  const { tuning, untouched } = splitTweetEval(data.labels);
+  reportSentiment(`TweetEval sentiment validation, tuning half (seed ${SPLIT_SEED})`, data.texts, data.labels, tuning);
+  reportSentiment('TweetEval sentiment validation, UNTOUCHED half (never used for any choice)', data.texts, data.labels, untouched);
 }
 
 function main(): void {
@@ -104,4 +152,5 @@ function main(): void {
   evaluateSentiment();
 }
 
-main();
+// Runs only as a script, so tuning scripts can import the split without running the evaluation.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -4,7 +4,7 @@ import { detectLanguage } from './language.js';
 import { parseConversation } from './parse.js';
 import { detectSentiment } from './sentiment.js';
 import { DEFAULT_TUNING, summarizeUnits, type SummaryTuning } from './summary.js';
-import { capitalize, joinNames, normalizeSpace, splitSentences } from './text.js';
+import { capitalize, joinNames, normalizeSpace } from './text.js';
 import { extractTopics } from './topics.js';
 import { buildUnits } from './units.js';
 
@@ -64,7 +64,7 @@ export function summarizeWith(input: SummarizeInput, tuning: SummaryTuning): Sum
   return {
     title: makeTitle(input.title, topics, conv.participants, conv.kind, noteHeading(conv)),
     content: summarizeUnits(conv, units, style, english, tuning),
-    sentiment: detectSentiment(conv.turns.flatMap((t) => splitSentences(t.text)), prose, english),
+    sentiment: detectSentiment(conv.turns.map((t) => t.text), prose, english),
     topics,
     actionItems: extractActionItems(units, english),
     language,

@@ -1,145 +1,60 @@
-// Sentiment: VADER (lexicon + negation, intensifiers, "but", caps and punctuation rules) with extra
-// handling it lacks for chat text: emoji, hashtags, mentions, elongated words and laughter.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// Sentiment of a conversation, aggregated from its turns; each text is classified by the model in
+// sentiment-model.ts. Method, data, licences and measured figures: docs/jobs.md "Sentiment".
+import { argmaxClass, textProbabilities, type Sentiment } from './sentiment-model.js';
+import { splitSentences } from './text.js';
 
-import vader from 'vader-sentiment';
+export type { Sentiment } from './sentiment-model.js';
 
-export type Sentiment = 'positive' | 'neutral' | 'negative';
+/** A text this short (a tweet, one message) is classified as a whole, the way the model was fitted. */
+const SHORT_TEXT = 280;
+/** The last turn counts this many times as much as the first; weights grow linearly in between. */
+export const RECENCY_RATIO = 2;
+/** A turn at least this surely negative, among the last two, makes the conversation negative. */
+export const STRONG_NEGATIVE = 0.6;
+/**
+ * Only the last units are scored: the earliest carry the least weight, and scoring costs ~5 µs a word,
+ * so a long thread would otherwise cost more than the rest of its summary.
+ */
+export const MAX_UNITS = 16;
 
-export interface SentimentTuning {
-  /** Compound score at or above which text is positive / at or below which it is negative. */
-  positive: number;
-  negative: number;
+/**
+ * Units to classify, in order: each turn, or the sentences of a turn longer than a tweet (the model
+ * was fitted on tweet-length texts).
+ */
+function units(turns: string[]): string[] {
+  return turns.flatMap((t) => (t.length <= SHORT_TEXT ? [t] : splitSentences(t))).filter((t) => t.trim());
 }
 
-// Thresholds chosen on a development set (the VADER authors suggest ±0.05 for short texts).
-export const DEFAULT_SENTIMENT_TUNING: SentimentTuning = { positive: 0.34, negative: -0.075 };
-
-// Hand-picked emoji, each mapped to a word VADER already scores (VADER's JS port ignores emoji).
-const EMOJI_WORDS: Array<[RegExp, string]> = [
-  [/[😍🥰😘😻❤💕💖💗💓💞💙💚💛💜🧡🤍♥]/gu, ' love '],
-  [/[😀😁😃😄😆😊🙂😇🥳🤗😋😎😺😸]/gu, ' happy '],
-  [/[😂🤣😹]/gu, ' haha '],
-  [/[👍👌🙌👏💪✌🎉🎊💯✨⭐🌟🔥🏆🥇]/gu, ' great '],
-  [/[😉😜😝😛🤪]/gu, ' fun '],
-  [/[😢😭😿💔😞😔😟🙁☹😥😓😪]/gu, ' sad '],
-  [/[😠😡🤬👿💢😤]/gu, ' angry '],
-  [/[😩😫😖😣🤮🤢👎🙄😒😑😬🤦]/gu, ' annoyed '],
-  [/[😱😨😰]/gu, ' scared '],
-];
-
-// Words VADER does not know but chats use a lot; hand-written, general-purpose valences.
-const EXTRA_POSITIVE = /\b(?:thx|ty|congrats|congratulations|yay+|woo+hoo+|awesome+|well done|gorgeous|yummy|delicious|proud|grateful|thankful|blessed)\b/gi;
-const EXTRA_NEGATIVE = /\b(?:sucks|ugh+|wtf|smh|fml|ffs|damn|dammit|crap|worst|fail(?:ed|s)?|broken|cancel(?:led|ed)|delayed|overdue|complain(?:t|ts|ed)?|refund|disappointed|unacceptable|frustrat(?:ed|ing)|rip)\b/gi;
-
-// Runs of two or more Title Case words are names ("Super Bowl", "Black Friday", "Gentle Yoga"): their
-// words must not score as sentiment. Skipped when most of the text is Title Case (shouting or headlines).
-function dropNames(text: string): string {
-  const tokens = text.match(/\S+/g) ?? [];
-  const isTitle = (w: string) => /^[\p{Lu}][\p{Ll}'’-]+[.,:!?]?$/u.test(w);
-  const titled = tokens.filter(isTitle).length;
-  if (titled > tokens.length * 0.6) return text;
-  return text.replace(/(?:^|(?<=\s))(?:[\p{Lu}][\p{Ll}'’-]+)(?:\s+[\p{Lu}][\p{Ll}'’-]+)+/gu, (m, offset: number) => {
-    // Keep the first word when it starts a sentence: it is capitalised for another reason.
-    const before = text.slice(0, offset).trimEnd();
-    const first = !before || /[.!?]$/.test(before);
-    return first ? `${m.split(/\s+/)[0]} ` : ' ';
+/**
+ * Aggregates per-unit probabilities [negative, neutral, positive]:
+ * 1. strong-negative rule: if one of the last two units is negative with probability ≥ STRONG_NEGATIVE,
+ *    the conversation is negative (how it ends matters: a customer's angry last message is not
+ *    outvoted by the pleasantries before it);
+ * 2. otherwise the recency-weighted mean of the probabilities (weight 1 for the first unit rising
+ *    linearly to RECENCY_RATIO for the last) decides by its largest class.
+ */
+export function aggregateSentiment(probabilities: number[][]): Sentiment {
+  const n = probabilities.length;
+  if (!n) return 'neutral';
+  for (const p of probabilities.slice(-2)) {
+    if (p[0]! >= STRONG_NEGATIVE) return 'negative';
+  }
+  const mean = [0, 0, 0];
+  let total = 0;
+  probabilities.forEach((p, i) => {
+    const w = n === 1 ? 1 : 1 + ((RECENCY_RATIO - 1) * i) / (n - 1);
+    for (let c = 0; c < 3; c++) mean[c]! += w * p[c]!;
+    total += w;
   });
-}
-
-export function prepareForVader(text: string): string {
-  let t = dropNames(text);
-  for (const [re, word] of EMOJI_WORDS) t = t.replace(re, word);
-  return (
-    t
-      .replace(/&amp;/g, '&').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&quot;/g, '"')
-      .replace(/[’‘]/g, "'")
-      .replace(/@\w+/g, ' ')
-      // Phrases whose negation or verb VADER would misread: "can't wait" is eagerness, not negation.
-      .replace(/\b(?:can'?t|cannot) wait\b|\blooking forward\b/gi, ' excited ')
-      // "like" scores as a positive verb even in "looks like", "like an hour"; keep it only after a subject.
-      .replace(/\b((?:i|you|we|they|really|do|don't|dont|would|to|u)\s+)?like\b/gi, (m, subj?: string) => (subj ? m : ' as '))
-      // A polite request is not praise.
-      .replace(/\b(?:please|pls|plz)\b/gi, ' ')
-      .replace(/https?:\/\/\S+/g, ' ')
-      // "#blessed" → "blessed"; camel-case hashtags split into words.
-      .replace(/#(\w+)/g, (_m, tag: string) => ` ${tag.replace(/([a-z])([A-Z])/g, '$1 $2')} `)
-      // "soooo goood" → "soo good": VADER's lexicon only has the normal spelling.
-      .replace(/(\p{L})\1{2,}/gu, '$1$1')
-      .replace(/\b(?:ha){2,}h?\b|\blo+l\b|\blmao\b|\blmfao\b|\brofl\b/gi, ' haha ')
-      .replace(EXTRA_POSITIVE, (m) => ` ${m} good `)
-      .replace(EXTRA_NEGATIVE, (m) => ` ${m} bad `)
-  );
-}
-
-const EMOTICONS = /(?:^|\s)([:;=8][-'^o]?[)(\][dDpP/\\|*3]+|<3+)(?=\s|$|[.,!?])/g;
-const EMOJI = /\p{Extended_Pictographic}/gu;
-
-/**
- * VADER's lexicon is English; on other languages its hits are false friends ("die", "favor"), so only
- * emoji and emoticons are scored there.
- */
-function symbolsOnly(text: string): string {
-  const symbols = [...text.matchAll(EMOTICONS)].map((m) => m[1]).concat(text.match(EMOJI) ?? []);
-  return symbols.join(' ');
-}
-
-// VADER costs ~4 µs a word, so a sentence without any lexicon entry is not sent to it (it would score 0):
-// that makes a 2 KB conversation several times cheaper. The lexicon file ships with the package.
-let lexicon: Set<string> | undefined;
-function lexiconWords(): Set<string> {
-  if (!lexicon) {
-    const file = createRequire(import.meta.url).resolve('vader-sentiment/vader_lexicon.txt');
-    lexicon = new Set(readFileSync(file, 'utf8').split('\n').map((l) => l.split('\t')[0]!));
-  }
-  return lexicon;
-}
-
-function mayCarrySentiment(prepared: string): boolean {
-  const lex = lexiconWords();
-  for (const raw of prepared.split(/\s+/)) {
-    if (!raw) continue;
-    if (lex.has(raw.toLowerCase()) || lex.has(raw.toLowerCase().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ''))) return true;
-  }
-  return false;
-}
-
-export function compoundScore(text: string, english = true): number {
-  const input = english ? text : symbolsOnly(text);
-  if (!input.trim()) return 0;
-  const prepared = prepareForVader(input);
-  if (!mayCarrySentiment(prepared)) return 0;
-  return vader.SentimentIntensityAnalyzer.polarity_scores(prepared).compound;
-}
-
-export function classify(score: number, t: SentimentTuning = DEFAULT_SENTIMENT_TUNING): Sentiment {
-  if (score >= t.positive) return 'positive';
-  if (score <= t.negative) return 'negative';
-  return 'neutral';
+  return argmaxClass(mean.map((v) => v / total));
 }
 
 /**
- * Long conversations are scored sentence by sentence and averaged over the sentences that carry
- * sentiment, so that a long friendly thread is not pushed to the extreme by VADER's normalisation and a
- * single complaint among pleasantries still counts.
+ * Sentiment of a conversation given its turns' texts (in order) and the whole prose. Short input (a
+ * tweet, a single message) is classified as one text; longer input by its last MAX_UNITS units.
  */
-export function conversationScore(sentences: string[], whole: string, english = true): number {
-  if (whole.length <= 280 || sentences.length <= 2) return compoundScore(whole, english);
-  let sum = 0;
-  let n = 0;
-  for (const s of sentences) {
-    const c = compoundScore(s, english);
-    if (Math.abs(c) < 0.05) continue;
-    sum += c;
-    n++;
-  }
-  if (!n) return 0;
-  // Mostly neutral content with one polar remark should lean, not swing.
-  const coverage = Math.min(1, (n / sentences.length) * 3);
-  return (sum / n) * coverage;
-}
-
-export function detectSentiment(sentences: string[], whole: string, english = true, t = DEFAULT_SENTIMENT_TUNING): Sentiment {
-  return classify(conversationScore(sentences, whole, english), t);
+export function detectSentiment(turns: string[], whole: string, english = true): Sentiment {
+  if (whole.length <= SHORT_TEXT) return argmaxClass(textProbabilities(whole, english));
+  const parts = units(turns.length ? turns : [whole]).slice(-MAX_UNITS);
+  return aggregateSentiment(parts.map((t) => textProbabilities(t, english)));
 }
