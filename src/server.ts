@@ -11,6 +11,7 @@ import { sendError, sendJson } from './lib/http.js';
 import { bindMetricsSource, httpRequestDuration, serveMetrics } from './lib/metrics.js';
 import { createReadinessChecks } from './lib/readiness.js';
 import { createSecurityHeaders } from './lib/security-headers.js';
+import { settleUnreadBody } from './lib/unread-body.js';
 import { createFilesDoor, FILES_PREFIX } from './rest/files-door.js';
 import { createRestDoor } from './rest/rest-door.js';
 import { createRouteMatcher } from './rest/routes.js';
@@ -48,6 +49,7 @@ export function createHttpServer(app: App): AppServer {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     res.setHeader('X-Request-Id', requestId);
+    settleUnreadBody(req, res); // a refusal written before the body was read still reaches the client
     const log = app.log.child({ requestId });
     let accountId: string | undefined;
     const onAuthenticated = (id: string) => {
