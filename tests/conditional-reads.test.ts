@@ -1,12 +1,14 @@
 // Conditional reads on /v1 (docs/api.md, "ETag, If-None-Match, HEAD"): every GET route of the route
 // table answers with an ETag derived from its body, If-None-Match → 304 without a body, and HEAD with
 // the GET's headers and no body (it was a 405).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REST_ROUTES } from '../src/rest/routes.js';
 import { etagOf, matchesIfNoneMatch } from '../src/rest/conditional.js';
 import { eventually } from './helpers/jobs.js';
 import { newAccount, startTestServer, type Client, type TestServer } from './helpers/server.js';
 
+// It waits for a summary (a job) on a shared, busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({ WEBHOOK_ALLOW_PRIVATE_URLS: 'true' });
@@ -24,6 +26,7 @@ async function resources(client: Client) {
   const summaries = await eventually(
     () => client.get(`/v1/conversations/${conv.body.id}/summaries`),
     (r) => r.body.data?.length > 0,
+    90_000,
   );
   const exp = await client.post('/v1/exports', { format: 'csv' });
   // Nothing listens there and it hears of no event these tests cause.

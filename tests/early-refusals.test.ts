@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PNG_1x1 } from './helpers/files.js';
 import { newAccount, readResponse, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -19,6 +19,8 @@ const PLANS_JSON = JSON.stringify({
   limited: { storageLimitMb: 100, requestsPerDay: 100000, requestsPerMinute: 1 },
 });
 
+// 25 MB bodies on a shared, busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 let server: TestServer;
 let small: TestServer;
 beforeAll(async () => {

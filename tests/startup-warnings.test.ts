@@ -24,7 +24,7 @@ describe('start-up warning about in-process jobs', () => {
     expect(logs.findIndex((l) => l.msg === IN_PROCESS_JOBS_WARNING)).toBeLessThan(logs.findIndex((l) => l.msg === 'listening'));
     expect(logs.find((l) => l.msg === 'listening')?.jobs).toBe('in-process');
     await stopProcess(api);
-  });
+  }, 120_000);
 
   it('no such warning with REDIS_URL in production, nor without it in development', async () => {
     const [withRedis, development] = await Promise.all([
@@ -37,5 +37,5 @@ describe('start-up warning about in-process jobs', () => {
     }
     expect(withRedis.logs().find((l) => l.msg === 'listening')?.jobs).toBe('bullmq');
     await Promise.all([stopProcess(withRedis), stopProcess(development)]);
-  });
+  }, 180_000);
 });
