@@ -3,6 +3,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from './app.js';
 import { createApp } from './create-app.js';
+import { warnIfInProcessJobsInProduction } from './jobs/production-warning.js';
 import { loadConfigOrExit, type Config } from './config.js';
 import { openDatabase } from './lib/db.js';
 import { createLogger } from './lib/logger.js';
@@ -21,6 +22,7 @@ export async function start(config: Config): Promise<Running> {
   const db = await openDatabase(config, log, { shareEmbedded: true });
   await applyMigrations(db, log);
   const app = createApp(config, db, log);
+  warnIfInProcessJobsInProduction(config.env, app.jobs.mode, log);
   // Without Redis the jobs can only run here (development mode), whatever RUN_WORKERS says.
   if (config.jobs.runWorkers || app.jobs.mode === 'in-process') await app.jobs.startWorkers();
   await app.events.whenReady();

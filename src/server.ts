@@ -4,13 +4,15 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { App } from './app.js';
 import { attachGraphQLWebSocket } from './graphql/websocket.js';
+import { createGraphiQLPage } from './graphql/graphiql.js';
 import { createGraphQLDoor } from './graphql/yoga.js';
 import { schema } from './graphql/schema.js';
 import { AppError } from './lib/errors.js';
 import { sendError, sendJson } from './lib/http.js';
 import { bindMetricsSource, httpRequestDuration, serveMetrics } from './lib/metrics.js';
 import { createReadinessChecks } from './lib/readiness.js';
-import { createSecurityHeaders } from './lib/security-headers.js';
+import { createSecurityHeaders, wantsGraphiQL } from './lib/security-headers.js';
+import { settleUnreadBody } from './lib/unread-body.js';
 import { createFilesDoor, FILES_PREFIX } from './rest/files-door.js';
 import { createRestDoor } from './rest/rest-door.js';
 import { createRouteMatcher } from './rest/routes.js';
@@ -28,6 +30,7 @@ export function createHttpServer(app: App): AppServer {
   const rest = createRestDoor(app, schema);
   const files = createFilesDoor(app);
   const whatsapp = createWhatsAppWebhook(app);
+  const graphiql = app.config.server.graphiql ? createGraphiQLPage() : undefined;
   const security = createSecurityHeaders(app.config.server);
   const readiness = createReadinessChecks(app);
   const routeOf = createRouteTemplates();
@@ -48,6 +51,7 @@ export function createHttpServer(app: App): AppServer {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     res.setHeader('X-Request-Id', requestId);
+    settleUnreadBody(req, res); // a refusal written before the body was read still reaches the client
     const log = app.log.child({ requestId });
     let accountId: string | undefined;
     const onAuthenticated = (id: string) => {
@@ -82,6 +86,7 @@ export function createHttpServer(app: App): AppServer {
       // The WhatsApp Cloud API webhook checks Meta's signature instead of an API key (docs/spec/product.md §3).
       if (path === WHATSAPP_WEBHOOK_PATH) return await whatsapp(req, res, url, log);
       if (path === '/v1' || path.startsWith('/v1/')) return await rest(req, res, url, { requestId, log, baseUrl, onAuthenticated });
+      if (graphiql && wantsGraphiQL(req, path)) return await graphiql(req, res);
       if (path === '/graphql') {
         const tooBig = graphqlBodyProblem(req, app.config.jsonBodyLimitBytes);
         if (tooBig) return sendJson(res, tooBig.status, { errors: [{ message: tooBig.message, extensions: { code: tooBig.code } }] });

@@ -304,7 +304,7 @@ describe('errors and routing', () => {
     const wrong = await client.request('PUT', '/v1/conversations', '{}', { 'Content-Type': 'application/json' });
     expect(wrong.status).toBe(405);
     expect(wrong.body.error.code).toBe('method_not_allowed');
-    expect(wrong.headers.get('allow')).toBe('GET, POST');
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD, POST');
   });
 
   it("blocks Sofa's built-in unauthenticated webhook routes", async () => {

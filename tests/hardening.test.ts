@@ -76,13 +76,23 @@ describe('security headers', () => {
     expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
   });
 
-  it('keep GraphiQL working: no CSP on its page, every other header', async () => {
+  it('keep GraphiQL working: its own CSP (inline script by hash, nothing from elsewhere), every other header', async () => {
     const res = await fetch(`${open.url}/graphql`, { headers: { Accept: 'text/html' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(await res.text()).toContain('AImyChats GraphQL');
-    expect(res.headers.get('content-security-policy')).toBeNull();
+    const html = await res.text();
+    expect(html).toContain('<title>AImyChats GraphQL</title>');
+    // Served from the package: no script, style or image from a CDN.
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)="https?:/);
+    expect(res.headers.get('content-security-policy')).toMatch(
+      /^default-src 'none'; script-src 'sha256-[\w+/=]+'; style-src 'unsafe-inline'; worker-src blob:; img-src data:; font-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'$/,
+    );
     expectSecurityHeaders(res.headers, 'graphiql');
+    // The page (~9 MB) is revalidated, not downloaded again.
+    const etag = res.headers.get('etag')!;
+    expect(etag).toMatch(/^W\/"[\w-]{27}"$/);
+    const again = await fetch(`${open.url}/graphql`, { headers: { Accept: 'text/html', 'If-None-Match': etag } });
+    expect(again.status).toBe(304);
   });
 });
 

@@ -116,8 +116,8 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
     landingPage: false,
     // The body limit is enforced in server.ts from Content-Length (cheaper than Yoga's stream check).
     maxRequestBodySize: false,
-    // GRAPHIQL=false (the production default) turns the browser page off.
-    graphiql: app.config.server.graphiql ? { title: 'AImyChats GraphQL', headers: JSON.stringify({ Authorization: 'Bearer amc_…' }) } : false,
+    // The GraphiQL page is served by server.ts from the package, not from a CDN (graphiql.ts).
+    graphiql: false,
     // CORS is server.ts's (CORS_ORIGINS), the same for every door; Yoga's own would allow any origin.
     cors: false,
     // Yoga's own multipart parsing is off: uploads stream through graphql-upload-minimal (upload.ts).

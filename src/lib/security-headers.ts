@@ -18,6 +18,7 @@ const EXPOSED_HEADERS = [
   'RateLimit-Policy',
   'X-Inbound-Outcome',
   'Allow',
+  'ETag',
 ];
 
 /** Runs a middleware that calls `next` synchronously or ends the response itself (helmet, cors). */
@@ -46,8 +47,8 @@ export function createSecurityHeaders(server: ServerConfig) {
   };
   // Nothing this API returns is a page to render: no sources at all, never framed.
   const api = helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } }) as Middleware;
-  // GraphiQL loads its scripts, styles and workers from unpkg with inline bootstrapping: no CSP on
-  // that one page (it is off in production by default), every other header as usual.
+  // The GraphiQL page sets its own CSP (graphql/graphiql.ts: its inline script by hash, workers from
+  // blob:, requests to this origin only); every other header as usual.
   const graphiql = helmet({ ...common, contentSecurityPolicy: false }) as Middleware;
   // Signed download links are capabilities meant to be used from other origins (an <img> in a client
   // app): their resource policy allows that. The files door sets its own sandboxing CSP.

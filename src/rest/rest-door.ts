@@ -9,6 +9,7 @@ import { readJsonObject, sendError, sendJson } from '../lib/http.js';
 import type { Logger } from '../lib/logger.js';
 import { authenticate } from '../modules/accounts/authenticate.js';
 import { toSnake } from '../lib/casing.js';
+import { allowHeader, routeMethod, writeConditionalRead } from './conditional.js';
 import { buildVariables } from './inputs.js';
 import { buildOpenApi } from './openapi.js';
 import { buildRestSchema } from './rest-schema.js';
@@ -90,24 +91,27 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
       const text = await response.text();
       // An error's own headers (envelopeFor: Retry-After of a 503) go out with it.
       const retryAfter = response.headers.get('retry-after');
-      res.writeHead(status && response.ok ? status : response.status, {
+      const headers = {
         'Content-Type': response.headers.get('content-type') ?? 'application/json; charset=utf-8',
         'Content-Length': Buffer.byteLength(text),
         ...(retryAfter ? { 'Retry-After': retryAfter } : {}),
-      });
+      };
+      // GET and HEAD: ETag, If-None-Match → 304, no body for HEAD (conditional.ts).
+      if (!status && writeConditionalRead(req, res, response.status, headers, text)) return;
+      res.writeHead(status && response.ok ? status : response.status, headers);
       res.end(text);
     };
     try {
       const path = url.pathname.slice('/v1'.length) || '/';
       if (path === '/openapi.json' && (req.method === 'GET' || req.method === 'HEAD')) {
-        res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
-        res.end(openApiDocument);
+        writeConditionalRead(req, res, 200, { 'Content-Type': 'application/json; charset=utf-8' }, openApiDocument);
         return;
       }
-      const found = match(req.method ?? 'GET', path);
+      const found = match(routeMethod(req.method), path);
       if (!found) throw new AppError('not_found', `No route for ${req.method} ${url.pathname}`);
       if ('allowed' in found) {
-        throw new AppError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}`, { allowed: found.allowed }, { Allow: found.allowed.join(', ') });
+        const allow = allowHeader(found.allowed);
+        throw new AppError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}`, { allowed: allow.split(', ') }, { Allow: allow });
       }
       const { route, params } = found.match;
       const principal = route.authenticate

@@ -18,24 +18,17 @@ const MULTIPART_OVERHEAD = 64 * 1024;
 const upload: RestHandler = async (req, res, ctx, params) => {
   const scope = requireScope(ctx);
   const conversationId = params.conversation_id;
-  try {
-    await assertConversation(ctx.app, scope, conversationId);
-    if (!/^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')) {
-      throw new AppError('unsupported_media_type', 'Content-Type must be multipart/form-data, with the file in a part named `file`');
-    }
-    const max = ctx.app.config.files.maxUploadBytes;
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > max + MULTIPART_OVERHEAD) throw payloadTooLarge(max);
-    const attachment = await receive(req, ctx, scope, conversationId);
-    sendJson(res, 201, await restAttachment(ctx, attachment));
-  } catch (e) {
-    // Answer without waiting for the rest of a refused body; the connection is not reused.
-    if (!req.complete) {
-      res.setHeader('Connection', 'close');
-      req.resume();
-    }
-    throw e;
+  // A refusal is answered without waiting for the rest of the body; server.ts (lib/unread-body.ts)
+  // then drains it or closes the connection gracefully, so that the client reads the answer.
+  await assertConversation(ctx.app, scope, conversationId);
+  if (!/^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')) {
+    throw new AppError('unsupported_media_type', 'Content-Type must be multipart/form-data, with the file in a part named `file`');
   }
+  const max = ctx.app.config.files.maxUploadBytes;
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max + MULTIPART_OVERHEAD) throw payloadTooLarge(max);
+  const attachment = await receive(req, ctx, scope, conversationId);
+  sendJson(res, 201, await restAttachment(ctx, attachment));
 };
 
 function receive(req: IncomingMessage, ctx: RequestContext, scope: AccountScope, conversationId: string): Promise<Attachment> {
