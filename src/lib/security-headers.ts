@@ -18,6 +18,7 @@ const EXPOSED_HEADERS = [
   'RateLimit-Policy',
   'X-Inbound-Outcome',
   'Allow',
+  'Idempotent-Replayed',
 ];
 
 /** Runs a middleware that calls `next` synchronously or ends the response itself (helmet, cors). */
