@@ -36,15 +36,22 @@ function invalidKey(message: string): AppError {
   return new AppError('validation_error', message, { fields: { idempotency_key: [message] } });
 }
 
-/** JSON with object keys sorted, so that the same body sent with another key order or spacing is the same request. */
+/**
+ * JSON with object keys sorted, so that the same body sent with another key order or spacing is the same
+ * request. Anything but plain data (a GraphQL multipart request's `Upload` in its variables) counts by
+ * its class name only: files are not compared byte for byte (docs/api.md).
+ */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return JSON.stringify(`[${(value as object).constructor?.name ?? 'object'}]`);
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
+  if (typeof value === 'bigint') return JSON.stringify(String(value));
   return JSON.stringify(value) ?? 'null';
 }
 
