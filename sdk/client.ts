@@ -8,7 +8,7 @@ import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 /** The API's error codes (REST `error.code` and GraphQL `extensions.code`), and the client's own. */
 export type ErrorCode =
   | 'bad_request' | 'unauthorized' | 'forbidden' | 'storage_quota_exceeded' | 'not_found' | 'method_not_allowed'
-  | 'gone' | 'payload_too_large' | 'unsupported_media_type' | 'validation_error' | 'rate_limit_exceeded'
+  | 'conflict' | 'gone' | 'payload_too_large' | 'unsupported_media_type' | 'validation_error' | 'rate_limit_exceeded'
   | 'internal_error' | 'service_unavailable'
   /** No GraphQL answer: the network failed, or the server answered something that is not GraphQL. */
   | 'network_error';

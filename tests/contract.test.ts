@@ -1,10 +1,13 @@
-// The published contract: schema.graphql is current, and /v1/openapi.json is a valid OpenAPI 3
-// document describing every route with parameters, bodies, responses, errors and bearer security.
+// The published contract: schema.graphql is current, and /v1/openapi.json is a valid OpenAPI 3.1
+// document describing every route with parameters, bodies, responses, errors and bearer security, and
+// every webhook event's payload.
 import fs from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printedSchema } from '../src/graphql/schema.js';
 import { REST_ROUTES } from '../src/rest/routes.js';
+import { EVENT_TYPES, TEST_EVENT_TYPE } from '../src/modules/webhooks/event-types.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
@@ -27,7 +30,7 @@ describe('GET /v1/openapi.json', () => {
     const doc = await res.json();
     // validate() dereferences in place; keep the original for the checks below.
     await SwaggerParser.validate(structuredClone(doc));
-    expect(doc.openapi).toMatch(/^3\./);
+    expect(doc.openapi).toBe('3.1.0');
     expect(doc.components.securitySchemes.bearerAuth).toEqual(expect.objectContaining({ type: 'http', scheme: 'bearer' }));
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
   });
@@ -50,5 +53,47 @@ describe('GET /v1/openapi.json', () => {
     expect(create.additionalProperties).toBe(false);
     expect(doc.components.schemas.ConversationListItem.properties).not.toHaveProperty('content');
     expect(doc.components.schemas.Conversation.properties).toHaveProperty('created_at');
+  });
+
+  it('is OpenAPI 3.1: null is a type, and every schema is valid JSON Schema 2020-12', async () => {
+    const doc = await (await fetch(`${server.url}/v1/openapi.json`)).json();
+    // swagger-parser checks the document's structure, not the JSON Schemas inside it.
+    const ajv = new Ajv2020({ strict: false });
+    const schemas: [string, unknown][] = [
+      ...Object.entries(doc.components.schemas),
+      ...Object.entries(doc.paths).flatMap(([p, ops]) =>
+        Object.entries(ops as Record<string, any>).flatMap(([m, op]) => [
+          ...Object.values(op.requestBody?.content ?? {}).map((c: any) => [`${m} ${p} body`, c.schema] as [string, unknown]),
+          ...(op.parameters ?? []).filter((x: any) => x.schema).map((x: any) => [`${m} ${p} ${x.name}`, x.schema] as [string, unknown]),
+        ]),
+      ),
+    ];
+    for (const [name, schema] of schemas) expect(ajv.validateSchema(schema as object), `${name}: ${ajv.errorsText()}`).toBe(true);
+    expect(JSON.stringify(doc)).not.toContain('"nullable"');
+    // A field that may be null says so with a type list.
+    expect(doc.components.schemas.Conversation.properties.summary.anyOf).toEqual([{ $ref: '#/components/schemas/ConversationSummary' }, { type: 'null' }]);
+    expect(doc.components.schemas.Summary.properties.language.type).toEqual(['string', 'null']);
+  });
+
+  it('documents Idempotency-Key and its 409 on every POST', async () => {
+    const doc = await (await fetch(`${server.url}/v1/openapi.json`)).json();
+    for (const r of REST_ROUTES) {
+      const op = doc.paths[r.path.replace(/:(\w+)/g, '{$1}')][r.method.toLowerCase()];
+      const hasKey = (op.parameters ?? []).some((p: any) => p.$ref === '#/components/parameters/IdempotencyKey');
+      expect(hasKey, `${r.method} ${r.path}`).toBe(r.method === 'POST');
+      expect(Boolean(op.responses['409']), `${r.method} ${r.path}`).toBe(r.method === 'POST');
+    }
+    expect(doc.components.parameters.IdempotencyKey).toMatchObject({ name: 'Idempotency-Key', in: 'header', schema: { maxLength: 255 } });
+  });
+
+  it('describes the payload of every webhook event type', async () => {
+    const doc = await (await fetch(`${server.url}/v1/openapi.json`)).json();
+    expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENT_TYPES, TEST_EVENT_TYPE].sort());
+    for (const type of Object.keys(doc.webhooks)) {
+      const ref = doc.webhooks[type].post.requestBody.content['application/json'].schema.$ref as string;
+      const payload = doc.components.schemas[ref.split('/').pop()!];
+      expect(payload.required.sort(), type).toEqual(['created_at', 'data', 'id', 'type']);
+      expect(payload.properties.type, type).toEqual({ const: type });
+    }
   });
 });

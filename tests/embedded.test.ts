@@ -58,8 +58,12 @@ describe('embedded database (no DATABASE_URL)', () => {
     expect(created.code, created.stderr).toBe(0);
     const { api_key } = JSON.parse(created.stdout);
     const c = client(first.url, api_key);
-    const conv = await c.post('/v1/conversations', { title: 'Embedded', content: 'Runs with no configuration at all.' });
+    const conv = await c.post('/v1/conversations', { title: 'Embedded', content: 'Runs with no configuration at all.' }, { 'Idempotency-Key': 'embedded-1' });
     expect(conv.status).toBe(201);
+    // Idempotency keys are stored in PGlite too: the retry is a replay, not a second conversation.
+    const retry = await c.post('/v1/conversations', { title: 'Embedded', content: 'Runs with no configuration at all.' }, { 'Idempotency-Key': 'embedded-1' });
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body.id).toBe(conv.body.id);
     expect((await c.get(`/v1/conversations/${conv.body.id}`)).body.title).toBe('Embedded');
     const gql = await c.request('POST', '/graphql', { query: '{ conversations { meta { total } data { id } } }' });
     expect(gql.body.data.conversations).toEqual({ meta: { total: 1 }, data: [{ id: conv.body.id }] });

@@ -117,6 +117,7 @@ describe('CORS', () => {
     expect(get.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
     expect(get.headers.get('access-control-expose-headers')).toContain('X-Request-Id');
     expect(get.headers.get('access-control-expose-headers')).toContain('X-RateLimit-Remaining');
+    expect(get.headers.get('access-control-expose-headers')).toContain('Idempotent-Replayed');
     const gql = await fetch(`${open.url}/graphql`, {
       method: 'POST',
       headers: { Origin: ORIGIN, Authorization: `Bearer ${api_key}`, 'Content-Type': 'application/json' },

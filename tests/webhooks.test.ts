@@ -2,6 +2,7 @@
 // HTTP receiver on loopback, signed per Standard Webhooks and verified with the public
 // `standardwebhooks` package; retries with the same webhook-id, 410 and long failure switching an
 // endpoint off, test events, the delivery log, secret rotation, tenant isolation.
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullEnv, dropPrefix, eventually, uniquePrefix } from './helpers/jobs.js';
@@ -43,6 +44,25 @@ async function createWebhook(c: Client, body: Record<string, unknown>) {
 
 /** Requests on `path`, one per distinct webhook-id (deliveries are at-least-once). */
 const distinct = (rs: Received[]) => [...new Map(rs.map((r) => [r.headers['webhook-id'], r])).values()];
+
+/**
+ * Checks a delivered payload against its schema in the OpenAPI document's `webhooks` section (served by
+ * the server): null when it matches, and no `data` field that the document does not name.
+ */
+async function documentedPayloads(): Promise<(payload: any) => string | null> {
+  const doc = await (await fetch(`${server.url}/v1/openapi.json`)).json();
+  const ajv = new Ajv2020({ strict: false, validateFormats: false });
+  const validators = new Map<string, ValidateFunction>();
+  return (payload) => {
+    const schema = doc.components.schemas[`Event_${String(payload.type).replace(/\./g, '_')}`];
+    if (!schema) return `no schema for ${payload.type}`;
+    if (!validators.has(payload.type)) validators.set(payload.type, ajv.compile(schema));
+    const validate = validators.get(payload.type)!;
+    const undocumented = Object.keys(payload.data ?? {}).filter((k) => !(k in schema.properties.data.properties));
+    if (!validate(payload)) return `${schema.properties.type.const}: ${ajv.errorsText(validate.errors)}`;
+    return undocumented.length ? `${schema.properties.type.const}: undocumented data fields ${undocumented.join(', ')}` : null;
+  };
+}
 
 async function receivedOn(path: string, done: (rs: Received[]) => boolean) {
   return eventually(async () => receiver.at(path), done, WAIT);
@@ -149,8 +169,10 @@ describe('delivery', () => {
     const all = distinct(await receivedOn(path, (rs) => rs.some((r) => r.json?.type === 'conversation.deleted')));
 
     const verifier = new Webhook(hook.secret);
+    const documented = await documentedPayloads();
     for (const r of all) {
       const payload = verifier.verify(r.body, swHeaders(r)) as any;
+      expect(documented(payload)).toBeNull();
       expect(payload).toEqual(r.json);
       expect(Object.keys(payload).sort()).toEqual(['created_at', 'data', 'id', 'type']);
       expect(payload.id).toMatch(/^evt_[0-9a-z]{26}$/);
@@ -183,7 +205,11 @@ describe('delivery', () => {
       ),
     );
     const verifier = new Webhook(hook.secret);
-    for (const r of rs) verifier.verify(r.body, swHeaders(r));
+    const documented = await documentedPayloads();
+    for (const r of rs) {
+      verifier.verify(r.body, swHeaders(r));
+      expect(documented(r.json)).toBeNull(); // as the OpenAPI document's `webhooks` describe it
+    }
     const summary = rs.find((r) => r.json.type === 'summary.generated')!.json.data;
     expect(summary).toMatchObject({ conversation_id: conv.id, status: 'completed', sentiment: expect.any(String) });
     expect(summary.id).toMatch(/^summary_/);

@@ -8,6 +8,7 @@ import type { Logger } from '../lib/logger.js';
 import { recordGraphQLError, recordGraphQLOperation } from '../lib/metrics.js';
 import { authenticate, type Principal } from '../modules/accounts/authenticate.js';
 import { createRequestContext } from './context.js';
+import { useIdempotency } from './idempotency.js';
 import { useQueryBounds } from './query-bounds.js';
 import { useGraphQLUpload } from './upload.js';
 
@@ -124,6 +125,7 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
     multipart: false,
     plugins: [
       useAdmission(app),
+      useIdempotency(app, (request) => admittedRequests.get(request)),
       useGraphQLUpload(app.config.files.maxUploadBytes),
       usePublicErrorCodes(),
       useMetrics(),

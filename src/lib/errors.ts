@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   storage_quota_exceeded: 403,
   not_found: 404,
   method_not_allowed: 405,
+  conflict: 409,
   gone: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -19,6 +19,7 @@ const EXPOSED_HEADERS = [
   'X-Inbound-Outcome',
   'Allow',
   'ETag',
+  'Idempotent-Replayed',
 ];
 
 /** Runs a middleware that calls `next` synchronously or ends the response itself (helmet, cors). */

@@ -1,4 +1,4 @@
-// The OpenAPI 3 document for /v1, generated from the REST schema and the route table. Sofa's own
+// The OpenAPI 3.1 document for /v1, generated from the REST schema and the route table. Sofa's own
 // document is not accurate enough to publish (sofa-api 0.18: dangling scalar refs, body fields doubled as
 // query parameters, no errors, no security), so it is built here from the same sources.
 import {
@@ -16,6 +16,7 @@ import {
   type GraphQLType,
 } from 'graphql';
 import { toSnake } from '../lib/casing.js';
+import { webhookDocs } from './openapi-webhooks.js';
 import type { RestRoute } from './route-types.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -38,9 +39,12 @@ function typeSchema(type: GraphQLType): { schema: JsonSchema; required: boolean 
   return { schema: { $ref: `#/components/schemas/${type.name}` }, required: false };
 }
 
+/** OpenAPI 3.1 is JSON Schema 2020-12: null is a type (`type: [..., "null"]`), not a `nullable` flag. */
 function nullable(s: JsonSchema, required: boolean): JsonSchema {
   if (required) return s;
-  return '$ref' in s ? { allOf: [s], nullable: true } : { ...s, nullable: true };
+  if (typeof s.type === 'string') return { ...s, type: [s.type, 'null'] };
+  const { description, ...rest } = s;
+  return { anyOf: [rest, { type: 'null' }], ...(description ? { description } : {}) };
 }
 
 function componentSchemas(schema: GraphQLSchema): Record<string, JsonSchema> {
@@ -67,7 +71,7 @@ function componentSchemas(schema: GraphQLSchema): Record<string, JsonSchema> {
         type: 'object',
         required: ['code', 'message', 'details'],
         properties: {
-          code: { type: 'string', example: 'validation_error' },
+          code: { type: 'string', examples: ['validation_error'] },
           message: { type: 'string' },
           details: { type: 'object', additionalProperties: true, description: 'For validation errors: `fields`, a map from field path to messages.' },
         },
@@ -84,6 +88,7 @@ const ERRORS: Record<string, string> = {
   '405': 'Method not allowed on this path',
   '413': 'Request body too large',
   '415': 'Unsupported Content-Type',
+  '409': 'Conflict: a request with the same Idempotency-Key is still being processed (retry after `Retry-After`)',
   '422': 'Validation failed; `details.fields` lists every bad field',
   '429': 'Rate limit exceeded',
   '500': 'Internal error',
@@ -123,7 +128,7 @@ export function buildOpenApi(schema: GraphQLSchema, routes: RestRoute[]) {
       summary: route.summary,
       ...(field.description ? { description: field.description } : {}),
       tags: [route.path.split('/')[1]],
-      ...(parameters.length ? { parameters } : {}),
+      ...(route.method === 'POST' ? { parameters: [...parameters, { $ref: '#/components/parameters/IdempotencyKey' }] } : parameters.length ? { parameters } : {}),
       ...(hasBody
         ? {
             requestBody: {
@@ -138,14 +143,25 @@ export function buildOpenApi(schema: GraphQLSchema, routes: RestRoute[]) {
           }
         : {}),
       responses: {
-        [status]: { description: 'Success', content: { 'application/json': { schema: typeSchema(getNamedType(field.type) as GraphQLOutputType).schema } } },
-        ...Object.fromEntries(Object.keys(ERRORS).map((code) => [code, { $ref: `#/components/responses/E${code}` }])),
+        [status]: {
+          description: 'Success',
+          ...(route.method === 'POST'
+            ? { headers: { 'Idempotent-Replayed': { description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } } } }
+            : {}),
+          content: { 'application/json': { schema: typeSchema(getNamedType(field.type) as GraphQLOutputType).schema } },
+        },
+        ...Object.fromEntries(
+          Object.keys(ERRORS)
+            .filter((code) => code !== '409' || route.method === 'POST')
+            .map((code) => [code, { $ref: `#/components/responses/E${code}` }]),
+        ),
       },
     };
     (paths[openPath] ??= {})[route.method.toLowerCase()] = operation;
   }
+  const events = webhookDocs();
   return {
-    openapi: '3.0.3',
+    openapi: '3.1.0',
     info: {
       title: 'AImyChats API',
       version: '1.0.0',
@@ -154,9 +170,22 @@ export function buildOpenApi(schema: GraphQLSchema, routes: RestRoute[]) {
     servers: [{ url: '/v1' }],
     security: [{ bearerAuth: [] }],
     paths,
+    // What AImyChats sends to webhook endpoints, one entry per event type (docs/webhooks.md).
+    webhooks: events.webhooks,
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer amc_…`' } },
-      schemas: componentSchemas(schema),
+      schemas: { ...componentSchemas(schema), ...events.schemas },
+      parameters: {
+        IdempotencyKey: {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          description:
+            'Makes a retry safe (docs/api.md): the same key with the same request within 24 h answers the first response again, ' +
+            'with `Idempotent-Replayed: true`; the same key with another request is a 422; while the first runs, a 409.',
+          schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7e]+$' },
+        },
+      },
       responses: Object.fromEntries(
         Object.entries(ERRORS).map(([code, description]) => [
           `E${code}`,

@@ -12,6 +12,7 @@ import { toSnake } from '../lib/casing.js';
 import { allowHeader, routeMethod, writeConditionalRead } from './conditional.js';
 import { buildVariables } from './inputs.js';
 import { buildOpenApi } from './openapi.js';
+import { beginIdempotentRequest, multipartFingerprintBody } from './idempotency.js';
 import { buildRestSchema } from './rest-schema.js';
 import { createRouteMatcher, REST_ROUTES, REST_SHAPE } from './routes.js';
 
@@ -119,7 +120,10 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
         : await authenticate(app.db, app.apiKeys, req.headers.authorization);
       info.onAuthenticated(principal.accountId);
       await app.accounting.admit(principal, route.path, res); // rate limits (429) and usage counting
+      const idempotent = (body: unknown) =>
+        route.method === 'POST' ? beginIdempotentRequest(app, req, res, principal.accountId, url, body, info.log) : Promise.resolve('none');
       if (route.handler) {
+        if ((await idempotent(multipartFingerprintBody(req))) === 'answered') return;
         const handlerCtx = createRequestContext(app, principal, info.requestId, info.log, info.baseUrl);
         const view = await route.handler(req, res, handlerCtx, params);
         if (!view) return;
@@ -131,6 +135,7 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
       }
       const hasBody = route.method === 'POST' || route.method === 'PATCH';
       const body = hasBody ? await readJsonObject(req, app.config.jsonBodyLimitBytes) : undefined;
+      if ((await idempotent(body)) === 'answered') return;
       const variables = buildVariables(argsByRoute.get(route)!, {
         params,
         query: hasBody ? (url.search ? url.searchParams : undefined) : url.searchParams,

@@ -77,6 +77,9 @@ export function requestArbitraries(openapi: Schema, markerB: string) {
   function deref(s: Schema): Schema {
     if (s.$ref) return deref(openapi.components.schemas[String(s.$ref).split('/').pop()!]);
     if (s.allOf) return { ...deref(s.allOf[0]), nullable: s.nullable };
+    // OpenAPI 3.1: a field that may be null is `anyOf: [X, {type: 'null'}]` or `type: [t, 'null']`.
+    if (s.anyOf) return { ...deref(s.anyOf.find((x: Schema) => x.type !== 'null')), nullable: true };
+    if (Array.isArray(s.type)) return { ...s, type: s.type.find((t: string) => t !== 'null'), nullable: s.type.includes('null') };
     return s;
   }
 

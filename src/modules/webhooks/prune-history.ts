@@ -6,6 +6,7 @@ import { encodeTime } from 'ulid';
 import type { App } from '../../app.js';
 import type { JobHandler } from '../../jobs/definition.js';
 import { ID_PREFIXES } from '../../lib/ids.js';
+import { pruneIdempotencyKeys } from '../idempotency/idempotency-keys.js';
 
 const BATCH = 5_000;
 
@@ -53,5 +54,7 @@ export const pruneWebhookHistoryHandler: JobHandler<{ interval: number }> = {
   async run(_payload, ctx) {
     const removed = await pruneWebhookHistory(ctx.app);
     if (removed.deliveries || removed.events) ctx.log.info(removed, 'webhook history pruned');
+    const keys = await pruneIdempotencyKeys(ctx.app);
+    if (keys) ctx.log.info({ idempotencyKeys: keys }, 'expired idempotency keys pruned');
   },
 };

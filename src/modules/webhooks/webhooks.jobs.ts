@@ -55,7 +55,8 @@ export const pruneWebhookHistoryJob = defineJob({
   jobId: (p) => `webhook.prune.${p.interval}`,
   handler: () => import('./prune-history.js').then((m) => m.pruneWebhookHistoryHandler),
   recover: async (app) => {
-    const { pruneIntervalMs: every, retentionMs } = app.config.webhooks;
-    return every > 0 && retentionMs > 0 ? [{ interval: Math.floor(Date.now() / every) }] : [];
+    // It also expires Idempotency-Keys (24 h), so it runs even with WEBHOOK_RETENTION off.
+    const every = app.config.webhooks.pruneIntervalMs;
+    return every > 0 ? [{ interval: Math.floor(Date.now() / every) }] : [];
   },
 });
