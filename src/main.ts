@@ -6,6 +6,7 @@ import { loadConfigOrExit, type Config } from './config.js';
 import { openDatabase } from './lib/db.js';
 import { createLogger } from './lib/logger.js';
 import { applyMigrations } from './lib/migrate.js';
+import { startTracing } from './lib/tracing.js';
 import { createHttpServer, type AppServer } from './server.js';
 
 export interface Running {
@@ -16,6 +17,7 @@ export interface Running {
 }
 
 export async function start(config: Config): Promise<Running> {
+  const tracing = await startTracing(config, 'aimychats-api'); // before anything it traces, the logger included
   const log = createLogger(config.logLevel);
   const db = await openDatabase(config, log, { shareEmbedded: true });
   await applyMigrations(db, log);
@@ -58,6 +60,7 @@ export async function start(config: Config): Promise<Running> {
       await app.events.close();
       await db.close();
       log.info('stopped');
+      await tracing?.shutdown(); // sends the spans still buffered
     })());
   return { app, server, url, stop };
 }
