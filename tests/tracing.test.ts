@@ -2,14 +2,18 @@
 // the database and the BullMQ enqueue into the jobs it causes and the webhook attempt, the trace id in
 // the request's log line beside the request id, and `traceparent` sent to the webhook receiver.
 // The spans go to OpenTelemetry's in-memory exporter, handed to the same start-up the OTLP endpoint
-// drives (lib/tracing.ts); BullMQ and the receiver are real.
+// drives (lib/tracing.ts); BullMQ and the receiver are real. A second part runs the API and a worker
+// as separate processes exporting over OTLP/HTTP to a fake collector (a third-party service).
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { startTracing, type Tracing } from '../src/lib/tracing.js';
 import { bullEnv, dropPrefix, eventually, uniquePrefix } from './helpers/jobs.js';
+import { accountOn, killAll, startApi, startWorker, stopProcess } from './helpers/processes.js';
 import { newAccount, startTestServer, type TestServer } from './helpers/server.js';
 import { startReceiver, type Receiver } from './helpers/webhook-receiver.js';
 
@@ -88,12 +92,11 @@ describe('tracing', () => {
     expect(request!.attributes).toMatchObject({ 'http.request.method': 'POST', 'url.path': '/v1/conversations', 'http.response.status_code': 201 });
     const traceId = request!.spanContext().traceId;
 
-    // The webhook attempt's client span ends after the receiver answered: wait for it.
-    const attempt = await eventually(
-      async () => inTrace(traceId).find((s) => s.kind === SpanKind.CLIENT && s.attributes['url.full'] === hook.url),
-      (s) => s !== undefined,
-      WAIT,
-    );
+    // The webhook attempt's client span ends after the receiver answered, its job's span after the
+    // attempt is recorded: wait for that one.
+    const isDeliverJob = (s: ReadableSpan) => s.kind === SpanKind.CONSUMER && s.attributes['aimychats.job.name'] === 'webhook.deliver';
+    await eventually(async () => inTrace(traceId).some(isDeliverJob), (found) => found, WAIT);
+    const attempt = inTrace(traceId).find((s) => s.kind === SpanKind.CLIENT && s.attributes['url.full'] === hook.url);
     expect(attempt, 'the webhook attempt is in the request\'s trace').toBeDefined();
     expect(attempt!.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.response.status_code': 200 });
 
@@ -109,7 +112,7 @@ describe('tracing', () => {
     const dispatch = trace.find((s) => s.kind === SpanKind.CONSUMER && s.attributes['aimychats.job.name'] === 'webhook.dispatch');
     expect(dispatch, 'the dispatch job continues the trace').toBeDefined();
     expect(parentOf(dispatch!, trace)).toBe(enqueue);
-    const deliver = trace.find((s) => s.kind === SpanKind.CONSUMER && s.attributes['aimychats.job.name'] === 'webhook.deliver');
+    const deliver = trace.find(isDeliverJob);
     expect(deliver, 'the delivery job continues the trace').toBeDefined();
     expect(ancestry(deliver!, trace)).toContain(dispatch);
     expect(trace.some((s) => s.attributes['db.system.name'] === 'postgresql' && ancestry(s, trace).includes(deliver!))).toBe(true);
@@ -146,6 +149,72 @@ describe('tracing', () => {
     expect(graphql?.attributes).toMatchObject({ 'graphql.operation.type': 'query', 'graphql.operation.name': 'Me' });
     expect(parentOf(graphql!, trace)).toBe(request);
   });
+});
+
+/**
+ * A stand-in for an OpenTelemetry collector's OTLP/HTTP receiver: records each export request (protobuf
+ * bodies, checked for the bytes of a trace id and a service name rather than decoded) and accepts it.
+ */
+async function startCollector() {
+  const exports: { path: string; contentType?: string; body: Buffer }[] = [];
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    exports.push({ path: req.url ?? '', contentType: req.headers['content-type'], body: Buffer.concat(chunks) });
+    res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }).end(); // an empty ExportTraceServiceResponse
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    exports,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('tracing across processes, exported over OTLP', () => {
+  const processPrefix = uniquePrefix('tracing_procs');
+  afterAll(async () => {
+    await killAll();
+    await dropPrefix(REDIS_DB, processPrefix);
+  });
+
+  it('the worker process continues the API process\'s trace; both export it under their service names', async () => {
+    const collector = await startCollector();
+    try {
+      const env = {
+        DATABASE_URL: inject('databaseUrl'),
+        ...bullEnv(REDIS_DB, processPrefix),
+        WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      };
+      const [api, worker] = await Promise.all([startApi({ ...env, RUN_WORKERS: 'false' }), startWorker(env)]);
+      const { client } = await accountOn(inject('databaseUrl'), api.url);
+      const hook = receiver.endpoint();
+      expect((await client.post('/v1/webhooks', { url: hook.url, events: ['conversation.created'] })).status).toBe(201);
+      const created = await client.post('/v1/conversations', { title: 'Traced across processes', content: CHAT });
+      expect(created.status, created.text).toBe(201);
+      const [delivery] = await eventually(async () => receiver.at(hook.path), (r) => r.length > 0, WAIT);
+      const traceId = /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(delivery?.headers.traceparent ?? '')?.[1];
+      expect(traceId, `traceparent ${delivery?.headers.traceparent}`).toBeDefined();
+
+      // The API's request line carries that trace id: the worker's attempt is in the request's trace.
+      const requestLine = api.logs().find((l) => l.msg === 'request' && l.requestId === created.headers.get('x-request-id'));
+      expect(requestLine?.traceId).toBe(traceId);
+      // The worker logs the job's end after the receiver answered.
+      const jobLine = await eventually(async () => worker.logs().find((l) => l.msg === 'job completed' && l.job === 'webhook.deliver'), (l) => !!l, WAIT);
+      expect(jobLine?.traceId).toBe(traceId);
+
+      // A graceful stop sends the spans still batched.
+      await Promise.all([stopProcess(api), stopProcess(worker)]);
+      const idBytes = Buffer.from(traceId!, 'hex');
+      const withTrace = collector.exports.filter((e) => e.body.includes(idBytes));
+      expect(withTrace.every((e) => e.path === '/v1/traces' && e.contentType === 'application/x-protobuf')).toBe(true);
+      expect(withTrace.some((e) => e.body.includes('aimychats-api'))).toBe(true);
+      expect(withTrace.some((e) => e.body.includes('aimychats-worker'))).toBe(true);
+    } finally {
+      await collector.close();
+    }
+  }, 180_000);
 });
 
 describe('tracing configuration', () => {

@@ -150,7 +150,10 @@ export function traceHttpServer(handler: Handler): Handler {
           const ctx = api.context.active();
           api.context.bind(ctx, req);
           api.context.bind(ctx, res);
+          let ended = false;
           const done = () => {
+            if (ended) return;
+            ended = true;
             span!.setAttribute('http.response.status_code', res.statusCode);
             const requestId = res.getHeader('x-request-id');
             if (requestId) span!.setAttribute('aimychats.request_id', String(requestId));
@@ -192,7 +195,8 @@ const DB = { 'db.system.name': 'postgresql' };
 /** A raw SQL statement (parameters are never recorded, only the statement's text). */
 export function traceQuery<T>(text: string, run: () => Promise<T>): Promise<T> {
   if (!otel) return run();
-  const operation = /^\s*(?:WITH\b[\s\S]*?\)\s*)?(\w+)/i.exec(text)?.[1]?.toUpperCase() ?? 'SQL';
+  // The first keyword (WITH for a statement with CTEs: finding its main verb would mean parsing SQL).
+  const operation = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'SQL';
   return inSpan(operation, 'client', { ...DB, 'db.operation.name': operation, 'db.query.text': text.replace(/\s+/g, ' ').trim().slice(0, 2000) }, run);
 }
 
