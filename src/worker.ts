@@ -7,7 +7,7 @@ import { openDatabase } from './lib/db.js';
 import { createLogger } from './lib/logger.js';
 import { applyMigrations } from './lib/migrate.js';
 import { bindMetricsSource, startMetricsServer } from './lib/metrics.js';
-import { startTracing } from './lib/tracing.js';
+import { logTracingProblems, startTracing } from './lib/tracing.js';
 
 export interface RunningWorker {
   app: App;
@@ -21,6 +21,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   }
   const tracing = await startTracing(config, 'aimychats-worker'); // before anything it traces, the logger included
   const log = createLogger(config.logLevel, 'aimychats-worker');
+  logTracingProblems(log);
   const db = await openDatabase(config, log);
   await applyMigrations(db, log);
   const app = createApp(config, db, log);

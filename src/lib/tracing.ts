@@ -14,6 +14,7 @@ import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Config } from '../config.js';
 
 type Otel = { api: typeof Api; tracer: Api.Tracer };
+const SHUTDOWN_FLUSH_MS = 5_000;
 let otel: Otel | undefined;
 
 export type SpanKindName = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
@@ -62,7 +63,8 @@ export async function startTracing(config: Config, defaultService: string, opts:
   otel = { api, tracer: provider.getTracer('aimychats') };
   return {
     async shutdown() {
-      await provider.shutdown();
+      // Bounded: a collector that does not answer must not hold up a stop.
+      await Promise.race([provider.shutdown(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_MS).unref())]);
       api.trace.disable();
       api.propagation.disable();
       api.context.disable();
@@ -129,6 +131,9 @@ export function contextFrom(carrier: Record<string, string | string[] | undefine
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 
+/** Probes and scrapes: a trace every few seconds per instance that says nothing. */
+const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 /**
  * The HTTP server span around a request handler; an incoming `traceparent` is honoured. The request
  * and response are bound to the span's context, so that their event listeners (the request log line
@@ -139,8 +144,9 @@ export function traceHttpServer(handler: Handler): Handler {
   return (req, res) => {
     if (!otel) return handler(req, res);
     const { api } = otel;
-    const parent = api.propagation.extract(api.ROOT_CONTEXT, req.headers);
     const path = (req.url ?? '/').split('?')[0];
+    if (UNTRACED_PATHS.has(path)) return handler(req, res);
+    const parent = api.propagation.extract(api.ROOT_CONTEXT, req.headers);
     return inSpan(
       req.method ?? 'HTTP',
       'server',
@@ -276,6 +282,19 @@ export function traceHttpClient<T extends { statusCode?: number; error?: string 
     }
     return result;
   });
+}
+
+/**
+ * OpenTelemetry's own warnings and errors (a collector that refuses or cannot be reached, spans dropped
+ * because the buffer is full) go to `log`; silent otherwise, as the SDK is by default.
+ */
+export function logTracingProblems(log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void }): void {
+  if (!otel) return;
+  const { api } = otel;
+  const to = (level: 'warn' | 'error') => (message: string, ...args: unknown[]) =>
+    log[level](args.length ? { detail: args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a))).join(' ') } : {}, `OpenTelemetry: ${message}`);
+  const none = () => {};
+  api.diag.setLogger({ error: to('error'), warn: to('warn'), info: none, debug: none, verbose: none }, { logLevel: api.DiagLogLevel.WARN, suppressOverrideMessage: true });
 }
 
 /** For pino's `mixin`: the trace and span ids of the active span, beside the log line's other fields. */
