@@ -10,7 +10,8 @@
 import type * as Api from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type http from 'node:http';
-import { getOperationAST, type DocumentNode } from 'graphql';
+import type { DocumentNode, OperationDefinitionNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 
 type Otel = { api: typeof Api; tracer: Api.Tracer };
@@ -178,19 +179,25 @@ export function traceHttpServer(handler: Handler): Handler {
 /** The GraphQL execution span (`query conversations`, `mutation createConversation`), for both doors. */
 export function traceGraphQL<T>(args: { document: DocumentNode; operationName?: string | null }, execute: () => T | Promise<T>): Promise<T> | T {
   if (!otel) return execute();
-  const op = getOperationAST(args.document, args.operationName);
+  const op = operationOf(args.document, args.operationName);
   const type = op?.operation ?? 'query';
   const name = op?.name?.value;
   return inSpan(name ? `${type} ${name}` : type, 'internal', { 'graphql.operation.type': type, 'graphql.operation.name': name }, async () => execute());
 }
 
+/** graphql-js's getOperationAST, here so that loading this module (the logger does) loads nothing else. */
+function operationOf(document: DocumentNode, name?: string | null): OperationDefinitionNode | undefined {
+  const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
+  return name ? ops.find((o) => o.name?.value === name) : ops.length === 1 ? ops[0] : undefined;
+}
+
 /** Yoga's plugin for traceGraphQL; none when tracing is off. */
-export function graphQLTracingPlugins(): { onExecute(p: { args: { document: DocumentNode; operationName?: string | null }; executeFn: (a: any) => any; setExecuteFn(fn: (a: any) => any): void }): void }[] {
+export function graphQLTracingPlugins(): Plugin[] {
   if (!otel) return [];
   return [
     {
       onExecute({ executeFn, setExecuteFn }) {
-        setExecuteFn((args: { document: DocumentNode; operationName?: string | null }) => traceGraphQL(args, () => executeFn(args)));
+        setExecuteFn((args) => traceGraphQL(args, () => executeFn(args)));
       },
     },
   ];
