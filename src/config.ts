@@ -5,6 +5,7 @@ import { QUEUES, type QueueName } from './jobs/queues.config.js';
 import { WEBHOOK_ENV, webhooksConfig, type WebhooksConfig } from './modules/webhooks/webhooks.config.js';
 import { INBOUND_ENV, inboundConfig, inboundConfigIssues, type InboundConfig } from './modules/inbound/inbound.config.js';
 import { SERVER_ENV, serverConfig, serverConfigIssues, type ServerConfig } from './server.config.js';
+import { TRACING_ENV, tracingConfig, type TracingConfig } from './lib/tracing.config.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -112,6 +113,8 @@ const envSchema = z.object({
   ...INBOUND_ENV,
   // HTTP server: timeouts, CORS, GraphQL exposure, /metrics, /readyz (src/server.config.ts).
   ...SERVER_ENV,
+  // OpenTelemetry tracing, off unless an OTLP endpoint is set (src/lib/tracing.config.ts).
+  ...TRACING_ENV,
   // Attachments and exports (src/lib/storage, modules/attachments, modules/exports): local disk under
   // DATA_DIR unless S3_BUCKET is set.
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(25 * 1024 * 1024),
@@ -169,6 +172,8 @@ export interface Config {
   files: FilesConfig;
   exports: ExportsConfig;
   server: ServerConfig;
+  /** Set when an OTLP endpoint is: OpenTelemetry tracing (src/lib/tracing.ts). */
+  tracing?: TracingConfig;
 }
 
 export interface FilesConfig {
@@ -299,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     },
     server: serverConfig(e),
+    tracing: tracingConfig(e),
     exports: {
       ttlMs: Math.round(e.EXPORT_TTL_HOURS * 3_600_000),
       cleanupIntervalMs: e.EXPORT_CLEANUP_INTERVAL_MS,

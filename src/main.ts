@@ -8,6 +8,7 @@ import { loadConfigOrExit, type Config } from './config.js';
 import { openDatabase } from './lib/db.js';
 import { createLogger } from './lib/logger.js';
 import { applyMigrations } from './lib/migrate.js';
+import { logTracingProblems, startTracing } from './lib/tracing.js';
 import { createHttpServer, type AppServer } from './server.js';
 
 export interface Running {
@@ -18,7 +19,9 @@ export interface Running {
 }
 
 export async function start(config: Config): Promise<Running> {
+  const tracing = await startTracing(config, 'aimychats-api'); // before anything it traces, the logger included
   const log = createLogger(config.logLevel);
+  logTracingProblems(log);
   const db = await openDatabase(config, log, { shareEmbedded: true });
   await applyMigrations(db, log);
   const app = createApp(config, db, log);
@@ -61,6 +64,7 @@ export async function start(config: Config): Promise<Running> {
       await app.events.close();
       await db.close();
       log.info('stopped');
+      await tracing?.shutdown(); // sends the spans still buffered
     })());
   return { app, server, url, stop };
 }

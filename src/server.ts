@@ -12,6 +12,7 @@ import { sendError, sendJson } from './lib/http.js';
 import { bindMetricsSource, httpRequestDuration, serveMetrics } from './lib/metrics.js';
 import { createReadinessChecks } from './lib/readiness.js';
 import { createSecurityHeaders, wantsGraphiQL } from './lib/security-headers.js';
+import { traceHttpServer } from './lib/tracing.js';
 import { settleUnreadBody } from './lib/unread-body.js';
 import { createFilesDoor, FILES_PREFIX } from './rest/files-door.js';
 import { createRestDoor } from './rest/rest-door.js';
@@ -46,7 +47,7 @@ export function createHttpServer(app: App): AppServer {
     connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeoutMs / 4))),
   };
 
-  const server = http.createServer(options, async (req, res) => {
+  const server = http.createServer(options, traceHttpServer(async (req, res) => {
     const started = process.hrtime.bigint();
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
@@ -101,7 +102,7 @@ export function createHttpServer(app: App): AppServer {
       if (!res.headersSent) sendError(res, new AppError('internal_error', 'An internal error occurred'));
       else res.destroy();
     }
-  });
+  }));
   server.on('clientError', answerClientError);
   const unbindMetrics = bindMetricsSource(app);
   server.once('close', () => {

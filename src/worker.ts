@@ -8,6 +8,7 @@ import { openDatabase } from './lib/db.js';
 import { createLogger } from './lib/logger.js';
 import { applyMigrations } from './lib/migrate.js';
 import { bindMetricsSource, startMetricsServer } from './lib/metrics.js';
+import { logTracingProblems, startTracing } from './lib/tracing.js';
 
 export interface RunningWorker {
   app: App;
@@ -16,10 +17,12 @@ export interface RunningWorker {
 }
 
 export async function startWorker(config: Config): Promise<RunningWorker> {
-  const log = createLogger(config.logLevel, 'aimychats-worker');
   if (!config.redisUrl) {
     throw new ConfigError('Invalid configuration:\n  REDIS_URL: is required by `npm run worker` (without Redis, jobs run inside `npm start`)');
   }
+  const tracing = await startTracing(config, 'aimychats-worker'); // before anything it traces, the logger included
+  const log = createLogger(config.logLevel, 'aimychats-worker');
+  logTracingProblems(log);
   const db = await openDatabase(config, log);
   await applyMigrations(db, log);
   const app = createApp(config, db, log);
@@ -39,6 +42,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
       await app.events.close();
       await db.close();
       log.info('worker stopped');
+      await tracing?.shutdown(); // sends the spans still buffered
     })());
   return { app, stop };
 }

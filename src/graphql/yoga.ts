@@ -6,6 +6,7 @@ import type { App } from '../app.js';
 import { AppError, isAppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { recordGraphQLError, recordGraphQLOperation } from '../lib/metrics.js';
+import { graphQLTracingPlugins } from '../lib/tracing.js';
 import { authenticate, type Principal } from '../modules/accounts/authenticate.js';
 import { createRequestContext } from './context.js';
 import { useIdempotency } from './idempotency.js';
@@ -131,6 +132,7 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
       useMetrics(),
       ...(app.config.server.introspection ? [] : [useNoIntrospection()]),
       ...useQueryBounds(),
+      ...graphQLTracingPlugins(),
     ],
     // Yoga reports every error it returns; the unexpected ones are logged by maskError below.
     logging: {

@@ -2,6 +2,7 @@
 // a worker per queue dispatches by job name to the registered definition.
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { redisOptionsFromUrl, type RedisEndpoint } from '../lib/redis.js';
+import { traceEnqueue, traceJob } from '../lib/tracing.js';
 import { recordLostFailure, runAttempt } from './attempt.js';
 import { DeferJob, PermanentJobError, type FailedJob, type JobDefinition, type JobApp } from './definition.js';
 import { queueConcurrency, type QueueName } from './queues.js';
@@ -49,12 +50,16 @@ export class BullMqRunner implements JobRunner {
   }
 
   async enqueue<P>(def: JobDefinition<P>, payload: P, opts: EnqueueOptions = {}): Promise<void> {
-    await this.queue(def.queue).add(def.name, payload, { jobId: def.jobId(payload), ...(opts.delayMs ? { delay: Math.round(opts.delayMs) } : {}) });
+    await traceEnqueue(def.queue, def.name, 1, 'bullmq', (carrier) =>
+      this.queue(def.queue).add(def.name, payload, { jobId: def.jobId(payload), ...(opts.delayMs ? { delay: Math.round(opts.delayMs) } : {}), ...traceOpts(carrier) }),
+    );
   }
 
   async enqueueMany<P>(def: JobDefinition<P>, payloads: readonly P[]): Promise<void> {
     if (!payloads.length) return;
-    await this.queue(def.queue).addBulk(payloads.map((data) => ({ name: def.name, data, opts: { jobId: def.jobId(data) } })));
+    await traceEnqueue(def.queue, def.name, payloads.length, 'bullmq', (carrier) =>
+      this.queue(def.queue).addBulk(payloads.map((data) => ({ name: def.name, data, opts: { jobId: def.jobId(data), ...traceOpts(carrier) } }))),
+    );
   }
 
   async startWorkers(): Promise<void> {
@@ -84,12 +89,9 @@ export class BullMqRunner implements JobRunner {
   private async process(queueName: QueueName, job: Job, token?: string): Promise<void> {
     const def = this.byName.get(`${queueName}/${job.name}`);
     if (!def) throw new UnrecoverableError(`No handler for job ${job.name} on queue ${queueName}`);
+    const info = { jobId: job.id!, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 };
     try {
-      await runAttempt(this.app, def, job.data, {
-        jobId: job.id!,
-        attempt: job.attemptsMade + 1,
-        maxAttempts: job.opts.attempts ?? 1,
-      });
+      await traceJob(queueName, def.name, { ...info, carrier: carrierOf(job) }, 'bullmq', () => runAttempt(this.app, def, job.data, info), isDeferral);
     } catch (err) {
       if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);
       if (err instanceof DeferJob) {
@@ -137,3 +139,27 @@ export class BullMqRunner implements JobRunner {
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
   }
 }
+
+/**
+ * The trace context travels in BullMQ's own job option for it (`telemetry.metadata`, stored with the
+ * job in Redis, kept across retries and delays), as the W3C headers in JSON — the format of BullMQ's
+ * `bullmq-otel` integration. That integration itself is not used: its workers also trace every poll
+ * for work and stalled-job check, a stream of root traces that say nothing about requests.
+ */
+function traceOpts(carrier: Record<string, string> | undefined): { telemetry?: { metadata: string } } {
+  return carrier ? { telemetry: { metadata: JSON.stringify(carrier) } } : {};
+}
+
+function carrierOf(job: Job): Record<string, string> | undefined {
+  const metadata = job.opts.telemetry?.metadata;
+  if (!metadata) return undefined;
+  try {
+    const parsed = JSON.parse(metadata) as unknown;
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, string>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A deferred job (DeferJob) is not a failed one. */
+const isDeferral = (err: unknown) => err instanceof DeferJob;

@@ -2,6 +2,7 @@
 // semantics — deterministic job ids (a duplicate is a no-op while the job is kept), attempts with
 // exponential backoff, failed jobs kept with their reason. Jobs live in memory; work interrupted by
 // a restart is found again by the definitions' `recover` when workers start.
+import { traceCarrier, traceJob } from '../lib/tracing.js';
 import { backoffDelay, recordLostFailure, runAttempt } from './attempt.js';
 import { DeferJob, failureReason, PermanentJobError, type FailedJob, type JobDefinition, type JobApp } from './definition.js';
 import { queueConcurrency, type QueueName } from './queues.js';
@@ -15,6 +16,8 @@ interface Task {
   id: string;
   payload: unknown;
   attempt: number;
+  /** The trace context of the enqueue (lib/tracing.ts), when tracing is on. */
+  carrier?: Record<string, string>;
 }
 
 /** How many finished jobs are remembered (for duplicate detection and `failedJobs`), like BullMQ's removeOn*. */
@@ -48,8 +51,9 @@ export class InProcessRunner implements JobRunner {
     const id = def.jobId(payload);
     const key = this.key(def as JobDefinition, id);
     if (this.states.has(key)) return;
-    // Payloads cross a process boundary with BullMQ; keep the same JSON round trip here.
-    const task: Task = { def: def as JobDefinition, id, payload: JSON.parse(JSON.stringify(payload)), attempt: 1 };
+    // Payloads cross a process boundary with BullMQ; keep the same JSON round trip here. The job's run
+    // continues the enqueuer's trace.
+    const task: Task = { def: def as JobDefinition, id, payload: JSON.parse(JSON.stringify(payload)), attempt: 1, carrier: traceCarrier() };
     if (opts.delayMs && opts.delayMs > 0) {
       this.states.set(key, 'delayed');
       this.later(key, task, opts.delayMs);
@@ -135,7 +139,8 @@ export class InProcessRunner implements JobRunner {
     const maxAttempts = this.app.config.jobs.attempts;
     this.states.set(key, 'active');
     try {
-      await runAttempt(this.app, task.def, task.payload, { jobId: task.id, attempt: task.attempt, maxAttempts });
+      const info = { jobId: task.id, attempt: task.attempt, maxAttempts };
+      await traceJob(task.def.queue, task.def.name, { ...info, carrier: task.carrier }, 'in-process', () => runAttempt(this.app, task.def, task.payload, info), (e) => e instanceof DeferJob);
       this.finish(key, 'completed');
     } catch (err) {
       if (err instanceof DeferJob && !this.closed) {

@@ -9,6 +9,7 @@ import { PrismaClient } from '../generated/prisma/client.js';
 import type { Config } from '../config.js';
 import { AppError, nulTextError } from './errors.js';
 import type { Logger } from './logger.js';
+import { tracePrisma, traceQuery } from './tracing.js';
 
 export type Row = Record<string, unknown>;
 
@@ -75,7 +76,7 @@ export function openPostgres(url: string, max: number, log: Logger, opts: { lock
     prisma,
     async query<T>(text: string, params: unknown[] = []) {
       try {
-        return (await pool.query(text, params)).rows as T[];
+        return (await traceQuery(text, () => pool.query(text, params))).rows as T[];
       } catch (e) {
         throw asAppError(e);
       }
@@ -140,7 +141,7 @@ async function openEmbedded(dataDir: string, log: Logger, shareOn?: string): Pro
     prisma,
     async query<T>(text: string, params: unknown[] = []) {
       try {
-        return (await db.query<T>(text, params)).rows;
+        return (await traceQuery(text, () => db.query<T>(text, params))).rows;
       } catch (e) {
         throw asAppError(e);
       }
@@ -216,9 +217,9 @@ function asAppError(e: unknown): unknown {
 function withAppErrors(prisma: PrismaClient): PrismaClient {
   const extended = prisma.$extends({
     query: {
-      async $allOperations({ args, query }) {
+      async $allOperations({ model, operation, args, query }) {
         try {
-          return await query(args);
+          return await tracePrisma(model, operation, () => query(args));
         } catch (e) {
           throw asAppError(e);
         }

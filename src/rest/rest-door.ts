@@ -7,6 +7,7 @@ import { createRequestContext, type RequestContext } from '../graphql/context.js
 import { AppError, errorBody, INTERNAL_ERROR, isAppError } from '../lib/errors.js';
 import { readJsonObject, sendError, sendJson } from '../lib/http.js';
 import type { Logger } from '../lib/logger.js';
+import { traceGraphQL } from '../lib/tracing.js';
 import { authenticate } from '../modules/accounts/authenticate.js';
 import { toSnake } from '../lib/casing.js';
 import { allowHeader, routeMethod, writeConditionalRead } from './conditional.js';
@@ -74,7 +75,7 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
       // Our variables, already validated, replace Sofa's own parsing of the request.
       execute: (async (args: ExecutionArgs) => {
         const ctx = args.contextValue as RequestContext;
-        const result = await execute({ ...args, variableValues: variablesByContext.get(ctx) ?? {} });
+        const result = await traceGraphQL(args, () => execute({ ...args, variableValues: variablesByContext.get(ctx) ?? {} }));
         for (const err of result.errors ?? []) {
           if (!findAppError([err])) ctx.log.error({ err: err.originalError ?? err }, 'unexpected error in REST request');
         }

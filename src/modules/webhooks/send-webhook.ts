@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { checkUrlSyntax, guardedLookup, hostOf } from '../../lib/ssrf-guard.js';
+import { traceHttpClient } from '../../lib/tracing.js';
 
 const MAX_RESPONSE_BYTES = 4096;
 
@@ -42,8 +43,9 @@ function agentFor(protocol: string, allowPrivate: boolean): http.Agent {
   return agent;
 }
 
+/** With tracing on, the attempt is a client span and its `traceparent` is sent to the receiver (docs/operations.md, Tracing). */
 export function sendWebhook(req: SendRequest): Promise<SendResult> {
-  return attempt(req, performance.now(), false);
+  return traceHttpClient('POST', req.url, req.headers, (headers) => attempt({ ...req, headers }, performance.now(), false));
 }
 
 /** `fresh`: on a new connection of its own (the retry after a pooled connection turned out closed). */
