@@ -6,6 +6,7 @@ import type { Database } from './lib/db.js';
 import { EventBus } from './lib/events.js';
 import type { Logger } from './lib/logger.js';
 import { ApiKeyCache } from './modules/accounts/authenticate.js';
+import { OAuthServer } from './modules/oauth/oauth-server.js';
 import { RequestAccounting } from './modules/usage/request-accounting.js';
 
 export interface App {
@@ -19,6 +20,8 @@ export interface App {
   events: EventBus;
   /** Rate limits and request counting (Redis with REDIS_URL, in-process otherwise); started by main.ts. */
   accounting: RequestAccounting;
+  /** OAuth 2.0 authorization server for third-party apps (docs/oauth.md) and its token checks. */
+  oauth: OAuthServer;
 }
 
 export function createApp(config: Config, db: Database, log: Logger): App {
@@ -26,6 +29,7 @@ export function createApp(config: Config, db: Database, log: Logger): App {
   app.jobs = createJobRunner(app, JOBS);
   app.events = new EventBus(config, log);
   app.accounting = new RequestAccounting(config, db, log);
+  app.oauth = new OAuthServer(app);
   return app;
 }
 

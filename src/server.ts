@@ -14,6 +14,7 @@ import { createSecurityHeaders } from './lib/security-headers.js';
 import { createFilesDoor, FILES_PREFIX } from './rest/files-door.js';
 import { createRestDoor } from './rest/rest-door.js';
 import { createRouteMatcher } from './rest/routes.js';
+import { OAUTH_PREFIX } from './modules/oauth/oauth-server.js';
 import { createWhatsAppWebhook, WHATSAPP_WEBHOOK_PATH } from './modules/inbound/whatsapp/whatsapp-webhook.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -87,6 +88,8 @@ export function createHttpServer(app: App): AppServer {
         if (tooBig) return sendJson(res, tooBig.status, { errors: [{ message: tooBig.message, extensions: { code: tooBig.code } }] });
         return await yoga(req, res, { requestId, log, baseUrl, onAuthenticated });
       }
+      // OAuth 2.0 for third-party apps (docs/oauth.md): the authorization server, its consent page and discovery.
+      if (path.startsWith(OAUTH_PREFIX) || path.startsWith('/.well-known/')) return await app.oauth.handle(req, res, url, baseUrl, log);
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (path === '/readyz') return await ready(readiness, res);
       if (path === '/metrics') return await serveMetrics(req, res, metricsToken);

@@ -6,7 +6,9 @@ import type { App } from '../app.js';
 import { AppError, isAppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { recordGraphQLError, recordGraphQLOperation } from '../lib/metrics.js';
-import { authenticate, type Principal } from '../modules/accounts/authenticate.js';
+import type { Principal } from '../modules/accounts/authenticate.js';
+import { authenticateRequest } from '../modules/accounts/authenticate-request.js';
+import { useOAuthScopes } from './oauth-scopes.js';
 import { createRequestContext } from './context.js';
 import { useQueryBounds } from './query-bounds.js';
 import { useGraphQLUpload } from './upload.js';
@@ -30,7 +32,7 @@ function useAdmission(app: App): Plugin<Record<string, unknown>, GraphQLServerCo
   return {
     async onParams({ request, context, setResult }) {
       try {
-        const principal = await authenticate(app.db, app.apiKeys, request.headers.get('authorization'));
+        const principal = await authenticateRequest(app, request.headers.get('authorization'), context.baseUrl);
         context.onAuthenticated(principal.accountId);
         await app.accounting.admit(principal, '/graphql', context.res);
         admittedRequests.set(request, principal);
@@ -125,6 +127,7 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
     plugins: [
       useAdmission(app),
       useGraphQLUpload(app.config.files.maxUploadBytes),
+      useOAuthScopes(),
       usePublicErrorCodes(),
       useMetrics(),
       ...(app.config.server.introspection ? [] : [useNoIntrospection()]),
@@ -142,7 +145,7 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
         // Admitted before parsing (useAdmission); operations over WebSocket are admitted here.
         let principal = admittedRequests.get(request);
         if (!principal) {
-          principal = await authenticate(app.db, app.apiKeys, request.headers.get('authorization'));
+          principal = await authenticateRequest(app, request.headers.get('authorization'), baseUrl);
           onAuthenticated(principal.accountId);
           await app.accounting.admit(principal, '/graphql', res); // rate limits (429) and usage counting
         }

@@ -7,7 +7,8 @@ import { createRequestContext, type RequestContext } from '../graphql/context.js
 import { AppError, errorBody, INTERNAL_ERROR, isAppError } from '../lib/errors.js';
 import { readJsonObject, sendError, sendJson } from '../lib/http.js';
 import type { Logger } from '../lib/logger.js';
-import { authenticate } from '../modules/accounts/authenticate.js';
+import { authenticateRequest } from '../modules/accounts/authenticate-request.js';
+import { assertFieldScope } from '../modules/oauth/oauth-scopes.js';
 import { toSnake } from './casing.js';
 import { buildVariables } from './inputs.js';
 import { buildOpenApi } from './openapi.js';
@@ -112,8 +113,9 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
       const { route, params } = found.match;
       const principal = route.authenticate
         ? await route.authenticate(app, req, url)
-        : await authenticate(app.db, app.apiKeys, req.headers.authorization);
+        : await authenticateRequest(app, req.headers.authorization, info.baseUrl);
       info.onAuthenticated(principal.accountId);
+      assertFieldScope(principal.oauth, route.field); // OAuth tokens: 403 without the route's scope
       await app.accounting.admit(principal, route.path, res); // rate limits (429) and usage counting
       if (route.handler) {
         const handlerCtx = createRequestContext(app, principal, info.requestId, info.log, info.baseUrl);

@@ -13,6 +13,7 @@ import type { Principal } from '../modules/accounts/authenticate.js';
 import { inboundRoutes } from '../modules/inbound/inbound.rest.js';
 import { attachmentRoutes, attachmentShape } from '../modules/attachments/attachments.rest.js';
 import { exportRoutes, exportShape } from '../modules/exports/exports.rest.js';
+import { oauthClientRoutes } from '../modules/oauth/oauth-clients.rest.js';
 import type { RestShape } from './rest-schema.js';
 
 export type { RestShape };
@@ -46,7 +47,7 @@ export interface RestView {
 
 export type RestHandler = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, params: Record<string, string>) => Promise<void | RestView>;
 
-export const REST_ROUTES: RestRoute[] = [...conversationRoutes, ...apiKeyRoutes, ...summaryRoutes, ...searchRoutes, ...webhookRoutes, ...attachmentRoutes, ...exportRoutes, ...accountRoutes, ...inboundRoutes];
+export const REST_ROUTES: RestRoute[] = [...conversationRoutes, ...apiKeyRoutes, ...summaryRoutes, ...searchRoutes, ...webhookRoutes, ...attachmentRoutes, ...exportRoutes, ...accountRoutes, ...inboundRoutes, ...oauthClientRoutes];
 
 export const REST_SHAPE: RestShape = {
   projections: { ...conversationShape.projections, ...attachmentShape.projections, ...exportShape.projections },

@@ -4,10 +4,14 @@
 import type { AccountScope } from '../../app.js';
 import type { Database } from '../../lib/db.js';
 import { AppError } from '../../lib/errors.js';
+import type { OAuthGrantInfo } from '../oauth/oauth-scopes.js';
 import { hashSecret, looksLikeSecret } from './api-key-secret.js';
 
 export interface Principal extends AccountScope {
+  /** The API key's id; for an OAuth access token, its client's id. */
   keyId: string;
+  /** Set for OAuth access tokens (their client and scopes); API keys have full access. */
+  oauth?: OAuthGrantInfo;
 }
 
 interface Entry {
