@@ -401,3 +401,89 @@ describe('authorization code with PKCE', () => {
     expect(stranger.status).toBe(400);
   });
 });
+
+describe('subscriptions with an access token', () => {
+  const EVENTS = 'subscription { conversationEvents { type conversationId } }';
+  const CHAT = 'Tom: Can you send the pricing sheet?\nAnna: Sure, tomorrow.';
+
+  it('streams the account\'s events over SSE and WebSocket, and refuses a token without the read scope', async () => {
+    const { createClient } = await import('graphql-ws');
+    const { default: WebSocket } = await import('ws');
+    const { sse } = await import('./helpers/sse.js');
+    const { eventually } = await import('./helpers/jobs.js');
+    const owner = await proAccount();
+    const app = await registerClient(owner, { name: 'Live feed', grant_types: ['client_credentials'] });
+    const reader = await clientCredentials(app.id, app.client_secret!, 'conversations:read');
+    const accountOnly = await clientCredentials(app.id, app.client_secret!, 'account:read');
+
+    const refused = await sse(server.url, accountOnly.access_token, EVENTS);
+    await refused.done;
+    expect(JSON.stringify(refused.items)).toContain('forbidden');
+
+    const stream = await sse(server.url, reader.access_token, EVENTS);
+    expect(stream.status).toBe(200);
+    const ws = createClient({ url: `${server.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${reader.access_token}` }, retryAttempts: 0, lazy: true });
+    const wsItems: any[] = [];
+    const stop = ws.subscribe({ query: EVENTS }, { next: (v) => void wsItems.push(v), error: (e) => void wsItems.push({ error: e }), complete: () => {} });
+    try {
+      const seen = (items: any[], id: string) => items.some((it) => it?.data?.conversationEvents?.conversationId === id);
+      let both = false;
+      for (let i = 0; i < 40 && !both; i++) {
+        const probe = await owner.client.post('/v1/conversations', { title: 'probe', content: CHAT });
+        both = await eventually(async () => seen(stream.items, probe.body.id) && seen(wsItems, probe.body.id), (s) => s, 500);
+      }
+      expect(both).toBe(true);
+    } finally {
+      stream.close();
+      stop();
+      await ws.dispose();
+    }
+
+    // A WebSocket with a read-less token: the operation is refused with forbidden.
+    const ws2 = createClient({ url: `${server.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${accountOnly.access_token}` }, retryAttempts: 0, lazy: true });
+    const errors = await new Promise<any>((resolve) => ws2.subscribe({ query: EVENTS }, { next: (v) => resolve(v), error: (e) => resolve(e), complete: () => resolve(null) }));
+    await ws2.dispose();
+    expect(JSON.stringify(errors)).toContain('forbidden');
+  });
+});
+
+describe('scope table', () => {
+  it('names a scope (or API keys only) for every GraphQL root field, so REST routes get theirs too', async () => {
+    const { schema } = await import('../src/graphql/schema.js');
+    const { FIELD_SCOPES } = await import('../src/modules/oauth/oauth-scopes.js');
+    const { REST_ROUTES } = await import('../src/rest/routes.js');
+    const fields = ['Query', 'Mutation', 'Subscription'].flatMap((t) => Object.keys(schema.getType(t) && 'getFields' in schema.getType(t)! ? (schema.getType(t) as any).getFields() : {}).map((f) => `${t}.${f}`));
+    expect(fields.filter((f) => !(f in FIELD_SCOPES))).toEqual([]);
+    expect(Object.keys(FIELD_SCOPES).filter((f) => !fields.includes(f))).toEqual([]);
+    expect(REST_ROUTES.filter((r) => !(r.field in FIELD_SCOPES)).map((r) => r.path)).toEqual([]);
+  });
+});
+
+describe('CLI', () => {
+  it('creates, lists and revokes OAuth clients, printing one JSON object; refuses non-Pro accounts', async () => {
+    const { cli } = await import('./helpers/cli.js');
+    const { inject } = await import('vitest');
+    const env = { DATABASE_URL: inject('databaseUrl') };
+    const owner = await proAccount();
+    const created = await cli(['oauth', 'clients', 'create', '--account', owner.account.id, '--name', 'CLI app', '--redirect-uri', 'https://app.example/cb', '--grant', 'authorization_code', '--grant', 'client_credentials'], env);
+    expect(created.code, created.stderr).toBe(0);
+    const out = JSON.parse(created.stdout);
+    expect(out).toMatchObject({ client: { name: 'CLI app', redirect_uris: ['https://app.example/cb'], grant_types: ['authorization_code', 'client_credentials'] } });
+    expect(out.client_id).toBe(out.client.id);
+    expect(out.client_secret).toMatch(/^amcs_/);
+    // The secret works against the running server.
+    expect((await clientCredentials(out.client_id, out.client_secret, 'account:read')).scope).toBe('account:read');
+
+    const listed = await cli(['oauth', 'clients', 'list', '--account', owner.account.id], env);
+    expect(JSON.parse(listed.stdout).data.map((c: { id: string }) => c.id)).toEqual([out.client_id]);
+    expect(listed.stdout).not.toContain(out.client_secret);
+    const revoked = await cli(['oauth', 'clients', 'revoke', '--account', owner.account.id, '--id', out.client_id], env);
+    expect(JSON.parse(revoked.stdout).revoked_at).toMatch(/Z$/);
+
+    const free = await newAccount(server, 'free');
+    const refused = await cli(['oauth', 'clients', 'create', '--account', free.account.id, '--name', 'x', '--grant', 'client_credentials'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(JSON.parse(refused.stderr.trim().split('\n').pop()!).error.code).toBe('forbidden');
+  }, 180_000);
+});
