@@ -51,15 +51,17 @@ export function createHttpServer(app: App): AppServer {
     res.setHeader('X-Request-Id', requestId);
     const log = app.log.child({ requestId });
     let accountId: string | undefined;
-    const onAuthenticated = (id: string) => {
+    let oauthClientId: string | undefined; // the third-party app acting, for OAuth access tokens
+    const onAuthenticated = (id: string, clientId?: string) => {
       accountId = id;
+      oauthClientId = clientId;
     };
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       httpRequestDuration.observe({ route: routeOf(req.method, req.url), method: methodLabel(req.method), status: String(res.statusCode) }, seconds);
       log.info(
         // An inbound email token in the query string is a credential: not in the logs.
-        { method: req.method, url: req.url?.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'), status: res.statusCode, accountId, ms: seconds * 1e3 },
+        { method: req.method, url: req.url?.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'), status: res.statusCode, accountId, ...(oauthClientId ? { oauthClientId } : {}), ms: seconds * 1e3 },
         'request',
       );
     });

@@ -17,7 +17,7 @@ export interface GraphQLServerContext {
   requestId: string;
   log: Logger;
   baseUrl: string;
-  onAuthenticated(accountId: string): void;
+  onAuthenticated(accountId: string, oauthClientId?: string): void;
 }
 
 /** The GraphQL error for an AppError: same code as REST; HTTP status only where it is the whole request's fate. */
@@ -33,7 +33,7 @@ function useAdmission(app: App): Plugin<Record<string, unknown>, GraphQLServerCo
     async onParams({ request, context, setResult }) {
       try {
         const principal = await authenticateRequest(app, request.headers.get('authorization'), context.baseUrl);
-        context.onAuthenticated(principal.accountId);
+        context.onAuthenticated(principal.accountId, principal.oauth?.clientId);
         await app.accounting.admit(principal, '/graphql', context.res);
         admittedRequests.set(request, principal);
       } catch (e) {
@@ -146,7 +146,7 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
         let principal = admittedRequests.get(request);
         if (!principal) {
           principal = await authenticateRequest(app, request.headers.get('authorization'), baseUrl);
-          onAuthenticated(principal.accountId);
+          onAuthenticated(principal.accountId, principal.oauth?.clientId);
           await app.accounting.admit(principal, '/graphql', res); // rate limits (429) and usage counting
         }
         return createRequestContext(app, principal, requestId, log, baseUrl);

@@ -20,7 +20,7 @@ export interface RestRequestInfo {
   log: Logger;
   baseUrl: string;
   /** Tells the HTTP layer whose request this is (for the request log line). */
-  onAuthenticated(accountId: string): void;
+  onAuthenticated(accountId: string, oauthClientId?: string): void;
 }
 
 const variablesByContext = new WeakMap<object, Record<string, unknown>>();
@@ -114,7 +114,7 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
       const principal = route.authenticate
         ? await route.authenticate(app, req, url)
         : await authenticateRequest(app, req.headers.authorization, info.baseUrl);
-      info.onAuthenticated(principal.accountId);
+      info.onAuthenticated(principal.accountId, principal.oauth?.clientId);
       assertFieldScope(principal.oauth, route.field); // OAuth tokens: 403 without the route's scope
       await app.accounting.admit(principal, route.path, res); // rate limits (429) and usage counting
       if (route.handler) {
