@@ -201,6 +201,18 @@ describe('client credentials', () => {
     );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ active: true, client_id: app.id, scope: 'account:read', token_type: 'Bearer' });
+
+    // Another account's app learns nothing about this token, and cannot revoke it.
+    const stranger = await registerClient(await proAccount(), { name: 'Nosy', grant_types: ['client_credentials'] });
+    const asStranger = (path: string) =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic(stranger.id, stranger.client_secret!) },
+        body: new URLSearchParams({ token: token.access_token }).toString(),
+      }).then(readResponse);
+    expect((await asStranger('/oauth/introspect')).body).toEqual({ active: false });
+    await asStranger('/oauth/revoke');
+    expect((await client(server.url, token.access_token).get('/v1/account')).status).toBe(200);
   });
 
   it('stops a token when the account leaves the Pro plan (within the cache time; 0 here)', async () => {
@@ -485,5 +497,54 @@ describe('CLI', () => {
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(JSON.parse(refused.stderr.trim().split('\n').pop()!).error.code).toBe('forbidden');
-  }, 180_000);
+  }, 300_000);
+});
+
+describe('embedded database', () => {
+  it('runs client credentials and the code flow on PGlite (no DATABASE_URL)', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { loadConfig } = await import('../src/config.js');
+    const { start } = await import('../src/main.js');
+    const { createAccount } = await import('../src/modules/accounts/create-account.js');
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aimychats-oauth-embedded-'));
+    const running = await start(loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', RATE_LIMITS_ENABLED: 'false' }));
+    try {
+      const owner = await createAccount(running.app.db, running.app.config, { email: 'oauth-embedded@example.com', plan: 'pro' });
+      const c = client(running.url, owner.api_key);
+      const redirectUri = 'https://app.example/cb';
+      const registered = await c.post('/v1/oauth/clients', { name: 'Embedded', redirect_uris: [redirectUri], grant_types: ['authorization_code', 'client_credentials'] });
+      expect(registered.status, registered.text).toBe(201);
+      const auth = basic(registered.body.id, registered.body.client_secret);
+      const post = (params: Record<string, string>) =>
+        fetch(`${running.url}/oauth/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: auth }, body: new URLSearchParams(params).toString() }).then(readResponse);
+      const cc = await post({ grant_type: 'client_credentials', scope: 'conversations:write conversations:read' });
+      expect(cc.status, cc.text).toBe(200);
+      expect((await client(running.url, cc.body.access_token).post('/v1/conversations', { title: 't', content: 'c' })).status).toBe(201);
+
+      // The code flow against this server (the helper drives `server`; here the same steps by hand).
+      const jar = new CookieJar();
+      const { verifier, challenge } = pkce();
+      const at = (u: string, init: RequestInit = {}) =>
+        fetch(u.startsWith('http') ? u : `${running.url}${u}`, { ...init, redirect: 'manual', headers: { ...(init.headers ?? {}), Cookie: jar.header() } }).then((r) => (jar.store(r), r));
+      const q = new URLSearchParams({ response_type: 'code', client_id: registered.body.id, redirect_uri: redirectUri, scope: 'conversations:read', state: 's', code_challenge: challenge, code_challenge_method: 'S256' });
+      const pageUrl = (await at(`/oauth/authorize?${q}`)).headers.get('location')!;
+      const csrf = /name="csrf" value="([^"]+)"/.exec(await (await at(pageUrl)).text())![1];
+      let location = (await at(pageUrl, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, api_key: owner.api_key, action: 'allow' }).toString() })).headers.get('location')!;
+      while (!location.startsWith(redirectUri)) location = (await at(location)).headers.get('location')!;
+      const code = new URL(location).searchParams.get('code')!;
+      const tokens = await post({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
+      expect(tokens.status, tokens.text).toBe(200);
+      const list = await client(running.url, tokens.body.access_token).get('/v1/conversations');
+      expect(list.status).toBe(200);
+      expect(list.body.data).toHaveLength(1);
+      const rotated = await post({ grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token });
+      expect(rotated.status, rotated.text).toBe(200);
+      expect((await post({ grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token })).status).toBe(400);
+    } finally {
+      await running.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });

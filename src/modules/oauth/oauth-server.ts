@@ -10,7 +10,7 @@ import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Principal } from '../accounts/authenticate.js';
 import { handleInteraction } from './consent-page.js';
-import { createAdapterClass } from './oauth-adapter.js';
+import { createAdapterClass, pruneOAuthModels } from './oauth-adapter.js';
 import { hashClientSecret } from './oauth-clients.js';
 import { planAllowsOAuth } from './oauth-plan.js';
 import { OAUTH_SCOPES, resourceOf } from './oauth-scopes.js';
@@ -32,6 +32,7 @@ export class OAuthServer {
   /** Keys the consent form's CSRF token (an HMAC of the interaction uid). */
   readonly csrfKey: Buffer;
   private readonly jwk: crypto.JsonWebKey;
+  private pruner?: NodeJS.Timeout;
 
   constructor(readonly app: App) {
     this.cookieKeys = app.config.oauth.cookieKeys ?? [crypto.randomBytes(32).toString('base64url')];
@@ -55,6 +56,8 @@ export class OAuthServer {
     const issuer = this.issuerFor(baseUrl);
     let provider = this.providers.get(issuer);
     if (!provider) {
+      // Expired codes, tokens and interactions are never read; they are deleted hourly by serving instances.
+      this.pruner ??= setInterval(() => void pruneOAuthModels(this.app).catch((err) => this.app.log.warn({ err }, 'oauth: pruning failed')), 3_600_000).unref();
       if (this.providers.size >= 16) this.providers.clear(); // Host headers are the client's: bounded
       provider = this.createProvider(issuer);
       this.providers.set(issuer, provider);
@@ -82,11 +85,15 @@ export class OAuthServer {
       // Exact redirect-URI matching, always (RFC 9700 §2.1): the client names one on every request.
       allowOmittingSingleRegisteredRedirectUri: false,
       pkce: { required: () => true },
+      // Browser apps may call the token endpoint from the origins of their own redirect URIs only.
+      clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((u) => new URL(u).origin === origin) ?? false,
       features: {
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },
-        introspection: { enabled: true },
-        revocation: { enabled: true },
+        // Apps belong to different accounts: each may introspect and revoke only its own tokens (the
+        // library's default lets any confidential client introspect any token).
+        introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+        revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
         userinfo: { enabled: false },
         // Without a resource, oidc-provider's access tokens carry only OpenID scopes: every token is
         // for our API, whose scopes are the six of oauth-scopes.ts.
