@@ -4,7 +4,8 @@
 // Access tokens are opaque; our doors accept them as Bearer tokens beside API keys (`authenticate`).
 import crypto from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Provider, { errors as oidcErrors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { App } from '../../app.js';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
@@ -52,20 +53,24 @@ export class OAuthServer {
     return this.app.config.publicUrl ?? baseUrl;
   }
 
-  providerFor(baseUrl: string): Provider {
+  /** oidc-provider (and Koa) load on first use: CLI commands and workers never need them. */
+  private library?: Promise<typeof import('oidc-provider')>;
+
+  async providerFor(baseUrl: string): Promise<Provider> {
+    const lib = await (this.library ??= import('oidc-provider'));
     const issuer = this.issuerFor(baseUrl);
     let provider = this.providers.get(issuer);
     if (!provider) {
       // Expired codes, tokens and interactions are never read; they are deleted hourly by serving instances.
       this.pruner ??= setInterval(() => void pruneOAuthModels(this.app).catch((err) => this.app.log.warn({ err }, 'oauth: pruning failed')), 3_600_000).unref();
       if (this.providers.size >= 16) this.providers.clear(); // Host headers are the client's: bounded
-      provider = this.createProvider(issuer);
+      provider = this.createProvider(lib, issuer);
       this.providers.set(issuer, provider);
     }
     return provider;
   }
 
-  private createProvider(issuer: string): Provider {
+  private createProvider(lib: typeof import('oidc-provider'), issuer: string): Provider {
     const { config } = this.app;
     const resource = resourceOf(issuer);
     const adapter = createAdapterClass(this.app, (id, grantId) => this.forget(id, grantId));
@@ -102,7 +107,7 @@ export class OAuthServer {
           defaultResource: () => resource,
           useGrantedResource: () => true,
           getResourceServerInfo: (_ctx, indicator) => {
-            if (indicator !== resource) throw new oidcErrors.InvalidTarget(`the only resource is ${resource}`);
+            if (indicator !== resource) throw new lib.errors.InvalidTarget(`the only resource is ${resource}`);
             return { scope: OAUTH_SCOPES.join(' '), accessTokenFormat: 'opaque', accessTokenTTL: config.oauth.accessTokenTtlSeconds, audience: resource };
           },
         },
@@ -142,7 +147,7 @@ export class OAuthServer {
         ctx.body = { error: { code: 'bad_request', message: out.error_description ?? out.error, details: { oauth_error: out.error } } };
       },
     };
-    const provider = new Provider(issuer, configuration);
+    const provider = new lib.default(issuer, configuration);
     provider.proxy = true; // behind a TLS-terminating proxy the issuer is https (PUBLIC_URL)
     // Stored secrets are SHA-256 hashes: compare the presented one's hash in constant time.
     provider.Client.prototype.compareClientSecret = function (this: { clientSecret?: string }, actual: string) {
@@ -156,7 +161,7 @@ export class OAuthServer {
 
   /** /oauth/* and /.well-known/*: the consent page is ours, everything else is oidc-provider's. */
   async handle(req: IncomingMessage, res: ServerResponse, url: URL, baseUrl: string, log: Logger): Promise<void> {
-    const provider = this.providerFor(baseUrl);
+    const provider = await this.providerFor(baseUrl);
     const path = url.pathname;
     if (path.startsWith('/oauth/interaction/')) return handleInteraction(this, provider, req, res, url, log);
     if (path === '/oauth/authorize') {
@@ -185,7 +190,7 @@ export class OAuthServer {
       if (!hit.principal) throw UNAUTHORIZED();
       return hit.principal;
     }
-    const provider = this.providerFor(baseUrl);
+    const provider = await this.providerFor(baseUrl);
     const at = (await provider.AccessToken.find(token)) ?? (await provider.ClientCredentials.find(token));
     let principal: Principal | null = null;
     if (at?.clientId) {
