@@ -6,6 +6,7 @@ import type { Database } from './lib/db.js';
 import type { EventBus } from './lib/events.js';
 import type { Logger } from './lib/logger.js';
 import type { ApiKeyCache } from './modules/accounts/authenticate.js';
+import type { OAuthServer } from './modules/oauth/oauth-server.js';
 import type { RequestAccounting } from './modules/usage/request-accounting.js';
 
 export type { AccountScope } from './lib/account-scope.js';
@@ -21,6 +22,8 @@ export interface App {
   events: EventBus;
   /** Rate limits and request counting (Redis with REDIS_URL, in-process otherwise); started by main.ts. */
   accounting: RequestAccounting;
+  /** OAuth 2.0 authorization server for third-party apps (docs/oauth.md) and its token checks. */
+  oauth: OAuthServer;
 }
 
 // Job handlers receive this App. jobs/ sits below the modules and never imports this file: it names

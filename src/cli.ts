@@ -15,6 +15,11 @@ const USAGE = `Usage:
   aimychats keys create --account ID [--name NAME]         create an API key (the secret is printed once)
   aimychats keys list --account ID                         list an account's API keys (no secrets)
   aimychats keys revoke --account ID --id KEY_ID           revoke an API key at once
+  aimychats oauth clients create --account ID --name NAME [--redirect-uri URI]... [--grant authorization_code|client_credentials]... [--public]
+                                                          register an OAuth app (plans allowing OAuth; the secret is printed once)
+  aimychats oauth clients list --account ID                list an account's OAuth apps (no secrets)
+  aimychats oauth clients revoke --account ID --id CLIENT_ID
+                                                          revoke an OAuth app; its tokens stop working
   aimychats db migrate                                      apply pending migrations
   aimychats search reindex [--account ID]                   rebuild the search index (all accounts, or one)
   aimychats inbound token --account ID                      issue the account's inbound email token (replaces the old one)
@@ -73,6 +78,38 @@ async function main(argv: string[]): Promise<unknown> {
       if (command === 'revoke') return apiKeyView(await revokeApiKey(app, scope, values.id!));
       const { key, ...row } = await createApiKey(app, scope, { name: values.name ?? 'default' });
       return { api_key: apiKeyView(row), key };
+    });
+  }
+  if (group === 'oauth' && command === 'clients') {
+    const [sub, ...more] = rest;
+    if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') fail(USAGE, 2);
+    const { values } = parseArgs({
+      args: more,
+      options: {
+        account: { type: 'string' },
+        name: { type: 'string' },
+        id: { type: 'string' },
+        'redirect-uri': { type: 'string', multiple: true },
+        grant: { type: 'string', multiple: true },
+        public: { type: 'boolean' },
+      },
+    });
+    if (!values.account) fail(`--account is required\n${USAGE}`, 2);
+    if (sub === 'revoke' && !values.id) fail(`--id is required\n${USAGE}`, 2);
+    if (sub === 'create' && !values.name) fail(`--name is required\n${USAGE}`, 2);
+    const { requireAccount } = await import('./modules/accounts/set-plan.js');
+    const { createOAuthClient, listOAuthClients, oauthClientView, revokeOAuthClient } = await import('./modules/oauth/oauth-clients.js');
+    return withApp(async (app) => {
+      const scope = await requireAccount(app, values.account!);
+      if (sub === 'list') return { data: (await listOAuthClients(app, scope)).map(oauthClientView) };
+      if (sub === 'revoke') return oauthClientView(await revokeOAuthClient(app, scope, values.id!));
+      const { clientSecret, ...row } = await createOAuthClient(app, scope, {
+        name: values.name,
+        redirectUris: values['redirect-uri'],
+        grantTypes: values.grant,
+        public: values.public,
+      });
+      return { client: oauthClientView(row), client_id: row.id, client_secret: clientSecret };
     });
   }
   if (group === 'accounts' && command === 'create') {

@@ -15,14 +15,16 @@ const plan = z.object({
   storageLimitMb: z.number().positive(),
   requestsPerDay: z.number().int().positive(),
   requestsPerMinute: z.number().int().positive(),
+  /** Whether the account may register OAuth apps and its apps' tokens work (docs/oauth.md). */
+  oauth: z.boolean().default(false),
 });
-export type Plan = z.infer<typeof plan>;
+export type Plan = z.input<typeof plan>;
 
 /** Plans are configuration (docs/spec/product.md §3); `PLANS_JSON` adds or overrides plans. */
 const DEFAULT_PLANS: Record<string, Plan> = {
   free: { storageLimitMb: 50, requestsPerDay: 1000, requestsPerMinute: 60 },
   professional: { storageLimitMb: 200, requestsPerDay: 5000, requestsPerMinute: 300 },
-  pro: { storageLimitMb: 2000, requestsPerDay: 50000, requestsPerMinute: 1000 },
+  pro: { storageLimitMb: 2000, requestsPerDay: 50000, requestsPerMinute: 1000, oauth: true },
 };
 
 const redisUrl = z
@@ -67,6 +69,15 @@ const envSchema = z.object({
     .pipe(z.record(z.string(), plan))
     .optional(),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(10_000),
+  // OAuth 2.0 for third-party apps (src/modules/oauth, docs/oauth.md).
+  OAUTH_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
+  OAUTH_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(30 * 86_400),
+  /** Comma-separated keys signing the consent flow's cookies; every instance needs the same ones. */
+  OAUTH_COOKIE_KEYS: z
+    .string()
+    .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
+    .refine((keys) => keys.length > 0 && keys.every((k) => k.length >= 32), 'must be comma-separated keys of at least 32 characters')
+    .optional(),
   // Usage accounting and rate limits (src/modules/usage): Redis with REDIS_URL, in-process otherwise.
   RATE_LIMITS_ENABLED: bool.default(true),
   USAGE_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
@@ -159,6 +170,7 @@ export interface Config {
   defaultPlan: string;
   plans: Record<string, Plan>;
   apiKeyCacheTtlMs: number;
+  oauth: OAuthConfig;
   /** Reject requests over the plan's limits (429); when false, requests are still counted and reported. */
   rateLimitsEnabled: boolean;
   /** How often counted requests are written to PostgreSQL (and on shutdown). */
@@ -174,6 +186,13 @@ export interface Config {
   server: ServerConfig;
   /** Set when an OTLP endpoint is: OpenTelemetry tracing (src/lib/tracing.ts). */
   tracing?: TracingConfig;
+}
+
+export interface OAuthConfig {
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** Unset → random keys per process (a consent started on one instance must then finish on it). */
+  cookieKeys?: string[];
 }
 
 export interface FilesConfig {
@@ -253,6 +272,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultPlan: e.DEFAULT_PLAN,
     plans,
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
+    oauth: {
+      accessTokenTtlSeconds: e.OAUTH_ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: e.OAUTH_REFRESH_TOKEN_TTL_SECONDS,
+      cookieKeys: e.OAUTH_COOKIE_KEYS,
+    },
     rateLimitsEnabled: e.RATE_LIMITS_ENABLED,
     usageFlushIntervalMs: e.USAGE_FLUSH_INTERVAL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -8,6 +8,7 @@ import { EventBus } from './lib/events.js';
 import type { Logger } from './lib/logger.js';
 import { ApiKeyCache } from './modules/accounts/authenticate.js';
 import { JOBS } from './modules/job-registry.js';
+import { OAuthServer } from './modules/oauth/oauth-server.js';
 import { RequestAccounting } from './modules/usage/request-accounting.js';
 
 class Application implements App {
@@ -15,6 +16,7 @@ class Application implements App {
   readonly events: EventBus;
   readonly accounting: RequestAccounting;
   readonly jobs: JobRunner;
+  readonly oauth: OAuthServer;
 
   constructor(
     readonly config: Config,
@@ -24,6 +26,7 @@ class Application implements App {
     this.apiKeys = new ApiKeyCache(config.apiKeyCacheTtlMs);
     this.events = new EventBus(config, log);
     this.accounting = new RequestAccounting(config, db, log);
+    this.oauth = new OAuthServer(this);
     // Last: the runner hands this App to job handlers once workers start.
     this.jobs = createJobRunner(this, JOBS);
   }

@@ -17,6 +17,7 @@ import { settleUnreadBody } from './lib/unread-body.js';
 import { createFilesDoor, FILES_PREFIX } from './rest/files-door.js';
 import { createRestDoor } from './rest/rest-door.js';
 import { createRouteMatcher } from './rest/routes.js';
+import { OAUTH_PREFIX } from './modules/oauth/oauth-server.js';
 import { createWhatsAppWebhook, WHATSAPP_WEBHOOK_PATH } from './modules/inbound/whatsapp/whatsapp-webhook.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -55,15 +56,17 @@ export function createHttpServer(app: App): AppServer {
     settleUnreadBody(req, res); // a refusal written before the body was read still reaches the client
     const log = app.log.child({ requestId });
     let accountId: string | undefined;
-    const onAuthenticated = (id: string) => {
+    let oauthClientId: string | undefined; // the third-party app acting, for OAuth access tokens
+    const onAuthenticated = (id: string, clientId?: string) => {
       accountId = id;
+      oauthClientId = clientId;
     };
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       httpRequestDuration.observe({ route: routeOf(req.method, req.url), method: methodLabel(req.method), status: String(res.statusCode) }, seconds);
       log.info(
         // An inbound email token in the query string is a credential: not in the logs.
-        { method: req.method, url: req.url?.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'), status: res.statusCode, accountId, ms: seconds * 1e3 },
+        { method: req.method, url: req.url?.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'), status: res.statusCode, accountId, ...(oauthClientId ? { oauthClientId } : {}), ms: seconds * 1e3 },
         'request',
       );
     });
@@ -93,6 +96,8 @@ export function createHttpServer(app: App): AppServer {
         if (tooBig) return sendJson(res, tooBig.status, { errors: [{ message: tooBig.message, extensions: { code: tooBig.code } }] });
         return await yoga(req, res, { requestId, log, baseUrl, onAuthenticated });
       }
+      // OAuth 2.0 for third-party apps (docs/oauth.md): the authorization server, its consent page and discovery.
+      if (path.startsWith(OAUTH_PREFIX) || path.startsWith('/.well-known/')) return await app.oauth.handle(req, res, url, baseUrl, log);
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (path === '/readyz') return await ready(readiness, res);
       if (path === '/metrics') return await serveMetrics(req, res, metricsToken);

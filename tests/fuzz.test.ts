@@ -61,8 +61,8 @@ let requests: ReturnType<typeof requestArbitraries>;
 let a: Account;
 let b: Account;
 const parked = parkedJobsEnv();
-const own: Record<Resource, string[]> = { conversation: [], summary: [], apiKey: [], webhook: [], attachment: [], export: [] };
-const foreign: Record<Resource, string[]> = { conversation: [], summary: [], apiKey: [], webhook: [], attachment: [], export: [] };
+const own: Record<Resource, string[]> = { conversation: [], summary: [], apiKey: [], webhook: [], attachment: [], export: [], oauthClient: [] };
+const foreign: Record<Resource, string[]> = { conversation: [], summary: [], apiKey: [], webhook: [], attachment: [], export: [], oauthClient: [] };
 /** Strings of account B that must never appear in an answer to account A. */
 let secretsOfB: string[] = [];
 const MARKER_B = `zebrafjord${Math.random().toString(36).slice(2, 8)}`;
@@ -75,6 +75,7 @@ async function makeResources(acc: Account, into: Record<Resource, string[]>, wor
   }
   into.summary.push((await c.post(`/v1/conversations/${into.conversation[0]}/summaries`, {})).body.id);
   into.apiKey.push((await c.post('/v1/api_keys', { name: `${word} spare` })).body.id);
+  into.oauthClient.push((await c.post('/v1/oauth/clients', { name: `${word} app`, grant_types: ['client_credentials'] })).body.id);
   const hook = await c.post('/v1/webhooks', { url: 'https://93.184.215.14/hook', events: ['export.failed'], description: word });
   into.webhook.push(hook.body.id);
   into.export.push((await c.post('/v1/exports', { format: 'json' })).body.id);
@@ -180,5 +181,6 @@ describe('fuzzing every /v1 operation from the OpenAPI document', () => {
     }
     expect((await c.get(`/v1/conversations/${foreign.conversation[0]}/attachments`)).body.data.map((x: { id: string }) => x.id)).toEqual(foreign.attachment);
     expect((await c.get('/v1/api_keys')).body.data.find((k: { id: string }) => k.id === foreign.apiKey[0]).revoked_at).toBeNull();
+    expect((await c.get('/v1/oauth/clients')).body.data.find((k: { id: string }) => k.id === foreign.oauthClient[0]).revoked_at).toBeNull();
   });
 });

@@ -63,6 +63,8 @@ const FIXTURES: Record<string, (owner: Owner) => Promise<string>> = {
     return (await o.client.post(`/v1/conversations/${conv}/summaries`, {})).body.id;
   },
   api_keys: async (o) => (await o.client.post('/v1/api_keys', { name: 'mine' })).body.id,
+  // /oauth/clients/:id (the owner is on the pro plan, which allows OAuth apps).
+  oauth: async (o) => (await o.client.post('/v1/oauth/clients', { name: 'mine', grant_types: ['client_credentials'] })).body.id,
   // A public address literal (private ones are refused here); an event type this test never causes.
   webhooks: async (o) => (await o.client.post('/v1/webhooks', { url: 'https://93.184.215.14/hook', events: ['export.failed'] })).body.id,
   exports: async (o) => (await o.client.post('/v1/exports', { format: 'json' })).body.id,
@@ -75,7 +77,7 @@ const FIXTURES: Record<string, (owner: Owner) => Promise<string>> = {
 describe('tenant isolation on every route with an id', () => {
   it('answers 404 to another account for every such route', async () => {
     const { REST_ROUTES } = await import('../src/rest/routes.js');
-    const owner = await newAccount(server);
+    const owner = await newAccount(server, 'pro');
     const intruder = await newAccount(server);
     const ids = new Map<string, string>();
     for (const route of REST_ROUTES.filter((r) => r.path.includes('/:'))) {
@@ -92,5 +94,7 @@ describe('tenant isolation on every route with an id', () => {
     expect((await owner.client.get(`/v1/conversations/${ids.get('conversations')}`)).status).toBe(200);
     const keys = await owner.client.get('/v1/api_keys');
     expect(keys.body.data.find((k: { id: string }) => k.id === ids.get('api_keys')).revoked_at).toBeNull();
+    const apps = await owner.client.get('/v1/oauth/clients');
+    expect(apps.body.data.find((k: { id: string }) => k.id === ids.get('oauth')).revoked_at).toBeNull();
   });
 });

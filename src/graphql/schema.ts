@@ -12,6 +12,7 @@ import '../modules/webhooks/webhooks.schema.js';
 import '../modules/attachments/attachments.schema.js';
 import '../modules/exports/exports.schema.js';
 import '../modules/inbound/inbound.schema.js';
+import '../modules/oauth/oauth-clients.schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });
 

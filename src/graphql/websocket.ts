@@ -9,7 +9,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { App } from '../app.js';
 import { isAppError } from '../lib/errors.js';
-import { authenticate } from '../modules/accounts/authenticate.js';
+import { authenticateRequest } from '../modules/accounts/authenticate-request.js';
 import type { GraphQLServerContext } from './yoga.js';
 
 function authorization(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
@@ -27,7 +27,8 @@ export function attachGraphQLWebSocket(server: http.Server, yoga: YogaServerInst
       // A bad or missing key closes the socket with 4403 Forbidden before any operation runs.
       onConnect: async (ctx) => {
         try {
-          await authenticate(app.db, app.apiKeys, authorization(ctx.connectionParams));
+          const host = ctx.extra.request.headers.host ?? `localhost:${app.config.port}`;
+          await authenticateRequest(app, authorization(ctx.connectionParams), app.config.publicUrl ?? `http://${host}`);
           return true;
         } catch (e) {
           if (!isAppError(e)) app.log.error({ err: e }, 'WebSocket authentication failed');

@@ -7,7 +7,9 @@ import { AppError, isAppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { recordGraphQLError, recordGraphQLOperation } from '../lib/metrics.js';
 import { graphQLTracingPlugins } from '../lib/tracing.js';
-import { authenticate, type Principal } from '../modules/accounts/authenticate.js';
+import type { Principal } from '../modules/accounts/authenticate.js';
+import { authenticateRequest } from '../modules/accounts/authenticate-request.js';
+import { useOAuthScopes } from './oauth-scopes.js';
 import { createRequestContext } from './context.js';
 import { useIdempotency } from './idempotency.js';
 import { useQueryBounds } from './query-bounds.js';
@@ -17,7 +19,7 @@ export interface GraphQLServerContext {
   requestId: string;
   log: Logger;
   baseUrl: string;
-  onAuthenticated(accountId: string): void;
+  onAuthenticated(accountId: string, oauthClientId?: string): void;
 }
 
 /** The GraphQL error for an AppError: same code as REST; HTTP status only where it is the whole request's fate. */
@@ -32,8 +34,8 @@ function useAdmission(app: App): Plugin<Record<string, unknown>, GraphQLServerCo
   return {
     async onParams({ request, context, setResult }) {
       try {
-        const principal = await authenticate(app.db, app.apiKeys, request.headers.get('authorization'));
-        context.onAuthenticated(principal.accountId);
+        const principal = await authenticateRequest(app, request.headers.get('authorization'), context.baseUrl);
+        context.onAuthenticated(principal.accountId, principal.oauth?.clientId);
         await app.accounting.admit(principal, '/graphql', context.res);
         admittedRequests.set(request, principal);
       } catch (e) {
@@ -128,6 +130,7 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
       useAdmission(app),
       useIdempotency(app, (request) => admittedRequests.get(request)),
       useGraphQLUpload(app.config.files.maxUploadBytes),
+      useOAuthScopes(),
       usePublicErrorCodes(),
       useMetrics(),
       ...(app.config.server.introspection ? [] : [useNoIntrospection()]),
@@ -146,8 +149,8 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
         // Admitted before parsing (useAdmission); operations over WebSocket are admitted here.
         let principal = admittedRequests.get(request);
         if (!principal) {
-          principal = await authenticate(app.db, app.apiKeys, request.headers.get('authorization'));
-          onAuthenticated(principal.accountId);
+          principal = await authenticateRequest(app, request.headers.get('authorization'), baseUrl);
+          onAuthenticated(principal.accountId, principal.oauth?.clientId);
           await app.accounting.admit(principal, '/graphql', res); // rate limits (429) and usage counting
         }
         return createRequestContext(app, principal, requestId, log, baseUrl);

@@ -8,5 +8,15 @@ export interface AccountScope {
 
 /** An authenticated caller: the account, and the API key it presented. */
 export interface Principal extends AccountScope {
+  /** The API key's id; for an OAuth access token, its client's id. */
   keyId: string;
+  /** Set for OAuth access tokens (their client and scopes); API keys have full access. */
+  oauth?: OAuthGrantInfo;
+}
+
+/** What an OAuth access token carries on a request; absent for API keys (full access). */
+export interface OAuthGrantInfo {
+  clientId: string;
+  scopes: readonly string[];
+  grantId?: string;
 }

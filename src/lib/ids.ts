@@ -12,6 +12,7 @@ export const ID_PREFIXES = {
   webhook: 'webhook',
   event: 'evt',
   delivery: 'dlv',
+  oauthClient: 'oac',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -8,7 +8,8 @@ import { AppError, errorBody, INTERNAL_ERROR, isAppError } from '../lib/errors.j
 import { readJsonObject, sendError, sendJson } from '../lib/http.js';
 import type { Logger } from '../lib/logger.js';
 import { traceGraphQL } from '../lib/tracing.js';
-import { authenticate } from '../modules/accounts/authenticate.js';
+import { authenticateRequest } from '../modules/accounts/authenticate-request.js';
+import { assertFieldScope } from '../modules/oauth/oauth-scopes.js';
 import { toSnake } from '../lib/casing.js';
 import { allowHeader, routeMethod, writeConditionalRead } from './conditional.js';
 import { buildVariables } from './inputs.js';
@@ -22,7 +23,7 @@ export interface RestRequestInfo {
   log: Logger;
   baseUrl: string;
   /** Tells the HTTP layer whose request this is (for the request log line). */
-  onAuthenticated(accountId: string): void;
+  onAuthenticated(accountId: string, oauthClientId?: string): void;
 }
 
 const variablesByContext = new WeakMap<object, Record<string, unknown>>();
@@ -118,8 +119,9 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
       const { route, params } = found.match;
       const principal = route.authenticate
         ? await route.authenticate(app, req, url)
-        : await authenticate(app.db, app.apiKeys, req.headers.authorization);
-      info.onAuthenticated(principal.accountId);
+        : await authenticateRequest(app, req.headers.authorization, info.baseUrl);
+      info.onAuthenticated(principal.accountId, principal.oauth?.clientId);
+      assertFieldScope(principal.oauth, route.field); // OAuth tokens: 403 without the route's scope
       await app.accounting.admit(principal, route.path, res); // rate limits (429) and usage counting
       const idempotent = (body: unknown) =>
         route.method === 'POST' ? beginIdempotentRequest(app, req, res, principal.accountId, url, body, info.log) : Promise.resolve('none');

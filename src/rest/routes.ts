@@ -10,11 +10,12 @@ import { webhookRoutes } from '../modules/webhooks/webhooks.rest.js';
 import { inboundRoutes } from '../modules/inbound/inbound.rest.js';
 import { attachmentRoutes, attachmentShape } from '../modules/attachments/attachments.rest.js';
 import { exportRoutes, exportShape } from '../modules/exports/exports.rest.js';
+import { oauthClientRoutes } from '../modules/oauth/oauth-clients.rest.js';
 import type { HttpMethod, RestRoute, RestShape } from './route-types.js';
 
 export type { HttpMethod, RestHandler, RestRoute, RestShape, RestView } from './route-types.js';
 
-export const REST_ROUTES: RestRoute[] = [...conversationRoutes, ...apiKeyRoutes, ...summaryRoutes, ...searchRoutes, ...webhookRoutes, ...attachmentRoutes, ...exportRoutes, ...accountRoutes, ...usageRoutes, ...inboundRoutes];
+export const REST_ROUTES: RestRoute[] = [...conversationRoutes, ...apiKeyRoutes, ...summaryRoutes, ...searchRoutes, ...webhookRoutes, ...attachmentRoutes, ...exportRoutes, ...accountRoutes, ...usageRoutes, ...inboundRoutes, ...oauthClientRoutes];
 
 export const REST_SHAPE: RestShape = {
   projections: { ...conversationShape.projections, ...attachmentShape.projections, ...exportShape.projections },

@@ -7,7 +7,7 @@ import { REST_ROUTES } from '../../src/rest/routes.js';
 import { PNG_1x1 } from './files.js';
 
 export type Schema = Record<string, any>;
-export type Resource = 'conversation' | 'summary' | 'apiKey' | 'webhook' | 'attachment' | 'export';
+export type Resource = 'conversation' | 'summary' | 'apiKey' | 'webhook' | 'attachment' | 'export' | 'oauthClient';
 /** A string materialised only when sent, so that a counterexample stays printable. */
 export interface Big { big: string; times: number }
 export type Part = { name: string; value: string } | { name: string; file: string | Big | Uint8Array; filename: string; type: string };
@@ -25,8 +25,8 @@ export interface Case {
 }
 export interface Operation { key: string; method: string; path: string; op: Schema }
 
-const RESOURCE_BY_SEGMENT: Record<string, Resource> = { conversations: 'conversation', summaries: 'summary', api_keys: 'apiKey', webhooks: 'webhook', attachments: 'attachment', exports: 'export' };
-const PREFIX: Record<Resource, string> = { conversation: 'conv', summary: 'summary', apiKey: 'key', webhook: 'webhook', attachment: 'att', export: 'export' };
+const RESOURCE_BY_SEGMENT: Record<string, Resource> = { conversations: 'conversation', summaries: 'summary', api_keys: 'apiKey', webhooks: 'webhook', attachments: 'attachment', exports: 'export', clients: 'oauthClient' };
+const PREFIX: Record<Resource, string> = { conversation: 'conv', summary: 'summary', apiKey: 'key', webhook: 'webhook', attachment: 'att', export: 'export', oauthClient: 'oac' };
 
 // ---- arbitraries that need no schema ----------------------------------------------------------------
 
