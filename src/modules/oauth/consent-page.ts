@@ -9,7 +9,7 @@ import { isAppError } from '../../lib/errors.js';
 import { readBody } from '../../lib/http.js';
 import type { Logger } from '../../lib/logger.js';
 import { authenticate } from '../accounts/authenticate.js';
-import type { OAuthServer } from './oauth-server.js';
+import type { ConsentServer } from './oauth-host.js';
 import { planAllowsOAuth } from './oauth-plan.js';
 import { OAUTH_SCOPES, resourceOf, SCOPE_DESCRIPTIONS, type OAuthScope } from './oauth-scopes.js';
 
@@ -22,7 +22,7 @@ const STYLE_HASH = `'sha256-${crypto.createHash('sha256').update(STYLE).digest('
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function csrfToken(server: OAuthServer, uid: string): string {
+function csrfToken(server: ConsentServer, uid: string): string {
   return crypto.createHmac('sha256', server.csrfKey).update(uid).digest('base64url');
 }
 
@@ -46,7 +46,7 @@ interface Shown {
   redirectOrigin: string;
 }
 
-function consentForm(server: OAuthServer, s: Shown, error?: string): string {
+function consentForm(server: ConsentServer, s: Shown, error?: string): string {
   const scopes = s.scopes.length
     ? `<ul>${s.scopes.map((sc) => `<li><code>${escape(sc)}</code>: ${escape(SCOPE_DESCRIPTIONS[sc])}</li>`).join('')}</ul>`
     : '<p>No access to your data (no scopes asked for).</p>';
@@ -64,7 +64,7 @@ function consentForm(server: OAuthServer, s: Shown, error?: string): string {
   );
 }
 
-export async function handleInteraction(server: OAuthServer, provider: Provider, req: IncomingMessage, res: ServerResponse, url: URL, log: Logger): Promise<void> {
+export async function handleInteraction(server: ConsentServer, provider: Provider, req: IncomingMessage, res: ServerResponse, url: URL, log: Logger): Promise<void> {
   const uid = decodeURIComponent(url.pathname.slice('/oauth/interaction/'.length));
   let details: Awaited<ReturnType<Provider['interactionDetails']>>;
   try {

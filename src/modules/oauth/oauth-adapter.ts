@@ -2,7 +2,7 @@
 // as JSON rows of `oauth_models`; its clients are our `oauth_clients` rows (registered through
 // oauth-clients.ts), offered only while the client is not revoked and its account's plan allows OAuth.
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { App } from '../../app.js';
+import type { OAuthHost } from './oauth-host.js';
 import { planAllowsOAuth } from './oauth-plan.js';
 import { OAUTH_SCOPES } from './oauth-scopes.js';
 
@@ -20,7 +20,7 @@ interface ClientRow {
   plan: string;
 }
 
-export function createAdapterClass(app: App, onDestroyed: (id: string, grantId?: string) => void) {
+export function createAdapterClass(app: OAuthHost, onDestroyed: (id: string, grantId?: string) => void) {
   const { db } = app;
   const toPayload = (row: Row | undefined): AdapterPayload | undefined =>
     row ? { ...row.payload, ...(row.consumed_at ? { consumed: Math.floor(row.consumed_at.getTime() / 1000) } : {}) } : undefined;
@@ -115,6 +115,6 @@ export function createAdapterClass(app: App, onDestroyed: (id: string, grantId?:
 }
 
 /** Removes expired rows (called now and then by the server; expired rows are never read anyway). */
-export async function pruneOAuthModels(app: App): Promise<void> {
+export async function pruneOAuthModels(app: OAuthHost): Promise<void> {
   await app.db.query(`DELETE FROM oauth_models WHERE expires_at < now() - interval '1 day'`);
 }

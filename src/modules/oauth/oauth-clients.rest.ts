@@ -1,5 +1,5 @@
 // /v1/oauth/clients (docs/oauth.md): an account's OAuth apps, with an API key (OAuth tokens cannot manage apps).
-import type { RestRoute } from '../../rest/routes.js';
+import type { RestRoute } from '../../rest/route-types.js';
 
 export const oauthClientRoutes: RestRoute[] = [
   { field: 'Query.oauthClients', method: 'GET', path: '/oauth/clients', summary: 'List OAuth clients' },

@@ -7,6 +7,7 @@ import type { OAuthClient } from '../../generated/prisma/client.js';
 import { AppError } from '../../lib/errors.js';
 import { isId, newId } from '../../lib/ids.js';
 import { parseInput } from '../../lib/validation.js';
+import { hashClientSecret } from './client-secret.js';
 import { assertPlanAllowsOAuth } from './oauth-plan.js';
 
 export type OAuthClientRecord = OAuthClient;
@@ -87,9 +88,6 @@ export async function revokeOAuthClient(app: App, scope: AccountScope, id: strin
   return row;
 }
 
-export function hashClientSecret(secret: string): string {
-  return crypto.createHash('sha256').update(secret).digest('hex');
-}
 
 /** A client as the REST API shows it (snake_case, never the secret or its hash): for the operator CLI. */
 export function oauthClientView(c: OAuthClientRecord): Record<string, unknown> {

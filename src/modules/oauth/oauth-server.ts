@@ -6,13 +6,13 @@ import crypto from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
-import type { App } from '../../app.js';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Principal } from '../accounts/authenticate.js';
 import { handleInteraction } from './consent-page.js';
 import { createAdapterClass, pruneOAuthModels } from './oauth-adapter.js';
-import { hashClientSecret } from './oauth-clients.js';
+import { hashClientSecret } from './client-secret.js';
+import type { ConsentServer, OAuthHost } from './oauth-host.js';
 import { planAllowsOAuth } from './oauth-plan.js';
 import { OAUTH_SCOPES, resourceOf } from './oauth-scopes.js';
 
@@ -35,7 +35,7 @@ export class OAuthServer {
   private readonly jwk: crypto.JsonWebKey;
   private pruner?: NodeJS.Timeout;
 
-  constructor(readonly app: App) {
+  constructor(readonly app: OAuthHost) {
     this.cookieKeys = app.config.oauth.cookieKeys ?? [crypto.randomBytes(32).toString('base64url')];
     this.csrfKey = crypto.createHash('sha256').update(`csrf:${this.cookieKeys[0]}`).digest();
     // Signs nothing a client relies on (access tokens are opaque and ID tokens are not offered), but
