@@ -1,5 +1,6 @@
-// The contract both engines honour (product §6), and the choice between them: Elasticsearch when
-// ELASTICSEARCH_URL is set, PostgreSQL full-text search otherwise (also inside the embedded database).
+// The contract every engine honours (product §6), and the choice between them (SEARCH_ENGINE,
+// docs/search.md): Elasticsearch or OpenSearch when configured, PostgreSQL full-text search otherwise
+// (also inside the embedded database).
 import type { App } from '../../app.js';
 import type { SearchRequest } from './search-input.js';
 
@@ -20,14 +21,14 @@ export interface SearchResult {
 }
 
 export interface SearchEngine {
-  readonly kind: 'postgres' | 'elasticsearch';
+  readonly kind: 'postgres' | 'elasticsearch' | 'opensearch';
   /** Every query is scoped by `accountId` inside the engine, never only by the caller. */
   search(accountId: string, request: SearchRequest): Promise<SearchResult>;
 }
 
 /**
  * Keeps the search index in step with the database. PostgreSQL needs nothing (triggers do it in the
- * writing transaction); Elasticsearch is fed through these calls from indexing jobs.
+ * writing transaction); Elasticsearch and OpenSearch are fed through these calls from indexing jobs.
  * Every call is idempotent, and versioned: an older state never overwrites a newer one.
  */
 export interface SearchIndexer {
