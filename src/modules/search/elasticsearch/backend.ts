@@ -57,6 +57,8 @@ export interface SearchBackend {
   /** Applied atomically by the cluster: readers see the old set of indices or the new one. */
   updateAliases(actions: AliasAction[]): Promise<void>;
   refresh(index: string): Promise<void>;
+  /** Changes dynamic index settings, e.g. `{ refresh_interval: '-1' }` while an index is being built. */
+  putSettings(index: string, settings: Record<string, unknown>): Promise<void>;
   index(w: IndexWrite, document: unknown): Promise<void>;
   delete(w: IndexWrite): Promise<void>;
   /** `operations`: action/document pairs as `_bulk` takes them; items answer in request order. */

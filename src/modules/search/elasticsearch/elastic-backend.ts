@@ -50,6 +50,7 @@ export function elasticBackend(client: Client): SearchBackend {
     deleteIndex: (index) => call(async () => void (await client.indices.delete({ index }))),
     updateAliases: (actions) => call(async () => void (await client.indices.updateAliases({ actions }))),
     refresh: (index) => call(async () => void (await client.indices.refresh({ index }))),
+    putSettings: (index, settings) => call(async () => void (await client.indices.putSettings({ index, settings }))),
     index: (w, document) =>
       call(async () => {
         await client.index({ index: w.index, id: w.id, routing: w.routing, version: w.version, version_type: w.versionType, document });

@@ -23,7 +23,7 @@ import { DOCUMENT_SELECT, INDEX_MAPPINGS, INDEX_SETTINGS, MAPPING_VERSION, toDoc
 import { buildSearchBody, normaliseScore, snippetFromHit } from './query-builder.js';
 
 type RemoteConfig = NonNullable<SearchConfig['elasticsearch']>;
-const BATCH = 500;
+const BATCH = 1000;
 /** What a 503 from search asks the client to wait (seconds). */
 export const SEARCH_RETRY_AFTER_S = 5;
 
@@ -174,10 +174,12 @@ export class ElasticsearchIndexer implements SearchIndexer {
     }
     const started = await this.dbNow();
     const target = newIndexName(this.alias);
-    await this.backend.createIndex(target, { settings: INDEX_SETTINGS, mappings: INDEX_MAPPINGS });
+    // No refreshes while it is filled (nobody searches it yet): faster bulk indexing.
+    await this.backend.createIndex(target, { settings: { ...INDEX_SETTINGS, refresh_interval: '-1' }, mappings: INDEX_MAPPINGS });
     let swapped = false;
     try {
       const indexed = await this.copyRows(target);
+      await this.backend.putSettings(target, { refresh_interval: null });
       await this.backend.refresh(target);
       const old = await this.backend.aliasIndices(this.alias);
       await this.backend.updateAliases([
@@ -202,10 +204,14 @@ export class ElasticsearchIndexer implements SearchIndexer {
     return row.now;
   }
 
-  /** Bulk-writes rows (one account's, or all; or those changed since `since`), keyset on id. */
+  /**
+   * Bulk-writes rows (one account's, or all; or those changed since `since`), keyset on id. Two
+   * `_bulk` requests are kept in flight, so reading the next batch overlaps indexing the last.
+   */
   private async copyRows(index: string, accountId?: string, since?: Date): Promise<number> {
     let indexed = 0;
     let after = '';
+    const inflight: Promise<number>[] = [];
     for (;;) {
       const rows = await this.db.query<ConversationSearchRow>(
         `${DOCUMENT_SELECT}
@@ -215,27 +221,33 @@ export class ElasticsearchIndexer implements SearchIndexer {
         [accountId ?? null, after, since ?? null],
       );
       if (!rows.length) break;
-      // external_gte: the database is the source of truth, so its current version may rewrite an equal one.
-      const operations = rows.flatMap((r) => [
-        { index: { _index: index, _id: r.id, routing: r.account_id, version: r.search_version, version_type: 'external_gte' as const } },
-        toDocument(r),
-      ]);
-      const items = await this.backend.bulk(operations);
-      const failed = items.filter((i) => i.error && i.status !== 409);
-      if (failed.length) this.log.warn({ failed: failed.length, first: failed[0].error }, 'some documents were not indexed');
-      // Items answer in request order; a 409 means the index already holds that version or a newer one.
-      const held = rows.filter((_, i) => {
-        const item = items[i];
-        return !!item && (!item.error || item.status === 409);
-      });
-      await this.markIndexed(
-        held.map((r) => r.id),
-        held.map((r) => r.search_version),
-      );
-      indexed += rows.length - failed.length;
       after = rows[rows.length - 1].id;
+      inflight.push(this.writeBatch(index, rows));
+      if (inflight.length >= 2) indexed += await inflight.shift()!;
     }
+    for (const p of inflight) indexed += await p;
     return indexed;
+  }
+
+  private async writeBatch(index: string, rows: ConversationSearchRow[]): Promise<number> {
+    // external_gte: the database is the source of truth, so its current version may rewrite an equal one.
+    const operations = rows.flatMap((r) => [
+      { index: { _index: index, _id: r.id, routing: r.account_id, version: r.search_version, version_type: 'external_gte' as const } },
+      toDocument(r),
+    ]);
+    const items = await this.backend.bulk(operations);
+    const failed = items.filter((i) => i.error && i.status !== 409);
+    if (failed.length) this.log.warn({ failed: failed.length, first: failed[0].error }, 'some documents were not indexed');
+    // Items answer in request order; a 409 means the index already holds that version or a newer one.
+    const held = rows.filter((_, i) => {
+      const item = items[i];
+      return !!item && (!item.error || item.status === 409);
+    });
+    await this.markIndexed(
+      held.map((r) => r.id),
+      held.map((r) => r.search_version),
+    );
+    return rows.length - failed.length;
   }
 
   /** Documents whose conversation is gone (a delete job that never ran). */

@@ -47,6 +47,7 @@ export function openSearchBackend(config: Pick<BackendConfig, 'url' | 'timeoutMs
     deleteIndex: (index) => call(async () => void (await client.indices.delete({ index }))),
     updateAliases: (actions) => call(async () => void (await client.indices.updateAliases({ body: { actions } as Body }))),
     refresh: (index) => call(async () => void (await client.indices.refresh({ index }))),
+    putSettings: (index, settings) => call(async () => void (await client.indices.putSettings({ index, body: { index: settings } as Body }))),
     index: (w, document) =>
       call(async () => {
         await client.index({ index: w.index, id: w.id, routing: w.routing, version: w.version, version_type: w.versionType, body: document as Body });
