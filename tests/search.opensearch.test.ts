@@ -41,7 +41,7 @@ describeSearchEngine('OpenSearch', REDIS_DB, async () => {
   };
 });
 
-describe('search on OpenSearch: faults', () => {
+describe('search on OpenSearch: faults', { timeout: 300_000 }, () => {
   let server: TestServer;
   const alias = `aimychats-faults-${process.pid}-${Date.now().toString(36)}`;
   const prefix = uniquePrefix('search_os_faults');

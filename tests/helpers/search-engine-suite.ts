@@ -41,7 +41,8 @@ type SearchBody = { data: Hit[]; meta: Record<string, number> };
 const ids = (r: { data: { id: string }[] }) => r.data.map((h) => h.id);
 
 export function describeSearchEngine(name: string, redisDb: number, setup: () => Promise<EngineUnderTest>) {
-  describe(`search on ${name}, through the public API`, () => {
+  // Generous per-test time: a shared two-core machine runs the JVM next to the rest of the suite.
+  describe(`search on ${name}, through the public API`, { timeout: 180_000 }, () => {
     let engine: EngineUnderTest;
     let server: TestServer;
     const alias = `aimychats-test-${process.pid}-${Date.now().toString(36)}`;

@@ -54,9 +54,9 @@ describe('buildSearchBody', () => {
     expect(loose.must).toEqual([]);
     expect(loose.should).toHaveLength(2);
     const mixed = buildSearchBody(ACCOUNT, request({ query: '"pricing plan" demo -spam' })).query!.bool!;
-    expect(mixed.must).toEqual([{ multi_match: { query: 'pricing plan', fields: ['title^3', 'summary^2', 'content'], type: 'phrase' } }]);
+    expect(mixed.must).toEqual([{ multi_match: { query: 'pricing plan', fields: ['title', 'summary', 'content'], type: 'phrase', tie_breaker: 0.3 } }]);
     expect(mixed.minimum_should_match).toBe(0);
-    expect(mixed.must_not).toEqual([{ multi_match: { query: 'spam', fields: ['title^3', 'summary^2', 'content'], type: 'phrase' } }]);
+    expect(mixed.must_not).toEqual([{ multi_match: { query: 'spam', fields: ['title', 'summary', 'content'], type: 'phrase', tie_breaker: 0.3 } }]);
   });
 
   it('dates, topics, sentiment, status; sort; pages; highlight with sentinels', () => {
