@@ -36,10 +36,14 @@ export function newIndexName(alias: string): string {
 export async function ensureIndex(backend: SearchBackend, alias: string): Promise<void> {
   if (await backend.aliasExists(alias)) return;
   try {
-    await backend.createIndex(newIndexName(alias), { settings: INDEX_SETTINGS, mappings: INDEX_MAPPINGS, aliases: { [alias]: { is_write_index: true } } });
+    // A fixed first name: processes (or a search and a sync job) creating it at once collide on it
+    // instead of making two indices under one alias. Reindexing moves the alias to stamped names.
+    await backend.createIndex(`${alias}-v${MAPPING_VERSION}`, { settings: INDEX_SETTINGS, mappings: INDEX_MAPPINGS, aliases: { [alias]: { is_write_index: true } } });
   } catch (e) {
     // Another process created it first.
-    if (!(e instanceof BackendError && e.type === 'resource_already_exists_exception')) throw e;
+    if (e instanceof BackendError && e.type === 'resource_already_exists_exception') return;
+    if (e instanceof BackendError && !e.unavailable && (await backend.aliasExists(alias).catch(() => false))) return;
+    throw e;
   }
 }
 
