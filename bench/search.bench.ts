@@ -6,6 +6,11 @@
 // prints p50/p95 of the client's round trip and of the server's own `meta.took_ms`.
 // Target (issue 4): p95 ≤ 50 ms on PostgreSQL. Not a test: numbers depend on the machine and its neighbours.
 //
+// `-- --engine opensearch` (issue 13): after PostgreSQL, the same database is indexed into OpenSearch
+// (a node of tools/opensearch, or SEARCH_URL) with `_bulk` through `search reindex`'s code — its rate is
+// OpenSearch's indexing throughput — and a second API server with SEARCH_ENGINE=opensearch answers the
+// same queries; both are printed side by side, PostgreSQL being the baseline. Target: p95 ≤ 30 ms.
+//
 // After seeding, VACUUM ANALYZE (what autovacuum would have done in a deployment long before 200,000
 // conversations: it also merges the GIN index's pending list), timed and printed on its own line.
 //
@@ -23,10 +28,12 @@ import { applyMigrations } from '../src/lib/migrate.js';
 import { generateSecret } from '../src/modules/accounts/api-key-secret.js';
 import { createAccount } from '../src/modules/accounts/create-account.js';
 import { tableState } from './lib/api-writer.js';
-import { spawnServer, stopChildren } from './lib/child-server.js';
+import { spawnServer, stopChild, stopChildren } from './lib/child-server.js';
 import { createScratchDatabase, DEFAULT_ADMIN_URL, type ScratchDatabase } from './lib/database.js';
 import { seedSearchCorpus, VOCABULARY } from './lib/search-corpus.js';
 import { attachSummaries } from './lib/seed.js';
+import { engineOption, openSearchForBench } from './lib/opensearch.js';
+import { searchServices } from '../src/modules/search/search-engine.js';
 
 const env = process.env;
 const CONVERSATIONS = Number(env.BENCH_CONVERSATIONS ?? 200_000);
@@ -66,6 +73,51 @@ async function reuseDatabase(name: string, adminUrl: string): Promise<ScratchDat
   const db = openPostgres(u.toString(), 2, log);
   await applyMigrations(db, log);
   return { name, url: u.toString(), db, drop: () => db.close() };
+}
+
+/** One engine's latency through the HTTP API (a server in a child process configured by `env`). */
+async function measure(label: string, env: Record<string, string>, api_key: string, list: string[]) {
+  const started = Date.now();
+  const api = await spawnServer('bench/lib/serve-api.ts', env);
+  console.log(`\n== ${label}: server up in ${Date.now() - started} ms: ${api.url}`);
+  const headers = { Authorization: `Bearer ${api_key}`, 'Content-Type': 'application/json' };
+  const search = async (query: string) => {
+    const t0 = performance.now();
+    const res = await fetch(`${api.url}/v1/conversations/search`, { method: 'POST', headers, body: JSON.stringify({ query, per_page: 20 }) });
+    const body = (await res.json()) as { data: { snippet: string }[]; meta: { total: number; took_ms: number } };
+    if (res.status !== 200) throw new Error(`"${query}": ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+    return { ms: performance.now() - t0, took: body.meta.took_ms, total: body.meta.total, hits: body.data.length, marked: body.data.some((h) => h.snippet.includes('<mark>')) };
+  };
+
+  // The list endpoint's `search` parameter goes through the same engine.
+  const listed = await fetch(`${api.url}/v1/conversations?search=${encodeURIComponent(list[0])}&per_page=5`, { headers });
+  const lb = (await listed.json()) as { data: unknown[]; meta: { total: number } };
+  console.log(`list ?search=${list[0]}: ${listed.status}, ${lb.data?.length} rows, total ${lb.meta?.total}`);
+
+  const warm = new Map<string, Awaited<ReturnType<typeof search>>>();
+  for (const q of list) warm.set(q, await search(q)); // warm-up pass: caches, JIT, pool connections
+  const client: number[] = [];
+  const server: number[] = [];
+  const perQuery = new Map<string, number[]>(list.map((q) => [q, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const q of list) {
+      const r = await search(q);
+      client.push(r.ms);
+      server.push(r.took);
+      perQuery.get(q)!.push(r.took);
+    }
+  }
+  console.log(`\n${list.length} queries × ${ROUNDS} rounds, one at a time, per_page 20 with snippets:`);
+  console.log(`  server took_ms  p50 ${pct(server, 50)} ms  p95 ${pct(server, 95)} ms  max ${Math.max(...server)} ms`);
+  console.log(`  client HTTP     p50 ${pct(client, 50).toFixed(1)} ms  p95 ${pct(client, 95).toFixed(1)} ms  max ${Math.max(...client).toFixed(1)} ms`);
+  if (label === 'PostgreSQL') console.log(`  p95 ${pct(server, 95) <= TARGET_P95 ? 'meets' : 'MISSES'} the ${TARGET_P95} ms target (server side)`);
+  console.log('\nper query (median took_ms, total matches, hits, snippets marked):');
+  for (const q of list) {
+    const w = warm.get(q)!;
+    console.log(`  ${String(pct(perQuery.get(q)!, 50)).padStart(4)} ms  ${String(w.total).padStart(6)}  ${String(w.hits).padStart(2)}  ${w.marked ? 'y' : '-'}  ${q}`);
+  }
+  await stopChild(api);
+  return { label, server, client };
 }
 
 async function main(): Promise<void> {
@@ -130,46 +182,29 @@ async function main(): Promise<void> {
     );
     const list = queries(orders.map((r) => r.o));
 
-    const started = Date.now();
-    const api = await spawnServer('bench/lib/serve-api.ts', {
-      DATABASE_URL, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMITS_ENABLED: 'false',
-    });
-    console.log(`server up in ${Date.now() - started} ms: ${api.url}`);
-    const headers = { Authorization: `Bearer ${api_key}`, 'Content-Type': 'application/json' };
-    const search = async (query: string) => {
-      const t0 = performance.now();
-      const res = await fetch(`${api.url}/v1/conversations/search`, { method: 'POST', headers, body: JSON.stringify({ query, per_page: 20 }) });
-      const body = (await res.json()) as { data: { snippet: string }[]; meta: { total: number; took_ms: number } };
-      if (res.status !== 200) throw new Error(`"${query}": ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
-      return { ms: performance.now() - t0, took: body.meta.took_ms, total: body.meta.total, hits: body.data.length, marked: body.data.some((h) => h.snippet.includes('<mark>')) };
-    };
-
-    // The list endpoint's `search` parameter goes through the same engine.
-    const listed = await fetch(`${api.url}/v1/conversations?search=${encodeURIComponent(list[0])}&per_page=5`, { headers });
-    const lb = (await listed.json()) as { data: unknown[]; meta: { total: number } };
-    console.log(`list ?search=${list[0]}: ${listed.status}, ${lb.data?.length} rows, total ${lb.meta?.total}`);
-
-    const warm = new Map<string, Awaited<ReturnType<typeof search>>>();
-    for (const q of list) warm.set(q, await search(q)); // warm-up pass: caches, JIT, pool connections
-    const client: number[] = [];
-    const server: number[] = [];
-    const perQuery = new Map<string, number[]>(list.map((q) => [q, []]));
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const q of list) {
-        const r = await search(q);
-        client.push(r.ms);
-        server.push(r.took);
-        perQuery.get(q)!.push(r.took);
+    const engine = engineOption();
+    const baseEnv = { DATABASE_URL, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMITS_ENABLED: 'false' };
+    const pg = await measure('PostgreSQL', baseEnv, api_key, list);
+    if (engine === 'opensearch') {
+      const node = await openSearchForBench();
+      try {
+        const osEnv = { SEARCH_ENGINE: 'opensearch', SEARCH_URL: node.url, ELASTICSEARCH_INDEX: `aimychats-bench-${Date.now().toString(36)}` };
+        const osApp = { config: loadConfig({ DATABASE_URL, LOG_LEVEL: 'warn', ...osEnv }), db, log: createLogger('warn') };
+        const services = await searchServices(osApp);
+        const n = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM conversations');
+        const t0 = Date.now();
+        const { indexed } = await services.indexer.reindex();
+        const s = (Date.now() - t0) / 1000;
+        console.log(`\nOpenSearch ${node.version}: ${indexed} of ${n[0].n} conversations (all accounts) indexed with _bulk by \`search reindex\` in ${s.toFixed(1)} s = ${Math.round(indexed / s)} conversations/s (target ≥ 2,000)`);
+        await services.close();
+        const os = await measure(`OpenSearch ${node.version}`, { ...baseEnv, ...osEnv }, api_key, list);
+        console.log(`\nside by side (server took_ms, ${list.length} queries × ${ROUNDS} rounds):`);
+        console.log(`  ${'engine'.padEnd(20)} ${'p50'.padStart(6)} ${'p95'.padStart(6)} ${'client p95'.padStart(11)}`);
+        for (const m of [pg, os]) console.log(`  ${m.label.padEnd(20)} ${String(pct(m.server, 50)).padStart(6)} ${String(pct(m.server, 95)).padStart(6)} ${pct(m.client, 95).toFixed(1).padStart(11)}`);
+        console.log(`  OpenSearch/PostgreSQL p95 ratio: ${(pct(os.server, 95) / Math.max(1, pct(pg.server, 95))).toFixed(2)}; OpenSearch p95 ${pct(os.server, 95) <= 30 ? 'meets' : 'MISSES'} the 30 ms target`);
+      } finally {
+        await node.stop();
       }
-    }
-    console.log(`\n${list.length} queries × ${ROUNDS} rounds, one at a time, per_page 20 with snippets:`);
-    console.log(`  server took_ms  p50 ${pct(server, 50)} ms  p95 ${pct(server, 95)} ms  max ${Math.max(...server)} ms`);
-    console.log(`  client HTTP     p50 ${pct(client, 50).toFixed(1)} ms  p95 ${pct(client, 95).toFixed(1)} ms  max ${Math.max(...client).toFixed(1)} ms`);
-    console.log(`  p95 ${pct(server, 95) <= TARGET_P95 ? 'meets' : 'MISSES'} the ${TARGET_P95} ms target (server side)`);
-    console.log('\nper query (median took_ms, total matches, hits, snippets marked):');
-    for (const q of list) {
-      const w = warm.get(q)!;
-      console.log(`  ${String(pct(perQuery.get(q)!, 50)).padStart(4)} ms  ${String(w.total).padStart(6)}  ${String(w.hits).padStart(2)}  ${w.marked ? 'y' : '-'}  ${q}`);
     }
   } finally {
     await cleanup();

@@ -17,10 +17,16 @@
 //     English stemming and stop words, title + content), queries tokenised by the same to_tsvector. It
 //     ranks any document with any query term (OR), like our loose-word syntax. Ties: newest first, as ours.
 // Metrics: recall@10 = relevant found in the top 10 / relevant; MRR@10 = 1 / rank of the first relevant.
+//
+// `npm run eval:search -- --engine opensearch` also indexes the same corpus into OpenSearch (a node of
+// tools/opensearch, or SEARCH_URL) with `_bulk` (the `search reindex` code) and asks it the same queries
+// through the same service, printed beside PostgreSQL's.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createScratchDatabase } from '../bench/lib/database.js';
+import { engineOption, openSearchForBench } from '../bench/lib/opensearch.js';
+import { searchServices } from '../src/modules/search/search-engine.js';
 import { loadConfig } from '../src/config.js';
 import { newId } from '../src/lib/ids.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -146,15 +152,38 @@ async function main(): Promise<void> {
     }
     const ms = (Date.now() - started) / queries.length;
 
-    console.log(`\n${'queries'.padEnd(22)}${'n'.padStart(5)}  ${'service R@10'.padStart(12)} ${'MRR@10'.padStart(7)}  ${'BM25 R@10'.padStart(10)} ${'MRR@10'.padStart(7)}`);
+    // The same corpus and queries on OpenSearch, through the same service.
+    let os: { results: string[][]; ms: number; label: string } | undefined;
+    if (engineOption() === 'opensearch') {
+      const node = await openSearchForBench();
+      try {
+        const osConfig = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', SEARCH_ENGINE: 'opensearch', SEARCH_URL: node.url, ELASTICSEARCH_INDEX: `aimychats-eval-${Date.now()}` });
+        const osApp = { config: osConfig, db, log: createLogger('silent') };
+        const services = await searchServices(osApp);
+        const t1 = Date.now();
+        const { indexed } = await services.indexer.reindex();
+        const bulkMs = Date.now() - t1;
+        console.log(`OpenSearch ${node.version}: ${indexed} conversations indexed with _bulk in ${bulkMs} ms = ${Math.round((indexed / bulkMs) * 1000)} conversations/s`);
+        const results: string[][] = [];
+        const t2 = Date.now();
+        for (const q of queries) results.push((await searchConversations(osApp, scope, { query: q.text, perPage: K })).data.map((h) => h.id));
+        os = { results, ms: (Date.now() - t2) / queries.length, label: `OpenSearch ${node.version}` };
+        await services.close();
+      } finally {
+        await node.stop();
+      }
+    }
+
+    const f = (x: number, w: number) => x.toFixed(3).padStart(w);
+    console.log(`\n${'queries'.padEnd(22)}${'n'.padStart(5)}  ${'PostgreSQL R@10'.padStart(15)} ${'MRR@10'.padStart(7)}${os ? `  ${'OpenSearch R@10'.padStart(15)} ${'MRR@10'.padStart(7)}` : ''}  ${'BM25 R@10'.padStart(10)} ${'MRR@10'.padStart(7)}`);
     for (const set of ['topic', 'known-item', 'all'] as const) {
       const pick = queries.map((q, i) => ({ q, i })).filter((x) => set === 'all' || x.q.set === set);
       const s = score(pick.map((x) => x.q), pick.map((x) => service[x.i]));
       const b = score(pick.map((x) => x.q), pick.map((x) => baseline[x.i]));
-      const f = (x: number, w: number) => x.toFixed(3).padStart(w);
-      console.log(`${set.padEnd(22)}${String(s.n).padStart(5)}  ${f(s.recall, 12)} ${f(s.mrr, 7)}  ${f(b.recall, 10)} ${f(b.mrr, 7)}`);
+      const o = os ? score(pick.map((x) => x.q), pick.map((x) => os!.results[x.i])) : undefined;
+      console.log(`${set.padEnd(22)}${String(s.n).padStart(5)}  ${f(s.recall, 15)} ${f(s.mrr, 7)}${o ? `  ${f(o.recall, 15)} ${f(o.mrr, 7)}` : ''}  ${f(b.recall, 10)} ${f(b.mrr, 7)}`);
     }
-    console.log(`\nservice: ${ms.toFixed(1)} ms per query (with snippets); examples: ${queries.filter((q) => q.set === 'known-item').slice(0, 3).map((q) => `"${q.text}"`).join(', ')}`);
+    console.log(`\nPostgreSQL: ${ms.toFixed(1)} ms per query (with snippets)${os ? `; ${os.label}: ${os.ms.toFixed(1)} ms per query` : ''}; examples: ${queries.filter((q) => q.set === 'known-item').slice(0, 3).map((q) => `"${q.text}"`).join(', ')}`);
   } finally {
     await scratch.drop();
   }

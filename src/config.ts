@@ -113,7 +113,10 @@ const envSchema = z.object({
   OPENAI_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
   OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   OPENAI_CHUNK_CHARS: z.coerce.number().int().min(1000).default(24_000),
-  // Search (src/modules/search): Elasticsearch when ELASTICSEARCH_URL is set, PostgreSQL otherwise.
+  // Search (src/modules/search, docs/search.md): SEARCH_ENGINE picks the engine; without it,
+  // Elasticsearch when ELASTICSEARCH_URL is set, PostgreSQL otherwise.
+  SEARCH_ENGINE: z.enum(['postgres', 'elasticsearch', 'opensearch']).optional(),
+  SEARCH_URL: z.string().url().refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL').optional(),
   ELASTICSEARCH_URL: z.string().url().refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL').optional(),
   ELASTICSEARCH_API_KEY: z.string().optional(),
   ELASTICSEARCH_INDEX: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,200}$/, 'lowercase letters, digits, _ and - only').default('aimychats-conversations'),
@@ -152,6 +155,9 @@ const envSchema = z.object({
     for (const key of ['OPENAI_API_KEY', 'OPENAI_MODEL'] as const) {
       if (!e[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SUMMARY_PROVIDER=openai' });
     }
+  }
+  if ((e.SEARCH_ENGINE === 'elasticsearch' || e.SEARCH_ENGINE === 'opensearch') && !e.SEARCH_URL && !e.ELASTICSEARCH_URL) {
+    ctx.addIssue({ code: 'custom', path: ['SEARCH_URL'], message: `is required when SEARCH_ENGINE=${e.SEARCH_ENGINE}` });
   }
 });
 
@@ -215,8 +221,11 @@ export interface ExportsConfig {
 }
 
 export interface SearchConfig {
-  /** Set when ELASTICSEARCH_URL is: the Elasticsearch engine replaces PostgreSQL full-text search. */
-  elasticsearch?: { url: string; apiKey?: string; index: string; timeoutMs: number };
+  /**
+   * Set for a distributed engine (SEARCH_ENGINE=elasticsearch|opensearch with SEARCH_URL, or
+   * ELASTICSEARCH_URL alone): it replaces PostgreSQL full-text search. `kind` picks the client.
+   */
+  elasticsearch?: { kind: 'elasticsearch' | 'opensearch'; url: string; apiKey?: string; index: string; timeoutMs: number };
 }
 
 export interface JobsConfig {
@@ -244,6 +253,14 @@ export interface SummariesConfig {
 export class ConfigError extends Error {}
 
 /** Parses the environment; throws a ConfigError naming every bad variable. */
+/** The distributed search engine the variables ask for, if any (docs/configuration.md, "Search"). */
+function remoteSearchConfig(e: z.infer<typeof envSchema>): SearchConfig['elasticsearch'] {
+  const kind = e.SEARCH_ENGINE ?? (e.ELASTICSEARCH_URL ? 'elasticsearch' : 'postgres');
+  if (kind === 'postgres') return undefined;
+  const url = e.SEARCH_URL ?? e.ELASTICSEARCH_URL!;
+  return { kind, url, apiKey: e.ELASTICSEARCH_API_KEY, index: e.ELASTICSEARCH_INDEX, timeoutMs: e.ELASTICSEARCH_TIMEOUT_MS };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings mean "unset": shells and compose files often export VAR= .
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -307,9 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhooks: webhooksConfig(e),
     inbound: inboundConfig(e),
     search: {
-      elasticsearch: e.ELASTICSEARCH_URL
-        ? { url: e.ELASTICSEARCH_URL, apiKey: e.ELASTICSEARCH_API_KEY, index: e.ELASTICSEARCH_INDEX, timeoutMs: e.ELASTICSEARCH_TIMEOUT_MS }
-        : undefined,
+      elasticsearch: remoteSearchConfig(e),
     },
     files: {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,

@@ -62,12 +62,11 @@ export function createReadinessChecks(app: { config: Config; db: { ping(): Promi
 
   const es = config.search.elasticsearch;
   if (es) {
-    checks.elasticsearch = async (signal) => {
-      esPing ??= import('@elastic/elasticsearch').then(({ Client }) => {
-        const client = new Client({ node: es.url, auth: es.apiKey ? { apiKey: es.apiKey } : undefined, maxRetries: 0, requestTimeout: config.server.readyzTimeoutMs });
-        return async (s: AbortSignal) => {
-          if (!(await client.ping(undefined, { signal: s }))) throw new Error('the cluster did not answer the ping');
-        };
+    // Through the engine's own client (the Elasticsearch client refuses an OpenSearch server).
+    checks[es.kind] = async (signal) => {
+      esPing ??= import('../modules/search/elasticsearch/backend.js').then(async ({ createBackend }) => {
+        const backend = await createBackend({ ...es, timeoutMs: config.server.readyzTimeoutMs });
+        return (s: AbortSignal) => backend.ping(s);
       });
       await (await esPing)(signal);
     };

@@ -4,6 +4,7 @@ import { errors, type Client } from '@elastic/elasticsearch';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../../src/lib/db.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { elasticBackend } from '../../src/modules/search/elasticsearch/elastic-backend.js';
 import { ElasticsearchEngine, ElasticsearchIndexer } from '../../src/modules/search/elasticsearch/elasticsearch-engine.js';
 import { INDEX_MAPPINGS, INDEX_SETTINGS, toDocument, type ConversationSearchRow } from '../../src/modules/search/elasticsearch/mapping.js';
 import { buildSearchBody, normaliseScore, snippetFromHit } from '../../src/modules/search/elasticsearch/query-builder.js';
@@ -53,9 +54,9 @@ describe('buildSearchBody', () => {
     expect(loose.must).toEqual([]);
     expect(loose.should).toHaveLength(2);
     const mixed = buildSearchBody(ACCOUNT, request({ query: '"pricing plan" demo -spam' })).query!.bool!;
-    expect(mixed.must).toEqual([{ multi_match: { query: 'pricing plan', fields: ['title^3', 'summary^2', 'content'], type: 'phrase' } }]);
+    expect(mixed.must).toEqual([{ multi_match: { query: 'pricing plan', fields: ['title', 'summary', 'content'], type: 'phrase', tie_breaker: 0.3 } }]);
     expect(mixed.minimum_should_match).toBe(0);
-    expect(mixed.must_not).toEqual([{ multi_match: { query: 'spam', fields: ['title^3', 'summary^2', 'content'], type: 'phrase' } }]);
+    expect(mixed.must_not).toEqual([{ multi_match: { query: 'spam', fields: ['title', 'summary', 'content'], type: 'phrase', tie_breaker: 0.3 } }]);
   });
 
   it('dates, topics, sentiment, status; sort; pages; highlight with sentinels', () => {
@@ -125,7 +126,7 @@ function fakeClient(script: Record<string, (req: any) => unknown>) {
     bulk: call('bulk'),
     indices: { existsAlias: async () => true, refresh: async () => ({}) },
   } as unknown as Client;
-  return { client, calls };
+  return { client: elasticBackend(client), calls };
 }
 
 const conflict = () => new errors.ResponseError({ statusCode: 409, body: { error: { type: 'version_conflict_engine_exception' } }, headers: {}, warnings: null, meta: {} as never });

@@ -1,4 +1,4 @@
-// The contract both engines honour (docs/spec/product.md §6). A leaf: search-engine.ts loads the engines
+// The contract every engine honours (docs/spec/product.md §6). A leaf: search-engine.ts loads the engines
 // lazily, and they import only this.
 import type { SearchRequest } from './search-input.js';
 
@@ -19,14 +19,14 @@ export interface SearchResult {
 }
 
 export interface SearchEngine {
-  readonly kind: 'postgres' | 'elasticsearch';
+  readonly kind: 'postgres' | 'elasticsearch' | 'opensearch';
   /** Every query is scoped by `accountId` inside the engine, never only by the caller. */
   search(accountId: string, request: SearchRequest): Promise<SearchResult>;
 }
 
 /**
  * Keeps the search index in step with the database. PostgreSQL needs nothing (triggers do it in the
- * writing transaction); Elasticsearch is fed through these calls from indexing jobs.
+ * writing transaction); Elasticsearch and OpenSearch are fed through these calls from indexing jobs.
  * Every call is idempotent, and versioned: an older state never overwrites a newer one.
  */
 export interface SearchIndexer {

@@ -1,5 +1,6 @@
-// The contract both engines honour (engine-types.ts), and the choice between them: Elasticsearch when
-// ELASTICSEARCH_URL is set, PostgreSQL full-text search otherwise (also inside the embedded database).
+// The contract every engine honours (docs/spec/product.md §6), and the choice between them (SEARCH_ENGINE,
+// docs/search.md): Elasticsearch or OpenSearch when configured, PostgreSQL full-text search otherwise
+// (also inside the embedded database).
 import type { App } from '../../app.js';
 import type { SearchEngine, SearchIndexer } from './engine-types.js';
 

@@ -8,8 +8,12 @@
 // With PostgreSQL search nothing is enqueued or recovered (triggers keep the index in the row).
 import type { z } from 'zod';
 import type { App } from '../../app.js';
-import { defineJob, type JobHandler } from '../../jobs/definition.js';
+import { DeferJob, defineJob, type JobHandler } from '../../jobs/definition.js';
+import { isUnavailable } from './elasticsearch/backend.js';
 import { searchSyncJobId, searchSyncPayload } from './search-indexing.js';
+
+/** How long a sync waits for an unreachable search engine before it tries again. */
+const SEARCH_DEFER_MS = 5_000;
 
 export type SearchSyncJobPayload = z.output<typeof searchSyncPayload>;
 
@@ -21,7 +25,18 @@ export const searchSyncJob = defineJob<SearchSyncJobPayload>({
   handler: () =>
     import('./search-indexing.js').then((m): JobHandler<SearchSyncJobPayload> => ({
       run: async (p, ctx) => {
-        const outcome = await m.runSearchSync(ctx.app, p);
+        let outcome: string;
+        try {
+          outcome = await m.runSearchSync(ctx.app, p);
+        } catch (e) {
+          // The engine is down: wait for it without using up the attempts, as jobs do for the
+          // database (jobs/attempt.ts). The document catches up when it answers again.
+          if (isUnavailable(e)) {
+            ctx.log.warn({ conversationId: p.conversationId }, 'search engine unavailable; search sync deferred');
+            throw new DeferJob(SEARCH_DEFER_MS * (0.8 + 0.4 * Math.random()));
+          }
+          throw e;
+        }
         ctx.log.debug({ conversationId: p.conversationId, version: p.version, outcome }, 'search document synced');
       },
     })),
@@ -47,7 +62,7 @@ export const searchSyncJob = defineJob<SearchSyncJobPayload>({
 /** Outbox event types that change what a conversation's search document holds. */
 export const SEARCH_EVENT_TYPES: ReadonlySet<string> = new Set(['conversation.created', 'conversation.updated', 'conversation.deleted', 'summary.generated']);
 
-/** Whether indexing jobs are needed at all: only the Elasticsearch engine is fed by jobs. */
+/** Whether indexing jobs are needed at all: only the distributed engines (Elasticsearch, OpenSearch) are fed by jobs. */
 export function searchJobsEnabled(app: Pick<App, 'config'>): boolean {
   return !!app.config.search?.elasticsearch;
 }

@@ -1,61 +1,70 @@
-// Elasticsearch engine (ELASTICSEARCH_URL set). Kept thin: the request bodies, the mapping and the
-// answer mapping are pure functions (query-builder.ts, mapping.ts) with unit tests; this file only
-// talks to the cluster. No cluster can run on the development machines (neither Debian nor npm ships one), so this code
-// is exercised by tests/search.elasticsearch.test.ts only where ELASTICSEARCH_URL is set.
+// The distributed engines: Elasticsearch (SEARCH_ENGINE=elasticsearch, or ELASTICSEARCH_URL) and
+// OpenSearch (SEARCH_ENGINE=opensearch). One engine and one indexer serve both; only the client
+// adapter differs (backend.ts). The request bodies, the mapping and the answer mapping are pure
+// functions (query-builder.ts, mapping.ts) with unit tests; this file talks to the cluster. It is run
+// against a real OpenSearch node by tests/search.opensearch.test.ts (docs/search.md).
 //
 // Documents are routed by account (one account's documents live on one shard) and every query
 // carries the account filter. Writes use external versioning with `conversations.search_version`,
 // so an older state never overwrites a newer one, whatever order the indexing jobs run in.
-import { Client, errors, type estypes } from '@elastic/elasticsearch';
+//
+// The configured index name is an alias. `search reindex` (all accounts) builds a fresh index
+// beside the live one, then moves the alias in one atomic step, so searches never see an empty or
+// half-built index; writes that landed on the old index meanwhile are copied over after the swap.
+import type { estypes } from '@elastic/elasticsearch';
 import type { SearchConfig } from '../../../config.js';
 import type { Database } from '../../../lib/db.js';
+import { AppError } from '../../../lib/errors.js';
 import type { Logger } from '../../../lib/logger.js';
 import type { SearchEngine, SearchIndexer, SearchResult } from '../engine-types.js';
 import { MAX_RESULT_WINDOW, type SearchRequest } from '../search-input.js';
+import { createBackend, isConflict, isNotFound, isUnavailable, BackendError, type SearchBackend } from './backend.js';
 import { DOCUMENT_SELECT, INDEX_MAPPINGS, INDEX_SETTINGS, MAPPING_VERSION, toDocument, type ConversationSearchRow } from './mapping.js';
 import { buildSearchBody, normaliseScore, snippetFromHit } from './query-builder.js';
 
-type EsConfig = NonNullable<SearchConfig['elasticsearch']>;
-const BATCH = 500;
+type RemoteConfig = NonNullable<SearchConfig['elasticsearch']>;
+const BATCH = 1000;
+/** What a 503 from search asks the client to wait (seconds). */
+export const SEARCH_RETRY_AFTER_S = 5;
 
-export function createClient(config: EsConfig): Client {
-  return new Client({
-    node: config.url,
-    auth: config.apiKey ? { apiKey: config.apiKey } : undefined,
-    requestTimeout: config.timeoutMs,
-  });
+/** A fresh physical index name under `alias` (the mapping version, then a time stamp). */
+export function newIndexName(alias: string): string {
+  return `${alias}-v${MAPPING_VERSION}-${Date.now().toString(36)}`;
 }
 
-/** `index` is an alias over `<index>-v<mapping version>`, so a new mapping can be built beside the old. */
-export async function ensureIndex(client: Client, alias: string): Promise<void> {
-  if (await client.indices.existsAlias({ name: alias })) return;
+/** `alias` points at one physical index, created here on first use (with the write flag). */
+export async function ensureIndex(backend: SearchBackend, alias: string): Promise<void> {
+  if (await backend.aliasExists(alias)) return;
   try {
-    await client.indices.create({
-      index: `${alias}-v${MAPPING_VERSION}`,
-      settings: INDEX_SETTINGS,
-      mappings: INDEX_MAPPINGS,
-      aliases: { [alias]: { is_write_index: true } },
-    });
+    // A fixed first name: processes (or a search and a sync job) creating it at once collide on it
+    // instead of making two indices under one alias. Reindexing moves the alias to stamped names.
+    await backend.createIndex(`${alias}-v${MAPPING_VERSION}`, { settings: INDEX_SETTINGS, mappings: INDEX_MAPPINGS, aliases: { [alias]: { is_write_index: true } } });
   } catch (e) {
     // Another process created it first.
-    if (!(e instanceof errors.ResponseError && e.body?.error?.type === 'resource_already_exists_exception')) throw e;
+    if (e instanceof BackendError && e.type === 'resource_already_exists_exception') return;
+    if (e instanceof BackendError && !e.unavailable && (await backend.aliasExists(alias).catch(() => false))) return;
+    throw e;
   }
 }
 
-const isConflict = (e: unknown) => e instanceof errors.ResponseError && e.statusCode === 409;
-const isNotFound = (e: unknown) => e instanceof errors.ResponseError && e.statusCode === 404;
+/** The search engine did not answer: the documented 503, never a 500 (docs/search.md, "When the engine is down"). */
+function unavailable(): AppError {
+  return new AppError('service_unavailable', 'Search is unavailable: the search engine does not answer; try again shortly', {}, { 'Retry-After': String(SEARCH_RETRY_AFTER_S) });
+}
 
 export class ElasticsearchEngine implements SearchEngine {
-  readonly kind = 'elasticsearch' as const;
+  readonly kind: 'elasticsearch' | 'opensearch';
   private ready?: Promise<void>;
 
   constructor(
-    private readonly client: Client,
+    private readonly backend: SearchBackend,
     private readonly alias: string,
-  ) {}
+  ) {
+    this.kind = backend.kind;
+  }
 
   private ensure(): Promise<void> {
-    return (this.ready ??= ensureIndex(this.client, this.alias).catch((e) => {
+    return (this.ready ??= ensureIndex(this.backend, this.alias).catch((e) => {
       this.ready = undefined;
       throw e;
     }));
@@ -63,22 +72,30 @@ export class ElasticsearchEngine implements SearchEngine {
 
   async search(accountId: string, r: SearchRequest): Promise<SearchResult> {
     if (!r.query.groups.length) return { hits: [], total: 0 };
+    try {
+      return await this.searchOnce(accountId, r);
+    } catch (e) {
+      if (isUnavailable(e)) throw unavailable();
+      throw e;
+    }
+  }
+
+  private async searchOnce(accountId: string, r: SearchRequest): Promise<SearchResult> {
     await this.ensure();
     if ((r.page - 1) * r.perPage >= MAX_RESULT_WINDOW) {
-      // Past the deepest page Elasticsearch serves: the total is still true.
+      // Past the deepest page the engine serves: the total is still true.
       const body = buildSearchBody(accountId, { ...r, snippets: false });
-      const { count } = await this.client.count({ index: this.alias, routing: accountId, query: body.query });
-      return { hits: [], total: count };
+      return { hits: [], total: await this.backend.count(this.alias, accountId, body.query) };
     }
     let fuzzy = false;
     let res = await this.run(accountId, r, false);
-    if (totalOf(res) === 0 && r.query.groups.some((g) => g.alternatives.some((t) => !t.phrase))) {
+    if (res.total === 0 && r.query.groups.some((g) => g.alternatives.some((t) => !t.phrase))) {
       fuzzy = true;
       res = await this.run(accountId, r, true);
     }
     return {
-      total: totalOf(res),
-      hits: res.hits.hits.map((h) => ({
+      total: res.total,
+      hits: res.hits.map((h) => ({
         id: h._id!,
         title: h._source?.title ?? '',
         snippet: r.snippets ? snippetFromHit(h) : '',
@@ -90,25 +107,20 @@ export class ElasticsearchEngine implements SearchEngine {
 
   private run(accountId: string, r: SearchRequest, fuzzy: boolean) {
     const body = buildSearchBody(accountId, { ...r, perPage: Math.min(r.perPage, MAX_RESULT_WINDOW - (r.page - 1) * r.perPage) }, { fuzzy });
-    return this.client.search<{ title?: string; created_at?: string }>({ index: this.alias, routing: accountId, ...body });
+    return this.backend.search<{ title?: string; created_at?: string; content_length?: number; content_head?: string; content_tail?: string }>(this.alias, accountId, body);
   }
-}
-
-function totalOf(res: estypes.SearchResponse<unknown>): number {
-  const t = res.hits.total;
-  return typeof t === 'number' ? t : (t?.value ?? 0);
 }
 
 export class ElasticsearchIndexer implements SearchIndexer {
   constructor(
-    private readonly client: Client,
+    private readonly backend: SearchBackend,
     private readonly alias: string,
     private readonly db: Database,
     private readonly log: Logger,
   ) {}
 
   async sync(accountId: string, conversationId: string): Promise<'indexed' | 'deleted' | 'stale'> {
-    await ensureIndex(this.client, this.alias);
+    await ensureIndex(this.backend, this.alias);
     const rows = await this.db.query<ConversationSearchRow>(`${DOCUMENT_SELECT} WHERE c.account_id = $1 AND c.id = $2`, [accountId, conversationId]);
     const row = rows[0];
     if (!row) {
@@ -116,14 +128,7 @@ export class ElasticsearchIndexer implements SearchIndexer {
       return 'deleted';
     }
     try {
-      await this.client.index({
-        index: this.alias,
-        id: row.id,
-        routing: row.account_id,
-        version: row.search_version,
-        version_type: 'external',
-        document: toDocument(row),
-      });
+      await this.backend.index({ index: this.alias, id: row.id, routing: row.account_id, version: row.search_version, versionType: 'external' }, toDocument(row));
       await this.markIndexed([row.id], [row.search_version]);
       return 'indexed';
     } catch (e) {
@@ -153,80 +158,136 @@ export class ElasticsearchIndexer implements SearchIndexer {
 
   async remove(accountId: string, conversationId: string, version?: number): Promise<void> {
     try {
-      await this.client.delete({
-        index: this.alias,
-        id: conversationId,
-        routing: accountId,
-        ...(version !== undefined ? { version, version_type: 'external' as const } : {}),
-      });
+      await this.backend.delete({ index: this.alias, id: conversationId, routing: accountId, ...(version !== undefined ? { version, versionType: 'external' as const } : {}) });
     } catch (e) {
       if (!isNotFound(e) && !isConflict(e)) throw e;
     }
   }
 
+  /**
+   * All accounts: a fresh index, filled, refreshed, then swapped in under the alias in one step (the
+   * old one is dropped). One account: rewritten in place (the index holds every account).
+   */
   async reindex(accountId?: string): Promise<{ indexed: number }> {
-    await ensureIndex(this.client, this.alias);
+    if (accountId) {
+      await ensureIndex(this.backend, this.alias);
+      const indexed = await this.copyRows(this.alias, accountId);
+      await this.removeOrphans(this.alias, accountId);
+      await this.backend.refresh(this.alias);
+      return { indexed };
+    }
+    const started = await this.dbNow();
+    const target = newIndexName(this.alias);
+    // No refreshes while it is filled (nobody searches it yet): faster bulk indexing.
+    await this.backend.createIndex(target, { settings: { ...INDEX_SETTINGS, refresh_interval: '-1' }, mappings: INDEX_MAPPINGS });
+    let swapped = false;
+    try {
+      const indexed = await this.copyRows(target);
+      await this.backend.putSettings(target, { refresh_interval: null });
+      await this.backend.refresh(target);
+      const old = await this.backend.aliasIndices(this.alias);
+      await this.backend.updateAliases([
+        ...old.map((index) => ({ remove: { index, alias: this.alias } })),
+        { add: { index: target, alias: this.alias, is_write_index: true } },
+      ]);
+      swapped = true;
+      // Changes written to the old index while the copy ran (their jobs wrote through the alias):
+      // copied again from the database, which is the source of truth; deletes become orphans here.
+      await this.copyRows(target, undefined, started);
+      await this.removeOrphans(target);
+      await this.backend.refresh(target);
+      for (const index of old) await this.backend.deleteIndex(index).catch((e) => this.log.warn({ err: e, index }, 'could not drop the old search index'));
+      return { indexed };
+    } finally {
+      if (!swapped) await this.backend.deleteIndex(target).catch(() => {});
+    }
+  }
+
+  private async dbNow(): Promise<Date> {
+    const [row] = await this.db.query<{ now: Date }>('SELECT now() AS now');
+    return row.now;
+  }
+
+  /**
+   * Bulk-writes rows (one account's, or all; or those changed since `since`), keyset on id. Two
+   * `_bulk` requests are kept in flight, so reading the next batch overlaps indexing the last.
+   */
+  private async copyRows(index: string, accountId?: string, since?: Date): Promise<number> {
     let indexed = 0;
     let after = '';
+    const inflight: Promise<number>[] = [];
     for (;;) {
       const rows = await this.db.query<ConversationSearchRow>(
-        `${DOCUMENT_SELECT} WHERE ($1::text IS NULL OR c.account_id = $1) AND c.id > $2 ORDER BY c.id LIMIT ${BATCH}`,
-        [accountId ?? null, after],
+        `${DOCUMENT_SELECT}
+          WHERE ($1::text IS NULL OR c.account_id = $1) AND c.id > $2
+            AND ($3::timestamptz IS NULL OR c.updated_at >= $3 OR s.completed_at >= $3)
+          ORDER BY c.id LIMIT ${BATCH}`,
+        [accountId ?? null, after, since ?? null],
       );
       if (!rows.length) break;
-      // external_gte: the database is the source of truth, so its current version may rewrite an equal one.
-      const operations = rows.flatMap((r) => [
-        { index: { _index: this.alias, _id: r.id, routing: r.account_id, version: r.search_version, version_type: 'external_gte' as const } },
-        toDocument(r),
-      ]);
-      const res = await this.client.bulk({ operations, refresh: false });
-      const failed = res.items.filter((i) => i.index?.error && i.index.status !== 409);
-      if (failed.length) this.log.warn({ failed: failed.length, first: failed[0].index?.error }, 'some documents were not indexed');
-      // Items answer in request order; a 409 means the index already holds that version or a newer one.
-      const held = rows.filter((_, i) => {
-        const item = res.items[i]?.index;
-        return !!item && (!item.error || item.status === 409);
-      });
-      await this.markIndexed(
-        held.map((r) => r.id),
-        held.map((r) => r.search_version),
-      );
-      indexed += rows.length - failed.length;
       after = rows[rows.length - 1].id;
+      inflight.push(this.writeBatch(index, rows));
+      if (inflight.length >= 2) indexed += await inflight.shift()!;
     }
-    await this.removeOrphans(accountId);
-    await this.client.indices.refresh({ index: this.alias });
-    return { indexed };
+    for (const p of inflight) indexed += await p;
+    return indexed;
+  }
+
+  private async writeBatch(index: string, rows: ConversationSearchRow[]): Promise<number> {
+    // external_gte: the database is the source of truth, so its current version may rewrite an equal one.
+    const operations = rows.flatMap((r) => [
+      { index: { _index: index, _id: r.id, routing: r.account_id, version: r.search_version, version_type: 'external_gte' as const } },
+      toDocument(r),
+    ]);
+    const items = await this.backend.bulk(operations);
+    const failed = items.filter((i) => i.error && i.status !== 409);
+    if (failed.length) this.log.warn({ failed: failed.length, first: failed[0].error }, 'some documents were not indexed');
+    // Items answer in request order; a 409 means the index already holds that version or a newer one.
+    const held = rows.filter((_, i) => {
+      const item = items[i];
+      return !!item && (!item.error || item.status === 409);
+    });
+    await this.markIndexed(
+      held.map((r) => r.id),
+      held.map((r) => r.search_version),
+    );
+    return rows.length - failed.length;
   }
 
   /** Documents whose conversation is gone (a delete job that never ran). */
-  private async removeOrphans(accountId?: string): Promise<void> {
+  private async removeOrphans(index: string, accountId?: string): Promise<void> {
     let searchAfter: estypes.SortResults | undefined;
     for (;;) {
-      const res = await this.client.search<{ account_id: string }>({
-        index: this.alias,
-        ...(accountId ? { routing: accountId } : {}),
+      const res = await this.backend.search<{ account_id: string }>(index, accountId, {
         query: accountId ? { term: { account_id: accountId } } : { match_all: {} },
         sort: [{ id: 'asc' }],
         size: BATCH,
         _source: ['account_id'],
         ...(searchAfter ? { search_after: searchAfter } : {}),
       });
-      const hits = res.hits.hits;
+      const hits = res.hits;
       if (!hits.length) break;
       const existing = await this.db.query<{ id: string }>(`SELECT id FROM conversations WHERE id = ANY($1::text[])`, [hits.map((h) => h._id)]);
       const keep = new Set(existing.map((r) => r.id));
-      for (const h of hits) if (!keep.has(h._id!)) await this.remove(h._source!.account_id, h._id!);
+      for (const h of hits) {
+        if (keep.has(h._id!)) continue;
+        try {
+          await this.backend.delete({ index, id: h._id!, routing: h._source!.account_id });
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+      }
       searchAfter = hits[hits.length - 1].sort;
     }
   }
 }
 
-export async function createElasticsearchServices(config: EsConfig, db: Database, log: Logger) {
-  const client = createClient(config);
+export async function createElasticsearchServices(config: RemoteConfig, db: Database, log: Logger) {
+  const backend = await createBackend(config);
   return {
-    engine: new ElasticsearchEngine(client, config.index),
-    indexer: new ElasticsearchIndexer(client, config.index, db, log),
-    close: () => client.close(),
+    engine: new ElasticsearchEngine(backend, config.index),
+    indexer: new ElasticsearchIndexer(backend, config.index, db, log),
+    backend,
+    close: () => backend.close(),
   };
 }
