@@ -15,6 +15,7 @@ import { createSecurityHeaders, wantsGraphiQL } from './lib/security-headers.js'
 import { traceHttpServer } from './lib/tracing.js';
 import { settleUnreadBody } from './lib/unread-body.js';
 import { createFilesDoor, FILES_PREFIX } from './rest/files-door.js';
+import { searchReadinessChecks } from './modules/search/search-readiness.js';
 import { createRestDoor } from './rest/rest-door.js';
 import { createRouteMatcher } from './rest/routes.js';
 import { OAUTH_PREFIX } from './modules/oauth/oauth-server.js';
@@ -34,7 +35,7 @@ export function createHttpServer(app: App): AppServer {
   const whatsapp = createWhatsAppWebhook(app);
   const graphiql = app.config.server.graphiql ? createGraphiQLPage() : undefined;
   const security = createSecurityHeaders(app.config.server);
-  const readiness = createReadinessChecks(app);
+  const readiness = createReadinessChecks(app, searchReadinessChecks(app.config));
   const routeOf = createRouteTemplates();
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, metricsToken } = app.config.server;
 

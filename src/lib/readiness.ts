@@ -1,5 +1,5 @@
 // GET /readyz: is every dependency this process needs reachable? PostgreSQL always; Redis and
-// Elasticsearch when configured; file storage (local directory writable, or the S3 bucket reachable).
+// the search engine when configured (its check is given by the search module); file storage (local directory writable, or the S3 bucket reachable).
 // Checks run in parallel, each bounded by READYZ_TIMEOUT_MS, so a hung dependency makes the answer a
 // quick 503 instead of a hung probe.
 import crypto from 'node:crypto';
@@ -22,7 +22,7 @@ export interface Readiness {
   checks: Record<string, CheckResult>;
 }
 
-type Check = (signal: AbortSignal) => Promise<void>;
+export type Check = (signal: AbortSignal) => Promise<void>;
 
 function withTimeout(run: Check, ms: number): Promise<void> {
   const controller = new AbortController();
@@ -38,14 +38,15 @@ function withTimeout(run: Check, ms: number): Promise<void> {
   ]).finally(() => clearTimeout(timer));
 }
 
-export function createReadinessChecks(app: { config: Config; db: { ping(): Promise<void> }; log: Logger }) {
+/** `extra`: checks of dependencies lib/ does not know (the search engine), keyed by their name. */
+export function createReadinessChecks(app: { config: Config; db: { ping(): Promise<void> }; log: Logger }, extra: Record<string, Check> = {}) {
   const { config } = app;
   let redis: Redis | undefined;
-  let esPing: Promise<(signal: AbortSignal) => Promise<void>> | undefined;
   let s3Head: Promise<(signal: AbortSignal) => Promise<void>> | undefined;
 
   const checks: Record<string, Check> = {
     database: () => app.db.ping(),
+    ...extra,
   };
 
   if (config.redisUrl) {
@@ -57,18 +58,6 @@ export function createReadinessChecks(app: { config: Config; db: { ping(): Promi
       if (redis.status === 'wait') await redis.connect();
       else if (redis.status !== 'ready') await redisReady(redis);
       await redis.ping();
-    };
-  }
-
-  const es = config.search.elasticsearch;
-  if (es) {
-    // Through the engine's own client (the Elasticsearch client refuses an OpenSearch server).
-    checks[es.kind] = async (signal) => {
-      esPing ??= import('../modules/search/elasticsearch/backend.js').then(async ({ createBackend }) => {
-        const backend = await createBackend({ ...es, timeoutMs: config.server.readyzTimeoutMs });
-        return (s: AbortSignal) => backend.ping(s);
-      });
-      await (await esPing)(signal);
     };
   }
 
