@@ -105,7 +105,9 @@ function stratifiedFolds(y: number[], k: number, seed: number): number[] {
       const j = Math.floor(rand() * (i + 1));
       [idx[i], idx[j]] = [idx[j]!, idx[i]!];
     }
-    idx.forEach((i, r) => (fold[i] = r % k));
+    idx.forEach((i, r) => {
+      fold[i] = r % k;
+    });
   }
   return fold;
 }

@@ -45,13 +45,12 @@ export async function startTracing(config: Config, defaultService: string, opts:
     import('@opentelemetry/core'),
     import('@opentelemetry/resources'),
   ]);
-  let processor;
-  if (opts.exporter) {
-    processor = new sdk.SimpleSpanProcessor({ exporter: opts.exporter }); // a test reads spans as soon as they end
-  } else {
-    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
-    processor = new sdk.BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: settings!.endpoint, headers: settings!.headers }) });
-  }
+  // A test reads spans as soon as they end (SimpleSpanProcessor); an OTLP endpoint gets them in batches.
+  const processor = opts.exporter
+    ? new sdk.SimpleSpanProcessor({ exporter: opts.exporter })
+    : new sdk.BatchSpanProcessor({
+        exporter: new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter({ url: settings!.endpoint, headers: settings!.headers }),
+      });
   const provider = new sdk.TracerProvider({
     resource: resourceFromAttributes({ 'service.name': settings?.serviceName ?? defaultService }),
     sampler: sampler(sdk, settings?.sampler ?? 'parentbased_always_on', settings?.samplerRatio ?? 1),

@@ -20,14 +20,14 @@ const STYLE =
   'button{font:inherit;padding:.5rem 1rem;margin-right:.5rem}.error{color:#a00}';
 const STYLE_HASH = `'sha256-${crypto.createHash('sha256').update(STYLE).digest('base64')}'`;
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function csrfToken(server: ConsentServer, uid: string): string {
   return crypto.createHmac('sha256', server.csrfKey).update(uid).digest('base64url');
 }
 
 function sendPage(res: ServerResponse, status: number, title: string, body: string, formTargets: string[] = []): void {
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer"><title>${escape(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`;
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`;
   res.writeHead(status, {
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Length': Buffer.byteLength(html),
@@ -48,13 +48,13 @@ interface Shown {
 
 function consentForm(server: ConsentServer, s: Shown, error?: string): string {
   const scopes = s.scopes.length
-    ? `<ul>${s.scopes.map((sc) => `<li><code>${escape(sc)}</code>: ${escape(SCOPE_DESCRIPTIONS[sc])}</li>`).join('')}</ul>`
+    ? `<ul>${s.scopes.map((sc) => `<li><code>${escapeHtml(sc)}</code>: ${escapeHtml(SCOPE_DESCRIPTIONS[sc])}</li>`).join('')}</ul>`
     : '<p>No access to your data (no scopes asked for).</p>';
   return (
-    `<h1><span id="app-name">${escape(s.clientName)}</span> wants to access your AImyChats account</h1>` +
+    `<h1><span id="app-name">${escapeHtml(s.clientName)}</span> wants to access your AImyChats account</h1>` +
     `<p>It asks to:</p>${scopes}` +
-    `<p>Once you allow it, it will be redirected to <code>${escape(s.redirectOrigin)}</code>.</p>` +
-    (error ? `<p class="error" role="alert">${escape(error)}</p>` : '') +
+    `<p>Once you allow it, it will be redirected to <code>${escapeHtml(s.redirectOrigin)}</code>.</p>` +
+    (error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : '') +
     `<form method="post" action="/oauth/interaction/${encodeURIComponent(s.uid)}">` +
     `<input type="hidden" name="csrf" value="${csrfToken(server, s.uid)}">` +
     `<label for="api_key">Sign in with an API key of your account</label>` +

@@ -57,7 +57,7 @@ export function prepareForVader(text: string): string {
   );
 }
 
-const EMOTICONS = /(?:^|\s)([:;=8][-'^o]?[)(\]\[dDpP/\\|*3]+|<3+)(?=\s|$|[.,!?])/g;
+const EMOTICONS = /(?:^|\s)([:;=8][-'^o]?[)(\][dDpP/\\|*3]+|<3+)(?=\s|$|[.,!?])/g;
 const EMOJI = /\p{Extended_Pictographic}/gu;
 
 /**
