@@ -29,10 +29,18 @@ try {
   process.stderr.write(`seeded ${COUNT} conversations in ${Date.now() - seeded} ms\n`);
   const rows: Record<string, unknown>[] = [];
   for (const format of FORMATS) {
-    const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', new URL('./lib/export-worker.ts', import.meta.url).pathname, format, account.id, 'false'], {
-      env: { ...env, DATABASE_URL: scratch.url, PLANS_JSON: JSON.stringify({ bench: { storageLimitMb: 1e6, requestsPerDay: 1e6, requestsPerMinute: 1e6 } }) },
-      maxBuffer: 1 << 20,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', new URL('./lib/export-worker.ts', import.meta.url).pathname, format, account.id, 'false'],
+      {
+        env: {
+          ...env,
+          DATABASE_URL: scratch.url,
+          PLANS_JSON: JSON.stringify({ bench: { storageLimitMb: 1e6, requestsPerDay: 1e6, requestsPerMinute: 1e6 } }),
+        },
+        maxBuffer: 1 << 20,
+      },
+    );
     const r = JSON.parse(stdout.trim().split('\n').pop()!);
     rows.push(r);
     process.stdout.write(

@@ -26,12 +26,15 @@ const REDIS_URL = env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
 const MESSAGES = Number(env.BENCH_MESSAGES ?? 2000);
 const CONCURRENCY = Number(env.BENCH_CONCURRENCY ?? 20);
 
-const WORDS = 'pricing contract renewal meeting friday invoice delivery budget quarter review team customer support order shipping refund plan launch'.split(' ');
+const WORDS =
+  'pricing contract renewal meeting friday invoice delivery budget quarter review team customer support order shipping refund plan launch'.split(
+    ' ',
+  );
 const sentence = (rnd: () => number, n: number) => Array.from({ length: n }, () => WORDS[Math.floor(rnd() * WORDS.length)]).join(' ');
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 interface Mail {
@@ -56,7 +59,10 @@ function build(count: number): Mail[] {
     } else if (r < 0.65) {
       kind = 'alternative';
       const text = Array.from({ length: 20 + Math.floor(rnd() * 60) }, () => sentence(rnd, 15)).join('\r\n');
-      raw = `${head(`Newsletter ${i}`)}Content-Type: multipart/alternative; boundary="b${i}"\r\n\r\n--b${i}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${text}\r\n--b${i}\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body>${text.split('\r\n').map((l) => `<p>${l}</p>`).join('')}</body></html>\r\n--b${i}--\r\n`;
+      raw = `${head(`Newsletter ${i}`)}Content-Type: multipart/alternative; boundary="b${i}"\r\n\r\n--b${i}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${text}\r\n--b${i}\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body>${text
+        .split('\r\n')
+        .map((l) => `<p>${l}</p>`)
+        .join('')}</body></html>\r\n--b${i}--\r\n`;
     } else if (r < 0.75) {
       kind = 'html';
       raw = `${head(`Update ${i}`)}Content-Type: text/html; charset=utf-8\r\n\r\n<div><h2>Status</h2><ul>${Array.from({ length: 10 }, () => `<li>${sentence(rnd, 12)}</li>`).join('')}</ul></div>\r\n`;
@@ -67,7 +73,10 @@ function build(count: number): Mail[] {
     } else {
       kind = 'attachment';
       const size = 50_000 + Math.floor(rnd() * 350_000);
-      const b64 = crypto.randomBytes(size).toString('base64').replace(/(.{76})/g, '$1\r\n');
+      const b64 = crypto
+        .randomBytes(size)
+        .toString('base64')
+        .replace(/(.{76})/g, '$1\r\n');
       raw = `${head(`Files ${i}`)}Content-Type: multipart/mixed; boundary="m${i}"\r\n\r\n--m${i}\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n--m${i}\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="data-${i}.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64}\r\n--m${i}--\r\n`;
     }
     ids.push(id);
@@ -96,23 +105,33 @@ async function main(): Promise<void> {
     const mails = build(MESSAGES);
     const bytes = mails.reduce((s, m) => s + m.raw.length, 0);
     const kinds = Object.entries(mails.reduce<Record<string, number>>((acc, m) => ((acc[m.kind] = (acc[m.kind] ?? 0) + 1), acc), {}));
-    console.log(`database ${dbName}; ${MESSAGES} messages, ${(bytes / 1024 / 1024).toFixed(1)} MB (${kinds.map(([k, n]) => `${k} ${n}`).join(', ')})`);
+    console.log(
+      `database ${dbName}; ${MESSAGES} messages, ${(bytes / 1024 / 1024).toFixed(1)} MB (${kinds.map(([k, n]) => `${k} ${n}`).join(', ')})`,
+    );
 
-    const server = await spawnServer('bench/lib/serve-api.ts', {
-      DATABASE_URL,
-      DATA_DIR: dataDir,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      RATE_LIMITS_ENABLED: 'false',
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      RUN_WORKERS: 'false',
-      JOB_RECOVERY_INTERVAL_MS: '0',
-    }, env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF_DIR}`] : []);
+    const server = await spawnServer(
+      'bench/lib/serve-api.ts',
+      {
+        DATABASE_URL,
+        DATA_DIR: dataDir,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'production',
+        RATE_LIMITS_ENABLED: 'false',
+        REDIS_URL,
+        QUEUE_PREFIX: prefix,
+        RUN_WORKERS: 'false',
+        JOB_RECOVERY_INTERVAL_MS: '0',
+      },
+      env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF_DIR}`] : [],
+    );
     const post = (raw: Buffer) =>
-      fetch(`${server.url}/v1/inbound/email`, { method: 'POST', headers: { Authorization: `Bearer ${api_key}`, 'Content-Type': 'message/rfc822' }, body: new Uint8Array(raw) });
+      fetch(`${server.url}/v1/inbound/email`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${api_key}`, 'Content-Type': 'message/rfc822' },
+        body: new Uint8Array(raw),
+      });
 
     // Warm-up on throw-away messages (JIT, pool connections, key cache).
     for (const m of build(40)) await (await post(m.raw)).arrayBuffer();

@@ -44,18 +44,49 @@ const PREFIX = `benchload${process.pid}`;
 
 type Op = 'create' | 'list' | 'get' | 'patch' | 'search' | 'regenerate';
 /** Share of each operation in the mix (of 100). */
-const MIX: [Op, number][] = [['create', 20], ['list', 15], ['get', 25], ['patch', 15], ['search', 15], ['regenerate', 10]];
-const DOOR: Record<Op, 'graphql' | 'rest'> = { create: 'graphql', list: 'rest', get: 'graphql', patch: 'rest', search: 'graphql', regenerate: 'graphql' };
+const MIX: [Op, number][] = [
+  ['create', 20],
+  ['list', 15],
+  ['get', 25],
+  ['patch', 15],
+  ['search', 15],
+  ['regenerate', 10],
+];
+const DOOR: Record<Op, 'graphql' | 'rest'> = {
+  create: 'graphql',
+  list: 'rest',
+  get: 'graphql',
+  patch: 'rest',
+  search: 'graphql',
+  regenerate: 'graphql',
+};
 
-interface Account { key: string; sdk: Client; conversations: string[] }
-interface Outcome { ms: number; status: number }
+interface Account {
+  key: string;
+  sdk: Client;
+  conversations: string[];
+}
+interface Outcome {
+  ms: number;
+  status: number;
+}
 
 const NAMES = ['Tom', 'Anna', 'Priya', 'Lukas', 'Chen', 'Sofia'];
-const LINES = ['can you send me the pricing sheet by Friday?', 'sure, I will send it tomorrow morning.', 'the client is unhappy about the delays on the report.',
-  'let us schedule a call next week to go through the budget.', 'Legal wants to review the contract before we sign.', 'great, thanks! The demo went really well.'];
+const LINES = [
+  'can you send me the pricing sheet by Friday?',
+  'sure, I will send it tomorrow morning.',
+  'the client is unhappy about the delays on the report.',
+  'let us schedule a call next week to go through the budget.',
+  'Legal wants to review the contract before we sign.',
+  'great, thanks! The demo went really well.',
+];
 const WORDS = ['pricing', 'contract', 'budget', 'report', 'demo', 'client', '"pricing sheet"', 'delays OR budget', 'call -demo'];
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)];
-const chat = () => Array.from({ length: 4 + Math.floor(Math.random() * 8) }, (_, i) => `${NAMES[(i + Math.floor(Math.random() * 2)) % NAMES.length]}: ${pick(LINES)}`).join('\n');
+const chat = () =>
+  Array.from(
+    { length: 4 + Math.floor(Math.random() * 8) },
+    (_, i) => `${NAMES[(i + Math.floor(Math.random() * 2)) % NAMES.length]}: ${pick(LINES)}`,
+  ).join('\n');
 
 function chooseOp(): Op {
   let r = Math.random() * 100;
@@ -81,7 +112,11 @@ async function run(base: string, acc: Account, op: Op): Promise<number> {
   try {
     switch (op) {
       case 'create': {
-        const r = await acc.sdk.request(CreateConversationDocument, { title: `Load ${pick(WORDS)} ${Date.now()}`, content: chat(), metadata: { bench: 'load' } });
+        const r = await acc.sdk.request(CreateConversationDocument, {
+          title: `Load ${pick(WORDS)} ${Date.now()}`,
+          content: chat(),
+          metadata: { bench: 'load' },
+        });
         acc.conversations.push(r.createConversation.id);
         return 200;
       }
@@ -92,13 +127,17 @@ async function run(base: string, acc: Account, op: Op): Promise<number> {
         await acc.sdk.request(SearchConversationsDocument, { query: pick(WORDS), perPage: 20 });
         return 200;
       case 'regenerate':
-        await acc.sdk.request(RegenerateSummaryDocument, { conversationId: id(), style: pick(['concise', 'detailed', 'bullet_points'] as const) });
+        await acc.sdk.request(RegenerateSummaryDocument, {
+          conversationId: id(),
+          style: pick(['concise', 'detailed', 'bullet_points'] as const),
+        });
         return 202;
       case 'list':
         return (await rest(base, acc.key, 'GET', `/v1/conversations?per_page=20&page=${1 + Math.floor(Math.random() * 2)}`)).status;
       case 'patch': {
         // One patch in four changes the content (a new summary); the others title and metadata.
-        const body = Math.random() < 0.25 ? { content: chat() } : { title: `Patched ${Date.now()}`, metadata: { reviewed: Math.random() < 0.5 } };
+        const body =
+          Math.random() < 0.25 ? { content: chat() } : { title: `Patched ${Date.now()}`, metadata: { reviewed: Math.random() < 0.5 } };
         return (await rest(base, acc.key, 'PATCH', `/v1/conversations/${id()}`, body)).status;
       }
     }
@@ -118,7 +157,8 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
+const pct = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
 const f = (x: number, w = 7) => (Number.isFinite(x) ? x.toFixed(0) : '-').padStart(w);
 
 async function main(): Promise<void> {
@@ -132,8 +172,14 @@ async function main(): Promise<void> {
   try {
     scratch = await createScratchDatabase('aimychats_load', ADMIN_URL);
     const serverEnv: Record<string, string> = {
-      DATABASE_URL: scratch.url, REDIS_URL, QUEUE_PREFIX: PREFIX, RATE_LIMITS_ENABLED: 'false', PORT: '0', HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn', NODE_ENV: 'production',
+      DATABASE_URL: scratch.url,
+      REDIS_URL,
+      QUEUE_PREFIX: PREFIX,
+      RATE_LIMITS_ENABLED: 'false',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
       ...Object.fromEntries(['WORKER_CONCURRENCY', 'DATABASE_POOL_SIZE'].filter((k) => env[k]).map((k) => [k, env[k]!])),
     };
     const api = await spawnServer('bench/lib/serve-api.ts', { ...serverEnv, RUN_WORKERS: WORKERS > 0 ? 'false' : 'true' });
@@ -150,8 +196,12 @@ async function main(): Promise<void> {
       }
       accounts.push(acc);
     }
-    console.log(`api ${api.url} (pid ${api.pid}), ${WORKERS ? `${WORKERS} worker process(es)` : 'jobs in the API process'}, Redis ${REDIS_URL} prefix ${PREFIX}, database ${scratch.name}`);
-    console.log(`${ACCOUNTS} accounts × ${SEED} seed conversations; ${CONCURRENCY} in flight for ${DURATION_MS / 1000} s; mix ${MIX.map(([o, w]) => `${o} ${w}% (${DOOR[o]})`).join(', ')}`);
+    console.log(
+      `api ${api.url} (pid ${api.pid}), ${WORKERS ? `${WORKERS} worker process(es)` : 'jobs in the API process'}, Redis ${REDIS_URL} prefix ${PREFIX}, database ${scratch.name}`,
+    );
+    console.log(
+      `${ACCOUNTS} accounts × ${SEED} seed conversations; ${CONCURRENCY} in flight for ${DURATION_MS / 1000} s; mix ${MIX.map(([o, w]) => `${o} ${w}% (${DOOR[o]})`).join(', ')}`,
+    );
 
     const outcomes = new Map<Op, Outcome[]>(MIX.map(([o]) => [o, []]));
     const samples: string[] = [];
@@ -179,29 +229,42 @@ async function main(): Promise<void> {
     const workerCpu = workers.reduce((s, w) => s + cpuMs(w.pid), 0) - workerCpu0;
 
     const all = [...outcomes.values()].flat();
-    console.log(`\n${all.length} requests in ${elapsed.toFixed(1)} s: ${(all.length / elapsed).toFixed(1)} req/s; API process CPU ${(apiCpu / all.length).toFixed(1)} ms/request (${((apiCpu / 1000 / elapsed) * 100).toFixed(0)}% of a core), worker CPU ${(workerCpu / 1000).toFixed(1)} s; load average ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
-    console.log(`${'operation'.padEnd(20)}${'count'.padStart(7)}${'req/s'.padStart(8)}${'p50 ms'.padStart(8)}${'p95 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'max ms'.padStart(8)}  statuses`);
+    console.log(
+      `\n${all.length} requests in ${elapsed.toFixed(1)} s: ${(all.length / elapsed).toFixed(1)} req/s; API process CPU ${(apiCpu / all.length).toFixed(1)} ms/request (${((apiCpu / 1000 / elapsed) * 100).toFixed(0)}% of a core), worker CPU ${(workerCpu / 1000).toFixed(1)} s; load average ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`,
+    );
+    console.log(
+      `${'operation'.padEnd(20)}${'count'.padStart(7)}${'req/s'.padStart(8)}${'p50 ms'.padStart(8)}${'p95 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'max ms'.padStart(8)}  statuses`,
+    );
     for (const [op, list] of outcomes) {
       const ms = list.map((o) => o.ms).sort((x, y) => x - y);
       const statuses: Record<number, number> = {};
       for (const o of list) statuses[o.status] = (statuses[o.status] ?? 0) + 1;
-      console.log(`${`${op} (${DOOR[op]})`.padEnd(20)}${f(list.length)}${(list.length / elapsed).toFixed(1).padStart(8)}${f(pct(ms, 50), 8)}${f(pct(ms, 95), 8)}${f(pct(ms, 99), 8)}${f(ms[ms.length - 1], 8)}  ${JSON.stringify(statuses)}`);
+      console.log(
+        `${`${op} (${DOOR[op]})`.padEnd(20)}${f(list.length)}${(list.length / elapsed).toFixed(1).padStart(8)}${f(pct(ms, 50), 8)}${f(pct(ms, 95), 8)}${f(pct(ms, 99), 8)}${f(ms[ms.length - 1], 8)}  ${JSON.stringify(statuses)}`,
+      );
     }
     const fiveXx = all.filter((o) => o.status >= 500).length;
     const noAnswer = all.filter((o) => o.status === 0).length;
-    console.log(`5xx: ${fiveXx} (target 0)${noAnswer ? `; no answer: ${noAnswer}` : ''}${samples.length ? `\n  e.g. ${samples.join('\n  e.g. ')}` : ''}`);
+    console.log(
+      `5xx: ${fiveXx} (target 0)${noAnswer ? `; no answer: ${noAnswer}` : ''}${samples.length ? `\n  e.g. ${samples.join('\n  e.g. ')}` : ''}`,
+    );
 
     // Lost writes: every acknowledged create is readable, and gets a completed summary once jobs drain.
     const created = accounts.flatMap((a) => a.conversations.map((id) => ({ id, a })));
     const drainStart = Date.now();
     let pending = created.length;
     while (Date.now() - drainStart < DRAIN_TIMEOUT_MS) {
-      const rows = await scratch.db.query<{ n: string }>(`SELECT count(*) AS n FROM conversations WHERE id = ANY($1) AND status = 'processing'`, [created.map((c) => c.id)]);
+      const rows = await scratch.db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM conversations WHERE id = ANY($1) AND status = 'processing'`,
+        [created.map((c) => c.id)],
+      );
       pending = Number(rows[0].n);
       if (pending === 0) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
-    console.log(`summaries drained in ${((Date.now() - drainStart) / 1000).toFixed(1)} s${pending ? ` — ${pending} still processing after ${DRAIN_TIMEOUT_MS / 1000} s` : ''}`);
+    console.log(
+      `summaries drained in ${((Date.now() - drainStart) / 1000).toFixed(1)} s${pending ? ` — ${pending} still processing after ${DRAIN_TIMEOUT_MS / 1000} s` : ''}`,
+    );
     let lost = 0;
     const problems: string[] = [];
     for (let i = 0; i < created.length; i += 20) {
@@ -211,7 +274,8 @@ async function main(): Promise<void> {
             const { conversation } = await a.sdk.request(GetConversationDocument, { id });
             if (conversation.status !== 'completed' || conversation.summary?.status !== 'completed') {
               lost++;
-              if (problems.length < 5) problems.push(`${id}: status ${conversation.status}, summary ${conversation.summary?.status ?? 'none'}`);
+              if (problems.length < 5)
+                problems.push(`${id}: status ${conversation.status}, summary ${conversation.summary?.status ?? 'none'}`);
             }
           } catch (e) {
             lost++;
@@ -220,7 +284,9 @@ async function main(): Promise<void> {
         }),
       );
     }
-    console.log(`lost writes: ${lost} of ${created.length} conversations (readable with a completed summary: ${created.length - lost})${problems.length ? `\n  ${problems.join('\n  ')}` : ''}`);
+    console.log(
+      `lost writes: ${lost} of ${created.length} conversations (readable with a completed summary: ${created.length - lost})${problems.length ? `\n  ${problems.join('\n  ')}` : ''}`,
+    );
     if (fiveXx || lost) process.exitCode = 1;
   } finally {
     await cleanup();

@@ -56,9 +56,30 @@ const GQL = `{ conversations(page: 1, perPage: 20) { data { id title source stat
   summary { title content sentiment topics } } meta { page perPage total totalPages } links { first last prev next } } }`;
 const TICK_MS = 10; // /proc CPU times are in clock ticks (USER_HZ = 100 on Linux)
 
-interface Target { name: string; pid: number; url: string; method: 'GET' | 'POST'; headers: Record<string, string>; body?: string; list: boolean }
-interface Run { target: string; rps: number; p50: number; p99: number; bad: number; nodeMs: number; pgMs: number }
-interface Line { size: number; state: string; run: Run; ratio?: number }
+interface Target {
+  name: string;
+  pid: number;
+  url: string;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string;
+  list: boolean;
+}
+interface Run {
+  target: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  bad: number;
+  nodeMs: number;
+  pgMs: number;
+}
+interface Line {
+  size: number;
+  state: string;
+  run: Run;
+  ratio?: number;
+}
 
 /** user+system CPU of a process in ms, or 0 if it is gone (a backend may be recycled). */
 function cpuMs(pid: number): number {
@@ -100,9 +121,18 @@ async function measure(t: Target, pgPids: () => Promise<number[]>): Promise<Run>
   const r: Result = await autocannon({ ...opts, duration: SECONDS });
   const n = Math.max(1, r.requests.total);
   const pgMs = backends.reduce((sum, pid, i) => sum + Math.max(0, cpuMs(pid) - pg0[i]), 0);
-  const run = { target: t.name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts, nodeMs: (cpuMs(t.pid) - node0) / n, pgMs: pgMs / n };
+  const run = {
+    target: t.name,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    bad: r.non2xx + r.errors + r.timeouts,
+    nodeMs: (cpuMs(t.pid) - node0) / n,
+    pgMs: pgMs / n,
+  };
   console.log(`  ${row(run)}${run.bad ? `   non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts}` : ''}`);
-  if (run.bad) throw new Error(`${t.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors, ${r.timeouts} timeouts — the numbers are not valid`);
+  if (run.bad)
+    throw new Error(`${t.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors, ${r.timeouts} timeouts — the numbers are not valid`);
   return run;
 }
 
@@ -116,7 +146,15 @@ async function benchSize(size: number, lines: Line[]): Promise<void> {
   const redisPrefix = `bench_${process.pid}_${Date.now()}`;
   try {
     const unreachable = JSON.stringify({ pro: { storageLimitMb: 20000, requestsPerDay: 2 ** 31 - 1, requestsPerMinute: 2 ** 31 - 1 } });
-    const serverEnv = { DATABASE_URL, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMITS_ENABLED: 'false', PLANS_JSON: unreachable };
+    const serverEnv = {
+      DATABASE_URL,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      RATE_LIMITS_ENABLED: 'false',
+      PLANS_JSON: unreachable,
+    };
     const { account, api_key } = await createAccount(db, loadConfig(serverEnv), { email: 'bench@example.com', plan: 'pro' });
     console.log(`\n=== ${size} conversations — database ${dbName}`);
     // The writing server runs the summary jobs in-process; it is stopped once they are done, and a fresh
@@ -124,7 +162,9 @@ async function benchSize(size: number, lines: Line[]): Promise<void> {
     const progress = (n: number) => process.stdout.write(`  ${n} created (${Math.round((n / (Date.now() - started)) * 1000)}/s)\r`);
     if (REPLAY) {
       await replayApiWrites(db, account.id, size, progress);
-      console.log(`  ${size} written by BENCH_WRITE=replay (the API's row writes, set-based) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      console.log(
+        `  ${size} written by BENCH_WRITE=replay (the API's row writes, set-based) in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      );
     } else {
       const writer = await spawnServer('bench/lib/serve-api.ts', serverEnv);
       await writeThroughApi(writer.url, api_key, size, WRITERS, progress);
@@ -132,7 +172,9 @@ async function benchSize(size: number, lines: Line[]): Promise<void> {
       await waitForSummaries(db, account.id);
       await stopChild(writer);
     }
-    console.log(`  all summaries completed ${((Date.now() - started) / 1000).toFixed(0)} s after the first POST; table state:\n${await tableState(db)}`);
+    console.log(
+      `  all summaries completed ${((Date.now() - started) / 1000).toFixed(0)} s after the first POST; table state:\n${await tableState(db)}`,
+    );
     await createFloorTable(db);
 
     const limited = { ...serverEnv, RATE_LIMITS_ENABLED: 'true' };
@@ -142,18 +184,45 @@ async function benchSize(size: number, lines: Line[]): Promise<void> {
       spawnServer('bench/lib/serve-floor.ts', { ...serverEnv, ACCOUNT_ID: account.id }, profileArgs),
       accounting ? spawnServer('bench/lib/serve-api.ts', { ...serverEnv, BENCH_NO_ACCOUNTING: '1' }, profileArgs) : undefined,
       accounting ? spawnServer('bench/lib/serve-api.ts', limited, profileArgs) : undefined,
-      accounting && env.BENCH_REDIS_URL ? spawnServer('bench/lib/serve-api.ts', { ...limited, REDIS_URL: env.BENCH_REDIS_URL, QUEUE_PREFIX: redisPrefix }, profileArgs) : undefined,
+      accounting && env.BENCH_REDIS_URL
+        ? spawnServer('bench/lib/serve-api.ts', { ...limited, REDIS_URL: env.BENCH_REDIS_URL, QUEUE_PREFIX: redisPrefix }, profileArgs)
+        : undefined,
     ]);
     // A conversation from the middle of the account for the single-item reads.
-    const [mid] = await db.query<{ id: string }>(`SELECT id FROM conversations WHERE account_id = $1 ORDER BY created_at OFFSET $2 LIMIT 1`, [account.id, Math.floor(size / 2)]);
+    const [mid] = await db.query<{ id: string }>(
+      `SELECT id FROM conversations WHERE account_id = $1 ORDER BY created_at OFFSET $2 LIMIT 1`,
+      [account.id, Math.floor(size / 2)],
+    );
     const auth = { Authorization: `Bearer ${api_key}` };
-    const list = (name: string, s: { pid?: number; url: string }): Target => ({ name, pid: s.pid!, url: `${s.url}${LIST_PATH}`, method: 'GET', headers: auth, list: true });
+    const list = (name: string, s: { pid?: number; url: string }): Target => ({
+      name,
+      pid: s.pid!,
+      url: `${s.url}${LIST_PATH}`,
+      method: 'GET',
+      headers: auth,
+      list: true,
+    });
     const all: Target[] = [
       { ...list('floor', floor), headers: {} },
       list('rest', api),
-      { name: 'graphql', pid: api.pid!, url: `${api.url}/graphql`, method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ query: GQL }), list: true },
+      {
+        name: 'graphql',
+        pid: api.pid!,
+        url: `${api.url}/graphql`,
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ query: GQL }),
+        list: true,
+      },
       { name: 'get', pid: api.pid!, url: `${api.url}/v1/conversations/${mid.id}`, method: 'GET', headers: auth, list: false },
-      { name: 'summaries', pid: api.pid!, url: `${api.url}/v1/conversations/${mid.id}/summaries`, method: 'GET', headers: auth, list: false },
+      {
+        name: 'summaries',
+        pid: api.pid!,
+        url: `${api.url}/v1/conversations/${mid.id}/summaries`,
+        method: 'GET',
+        headers: auth,
+        list: false,
+      },
       ...(apiOff ? [list('rest-off', apiOff)] : []),
       ...(apiLim ? [list('rest-lim', apiLim)] : []),
       ...(apiRedis ? [list('rest-rds', apiRedis)] : []),
@@ -162,7 +231,9 @@ async function benchSize(size: number, lines: Line[]): Promise<void> {
     const targets = all.filter((t) => !only || only.includes(t.name));
     await check(targets, size);
     const pgPids = async () =>
-      (await db.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [dbName])).map((r) => r.pid);
+      (await db.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [dbName])).map(
+        (r) => r.pid,
+      );
 
     for (const state of STATES) {
       if (state === 'settled') {
@@ -177,14 +248,26 @@ async function benchSize(size: number, lines: Line[]): Promise<void> {
         const plan = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${q.text}`, q.values);
         console.log(`  EXPLAIN (ANALYZE, BUFFERS) of the list statement:\n${plan.map((r) => `    ${r['QUERY PLAN']}`).join('\n')}`);
       }
-      console.log(`  autocannon: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s measured per run, ${ROUNDS} interleaved round(s)`);
+      console.log(
+        `  autocannon: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s measured per run, ${ROUNDS} interleaved round(s)`,
+      );
       const runs: Run[] = [];
       for (let round = 1; round <= ROUNDS; round++) for (const t of targets) runs.push(await measure(t, pgPids));
       console.log(`  table state after measuring\n${await tableState(db)}`);
       const best = new Map<string, Run>();
-      for (const t of targets) best.set(t.name, runs.filter((r) => r.target === t.name).reduce((a, b) => (b.rps > a.rps ? b : a)));
+      for (const t of targets)
+        best.set(
+          t.name,
+          runs.filter((r) => r.target === t.name).reduce((a, b) => (b.rps > a.rps ? b : a)),
+        );
       const base = best.get('floor');
-      for (const t of targets) lines.push({ size, state, run: best.get(t.name)!, ratio: base && t.name !== 'floor' ? best.get(t.name)!.rps / base.rps : undefined });
+      for (const t of targets)
+        lines.push({
+          size,
+          state,
+          run: best.get(t.name)!,
+          ratio: base && t.name !== 'floor' ? best.get(t.name)!.rps / base.rps : undefined,
+        });
     }
     await Promise.all([floor, api, apiOff, apiLim, apiRedis].filter((c) => c !== undefined).map((c) => stopChild(c)));
   } finally {
@@ -206,8 +289,11 @@ async function main(): Promise<void> {
   for (const l of lines) {
     const r = l.run;
     const tail = r.p99 / Math.max(1, r.p50);
-    console.log(`| ${l.size} | ${l.state} | ${r.target} | ${Math.round(r.rps)} | ${r.p50} ms | ${r.p99} ms | ${l.ratio === undefined ? '' : `${l.ratio.toFixed(2)}×`} | ${tail.toFixed(1)} |`);
-    if ((r.target === 'rest' || r.target === 'graphql') && (l.ratio ?? 1) < TARGET) misses.push(`${l.size}/${l.state}/${r.target} ${l.ratio!.toFixed(2)}× < ${TARGET}×`);
+    console.log(
+      `| ${l.size} | ${l.state} | ${r.target} | ${Math.round(r.rps)} | ${r.p50} ms | ${r.p99} ms | ${l.ratio === undefined ? '' : `${l.ratio.toFixed(2)}×`} | ${tail.toFixed(1)} |`,
+    );
+    if ((r.target === 'rest' || r.target === 'graphql') && (l.ratio ?? 1) < TARGET)
+      misses.push(`${l.size}/${l.state}/${r.target} ${l.ratio!.toFixed(2)}× < ${TARGET}×`);
     if (r.target !== 'floor' && tail > TAIL) misses.push(`${l.size}/${l.state}/${r.target} p99 ${r.p99} > ${TAIL}× p50 ${r.p50}`);
   }
   console.log(misses.length ? `\nBELOW target: ${misses.join('; ')}` : `\nall targets met (list ≥ ${TARGET}× floor, p99 ≤ ${TAIL}× p50)`);

@@ -47,14 +47,53 @@ function queries(orderNumbers: string[]): string[] {
   const v = (i: number) => VOCABULARY[Math.min(VOCABULARY.length - 1, i)].toLowerCase();
   const n = VOCABULARY.length;
   return [
-    v(0), v(1), v(2), v(3), v(5), v(8), v(12), v(20), v(30), v(45), v(60), v(80), v(100), v(130), v(160), v(200), v(n - 5), v(n - 1),
-    'call', 'update', 'Priya', 'spreadsheet', 'finance', 'delayed', 'notes',
-    `${v(0)} ${v(1)}`, `${v(2)} ${v(40)}`, `${v(10)} ${v(150)}`, `${v(n - 3)} ${v(0)}`, `Grace ${v(4)}`, `${v(6)} ${v(7)} ${v(9)}`,
-    `${v(25)} ${v(70)} ${v(n - 10)}`, 'pending finance approval',
-    '"updated contract"', '"delayed again"', '"sign off"', `"${v(3)} call"`, `"waiting two weeks" ${v(1)}`,
-    `${v(0)} OR ${v(90)}`, `${v(15)} -${v(0)}`, `${v(35)} OR ${v(120)} OR ${v(n - 2)}`,
-    ...orderNumbers.slice(0, 4), `${orderNumbers[4]} ${v(2)}`,
-    'invoise', 'kubernettes', 'zebracorn', 'quarterly',
+    v(0),
+    v(1),
+    v(2),
+    v(3),
+    v(5),
+    v(8),
+    v(12),
+    v(20),
+    v(30),
+    v(45),
+    v(60),
+    v(80),
+    v(100),
+    v(130),
+    v(160),
+    v(200),
+    v(n - 5),
+    v(n - 1),
+    'call',
+    'update',
+    'Priya',
+    'spreadsheet',
+    'finance',
+    'delayed',
+    'notes',
+    `${v(0)} ${v(1)}`,
+    `${v(2)} ${v(40)}`,
+    `${v(10)} ${v(150)}`,
+    `${v(n - 3)} ${v(0)}`,
+    `Grace ${v(4)}`,
+    `${v(6)} ${v(7)} ${v(9)}`,
+    `${v(25)} ${v(70)} ${v(n - 10)}`,
+    'pending finance approval',
+    '"updated contract"',
+    '"delayed again"',
+    '"sign off"',
+    `"${v(3)} call"`,
+    `"waiting two weeks" ${v(1)}`,
+    `${v(0)} OR ${v(90)}`,
+    `${v(15)} -${v(0)}`,
+    `${v(35)} OR ${v(120)} OR ${v(n - 2)}`,
+    ...orderNumbers.slice(0, 4),
+    `${orderNumbers[4]} ${v(2)}`,
+    'invoise',
+    'kubernettes',
+    'zebracorn',
+    'quarterly',
   ].slice(0, 50);
 }
 
@@ -83,10 +122,20 @@ async function measure(label: string, env: Record<string, string>, api_key: stri
   const headers = { Authorization: `Bearer ${api_key}`, 'Content-Type': 'application/json' };
   const search = async (query: string) => {
     const t0 = performance.now();
-    const res = await fetch(`${api.url}/v1/conversations/search`, { method: 'POST', headers, body: JSON.stringify({ query, per_page: 20 }) });
+    const res = await fetch(`${api.url}/v1/conversations/search`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query, per_page: 20 }),
+    });
     const body = (await res.json()) as { data: { snippet: string }[]; meta: { total: number; took_ms: number } };
     if (res.status !== 200) throw new Error(`"${query}": ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
-    return { ms: performance.now() - t0, took: body.meta.took_ms, total: body.meta.total, hits: body.data.length, marked: body.data.some((h) => h.snippet.includes('<mark>')) };
+    return {
+      ms: performance.now() - t0,
+      took: body.meta.took_ms,
+      total: body.meta.total,
+      hits: body.data.length,
+      marked: body.data.some((h) => h.snippet.includes('<mark>')),
+    };
   };
 
   // The list endpoint's `search` parameter goes through the same engine.
@@ -109,12 +158,17 @@ async function measure(label: string, env: Record<string, string>, api_key: stri
   }
   console.log(`\n${list.length} queries × ${ROUNDS} rounds, one at a time, per_page 20 with snippets:`);
   console.log(`  server took_ms  p50 ${pct(server, 50)} ms  p95 ${pct(server, 95)} ms  max ${Math.max(...server)} ms`);
-  console.log(`  client HTTP     p50 ${pct(client, 50).toFixed(1)} ms  p95 ${pct(client, 95).toFixed(1)} ms  max ${Math.max(...client).toFixed(1)} ms`);
-  if (label === 'PostgreSQL') console.log(`  p95 ${pct(server, 95) <= TARGET_P95 ? 'meets' : 'MISSES'} the ${TARGET_P95} ms target (server side)`);
+  console.log(
+    `  client HTTP     p50 ${pct(client, 50).toFixed(1)} ms  p95 ${pct(client, 95).toFixed(1)} ms  max ${Math.max(...client).toFixed(1)} ms`,
+  );
+  if (label === 'PostgreSQL')
+    console.log(`  p95 ${pct(server, 95) <= TARGET_P95 ? 'meets' : 'MISSES'} the ${TARGET_P95} ms target (server side)`);
   console.log('\nper query (median took_ms, total matches, hits, snippets marked):');
   for (const q of list) {
     const w = warm.get(q)!;
-    console.log(`  ${String(pct(perQuery.get(q)!, 50)).padStart(4)} ms  ${String(w.total).padStart(6)}  ${String(w.hits).padStart(2)}  ${w.marked ? 'y' : '-'}  ${q}`);
+    console.log(
+      `  ${String(pct(perQuery.get(q)!, 50)).padStart(4)} ms  ${String(w.total).padStart(6)}  ${String(w.hits).padStart(2)}  ${w.marked ? 'y' : '-'}  ${q}`,
+    );
   }
   await stopChild(api);
   return { label, server, client };
@@ -142,10 +196,17 @@ async function main(): Promise<void> {
       if (!rows[0]) throw new Error(`${reuse} has no ${BENCH_EMAIL} account: not a search bench database`);
       account = rows[0];
       const key = generateSecret();
-      await db.query(`INSERT INTO api_keys (id, account_id, name, prefix, hash) VALUES ($1, $2, 'bench', $3, $4)`, [newId('apiKey'), account.id, key.prefix, key.hash]);
+      await db.query(`INSERT INTO api_keys (id, account_id, name, prefix, hash) VALUES ($1, $2, 'bench', $3, $4)`, [
+        newId('apiKey'),
+        account.id,
+        key.prefix,
+        key.hash,
+      ]);
       api_key = key.secret;
       const n = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM conversations WHERE account_id = $1`, [account.id]);
-      console.log(`reusing ${reuse}: ${n[0].n} conversations in the bench account (seeding and indexing figures: see the run that made it)`);
+      console.log(
+        `reusing ${reuse}: ${n[0].n} conversations in the bench account (seeding and indexing figures: see the run that made it)`,
+      );
     } else {
       const config = loadConfig({ DATABASE_URL });
       ({ account, api_key } = await createAccount(db, config, { email: BENCH_EMAIL, plan: 'pro' }));
@@ -154,12 +215,16 @@ async function main(): Promise<void> {
         await seedSearchCorpus(db, other.account.id, 5_000, `conv_o${a}`);
       }
       const ms = await seedSearchCorpus(db, account.id, CONVERSATIONS, 'conv_main');
-      console.log(`indexing: ${CONVERSATIONS} conversations inserted with their tsvectors in ${(ms / 1000).toFixed(1)} s = ${Math.round((CONVERSATIONS / ms) * 1000)} conversations/s`);
+      console.log(
+        `indexing: ${CONVERSATIONS} conversations inserted with their tsvectors in ${(ms / 1000).toFixed(1)} s = ${Math.round((CONVERSATIONS / ms) * 1000)} conversations/s`,
+      );
       let started = Date.now();
       await attachSummaries(db, account.id); // 9 in 10 get a summary: a second trigger pass re-weights their vectors
       const attached = Math.round(CONVERSATIONS * 0.9);
       const s = (Date.now() - started) / 1000;
-      console.log(`summaries: ${attached} attached and re-indexed (+ ANALYZE) in ${s.toFixed(1)} s = ${Math.round(attached / s)} conversations/s`);
+      console.log(
+        `summaries: ${attached} attached and re-indexed (+ ANALYZE) in ${s.toFixed(1)} s = ${Math.round(attached / s)} conversations/s`,
+      );
       if (env.BENCH_STATE === 'api-written') {
         // Issue 14: leave the tables as writes leave them (a dead version of every summarized row, the
         // visibility map not set); autovacuum may still run, as it would.
@@ -188,20 +253,31 @@ async function main(): Promise<void> {
     if (engine === 'opensearch') {
       const node = await openSearchForBench();
       try {
-        const osEnv = { SEARCH_ENGINE: 'opensearch', SEARCH_URL: node.url, ELASTICSEARCH_INDEX: `aimychats-bench-${Date.now().toString(36)}` };
+        const osEnv = {
+          SEARCH_ENGINE: 'opensearch',
+          SEARCH_URL: node.url,
+          ELASTICSEARCH_INDEX: `aimychats-bench-${Date.now().toString(36)}`,
+        };
         const osApp = { config: loadConfig({ DATABASE_URL, LOG_LEVEL: 'warn', ...osEnv }), db, log: createLogger('warn') };
         const services = await searchServices(osApp);
         const n = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM conversations');
         const t0 = Date.now();
         const { indexed } = await services.indexer.reindex();
         const s = (Date.now() - t0) / 1000;
-        console.log(`\nOpenSearch ${node.version}: ${indexed} of ${n[0].n} conversations (all accounts) indexed with _bulk by \`search reindex\` in ${s.toFixed(1)} s = ${Math.round(indexed / s)} conversations/s (target ≥ 2,000)`);
+        console.log(
+          `\nOpenSearch ${node.version}: ${indexed} of ${n[0].n} conversations (all accounts) indexed with _bulk by \`search reindex\` in ${s.toFixed(1)} s = ${Math.round(indexed / s)} conversations/s (target ≥ 2,000)`,
+        );
         await services.close();
         const os = await measure(`OpenSearch ${node.version}`, { ...baseEnv, ...osEnv }, api_key, list);
         console.log(`\nside by side (server took_ms, ${list.length} queries × ${ROUNDS} rounds):`);
         console.log(`  ${'engine'.padEnd(20)} ${'p50'.padStart(6)} ${'p95'.padStart(6)} ${'client p95'.padStart(11)}`);
-        for (const m of [pg, os]) console.log(`  ${m.label.padEnd(20)} ${String(pct(m.server, 50)).padStart(6)} ${String(pct(m.server, 95)).padStart(6)} ${pct(m.client, 95).toFixed(1).padStart(11)}`);
-        console.log(`  OpenSearch/PostgreSQL p95 ratio: ${(pct(os.server, 95) / Math.max(1, pct(pg.server, 95))).toFixed(2)}; OpenSearch p95 ${pct(os.server, 95) <= 30 ? 'meets' : 'MISSES'} the 30 ms target`);
+        for (const m of [pg, os])
+          console.log(
+            `  ${m.label.padEnd(20)} ${String(pct(m.server, 50)).padStart(6)} ${String(pct(m.server, 95)).padStart(6)} ${pct(m.client, 95).toFixed(1).padStart(11)}`,
+          );
+        console.log(
+          `  OpenSearch/PostgreSQL p95 ratio: ${(pct(os.server, 95) / Math.max(1, pct(pg.server, 95))).toFixed(2)}; OpenSearch p95 ${pct(os.server, 95) <= 30 ? 'meets' : 'MISSES'} the 30 ms target`,
+        );
       } finally {
         await node.stop();
       }

@@ -44,7 +44,11 @@ async function upload(url: string, key: string, conversationId: string, door: Do
   let res: Response;
   if (door === 'rest') {
     form.append('file', file, name);
-    res = await fetch(`${url}/v1/conversations/${conversationId}/attachments`, { method: 'POST', headers: { Authorization: `Bearer ${key}` }, body: form });
+    res = await fetch(`${url}/v1/conversations/${conversationId}/attachments`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}` },
+      body: form,
+    });
   } else {
     const query = 'mutation ($id: ID!, $file: Upload!) { uploadAttachment(conversationId: $id, file: $file) { id size } }';
     form.append('operations', JSON.stringify({ query, variables: { id: conversationId, file: null } }));
@@ -118,7 +122,8 @@ try {
   const conversationId = ((await created.json()) as { id: string }).id;
   const bytes = new Uint8Array(crypto.randomBytes(SIZE));
   const deleteAll = async (ids: string[]) => {
-    for (const id of ids) await fetch(`${server.url}/v1/attachments/${id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${key}` } });
+    for (const id of ids)
+      await fetch(`${server.url}/v1/attachments/${id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${key}` } });
   };
 
   // Warm-up: every code path once (small files), so that the phases measure uploads, not module loading.
@@ -136,13 +141,19 @@ try {
   ];
   const email = rawEmail(bytes, SIZE - 64 * 1024);
   const postEmail = async (): Promise<string> => {
-    const res = await fetch(`${server.url}/v1/inbound/email`, { method: 'POST', headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'message/rfc822' }, body: new Uint8Array(email) });
+    const res = await fetch(`${server.url}/v1/inbound/email`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'message/rfc822' },
+      body: new Uint8Array(email),
+    });
     const text = await res.text();
     if (res.status !== 201) throw new Error(`email failed (${res.status}): ${text.slice(0, 300)}`);
     return JSON.parse(text).attachments[0].id;
   };
   const results: Record<string, unknown>[] = [];
-  process.stdout.write(`server pid ${pid}, ${(SIZE / MB).toFixed(0)} MB files, RSS at start ${(startedRss / MB).toFixed(1)} MB, after warm-up ${(procStatus(pid, 'VmRSS') / MB).toFixed(1)} MB\n`);
+  process.stdout.write(
+    `server pid ${pid}, ${(SIZE / MB).toFixed(0)} MB files, RSS at start ${(startedRss / MB).toFixed(1)} MB, after warm-up ${(procStatus(pid, 'VmRSS') / MB).toFixed(1)} MB\n`,
+  );
   for (const p of phases) {
     fs.writeFileSync(`/proc/${pid}/clear_refs`, '5'); // VmHWM := current RSS
     const baseline = procStatus(pid, 'VmRSS');
@@ -156,7 +167,9 @@ try {
       const batch = Math.min(p.inFlight, p.uploads - done);
       ids.push(
         ...(await Promise.all(
-          Array.from({ length: batch }, (_, i) => (p.door === 'email' ? postEmail() : upload(server.url, key, conversationId, p.door, bytes, `file-${done + i}.bin`))),
+          Array.from({ length: batch }, (_, i) =>
+            p.door === 'email' ? postEmail() : upload(server.url, key, conversationId, p.door, bytes, `file-${done + i}.bin`),
+          ),
         )),
       );
     }
@@ -176,7 +189,10 @@ try {
       growthPerUploadInFlightMb: Math.round(perUploadMb * 10) / 10,
     };
     results.push(r);
-    const label = p.door === 'email' ? `control: inbound email (read whole by design), 1 × ${(email.length / MB).toFixed(0)} MB` : `${p.door.padEnd(8)} ${p.uploads} × ${(SIZE / MB).toFixed(0)} MB`;
+    const label =
+      p.door === 'email'
+        ? `control: inbound email (read whole by design), 1 × ${(email.length / MB).toFixed(0)} MB`
+        : `${p.door.padEnd(8)} ${p.uploads} × ${(SIZE / MB).toFixed(0)} MB`;
     process.stdout.write(
       `${label}, ${p.inFlight} in flight  ${String(r.mbPerSecond).padStart(6)} MB/s  ` +
         `RSS ${r.baselineRssMb} → peak ${r.peakRssMb} MB (growth ${r.growthMb} MB, ${r.growthPerUploadInFlightMb} MB per upload in flight, ` +

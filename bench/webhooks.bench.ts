@@ -104,7 +104,8 @@ async function startReceiver(name: string, kind: Kind): Promise<Receiver> {
   return r;
 }
 
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
+const pct = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
 
@@ -130,7 +131,13 @@ async function directBaseline(receivers: Receiver[], count: number, concurrency:
         const id = `evt_baseline_${i}`;
         const body = JSON.stringify({ id, type: EVENT_TYPE, created_at: new Date().toISOString(), data: { id: `conv_${i}` } });
         const r = receivers[i % receivers.length];
-        const res = await sendWebhook({ url: r.url, body, headers: signatureHeaders([secret], id, body), timeoutMs: 10_000, allowPrivate: true });
+        const res = await sendWebhook({
+          url: r.url,
+          body,
+          headers: signatureHeaders([secret], id, body),
+          timeoutMs: 10_000,
+          allowPrivate: true,
+        });
         if (res.statusCode !== 200) throw new Error(`baseline delivery failed: ${res.error ?? res.statusCode}`);
       }
     }),
@@ -155,7 +162,9 @@ async function main(): Promise<boolean> {
   try {
     scratch = await createScratchDatabase('bench_webhooks', ADMIN_URL, 2);
     const passThrough = Object.fromEntries(
-      ['WEBHOOK_DISPATCH_CONCURRENCY', 'WEBHOOK_DELIVERY_CONCURRENCY', 'WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT', 'WORKER_CONCURRENCY'].filter((k) => env[k]).map((k) => [k, env[k]!]),
+      ['WEBHOOK_DISPATCH_CONCURRENCY', 'WEBHOOK_DELIVERY_CONCURRENCY', 'WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT', 'WORKER_CONCURRENCY']
+        .filter((k) => env[k])
+        .map((k) => [k, env[k]!]),
     );
     const serverEnv = {
       DATABASE_URL: scratch.url,
@@ -231,7 +240,9 @@ async function main(): Promise<boolean> {
     );
     const generatedMs = Date.now() - started;
     if (failures) throw new Error(`${failures} conversations were refused`);
-    console.error(`generated ${EVENTS} events in ${fmt(generatedMs)} (${Math.round(EVENTS / (generatedMs / 1000))}/s); waiting for the healthy receivers`);
+    console.error(
+      `generated ${EVENTS} events in ${fmt(generatedMs)} (${Math.round(EVENTS / (generatedMs / 1000))}/s); waiting for the healthy receivers`,
+    );
 
     const deadline = Date.now() + TIMEOUT_MS;
     while (healthy.some((r) => r.first.size < EVENTS) && Date.now() < deadline) await sleep(100);
@@ -240,7 +251,10 @@ async function main(): Promise<boolean> {
     const cpu = { api: cpuMs(api.pid) - cpuBefore.api, workers: workers.reduce((n, w) => n + cpuMs(w.pid), 0) - cpuBefore.workers };
     const complete = healthy.every((r) => r.first.size >= EVENTS);
 
-    const delays = healthy.flatMap((r) => [...r.first.values()]).filter((d) => Number.isFinite(d)).sort((a, b) => a - b);
+    const delays = healthy
+      .flatMap((r) => [...r.first.values()])
+      .filter((d) => Number.isFinite(d))
+      .sort((a, b) => a - b);
     const healthyDeliveries = healthy.reduce((n, r) => n + r.first.size, 0);
     const allFirst = receivers.reduce((n, r) => n + r.first.size, 0);
     const allAttempts = receivers.reduce((n, r) => n + r.attempts, 0);
@@ -294,7 +308,9 @@ async function main(): Promise<boolean> {
       `last ${done.length} attempt jobs: queued p50 ${pct(waits, 50)} ms, p95 ${pct(waits, 95)} ms; ` +
         `running p50 ${pct(runs, 50)} ms, p95 ${pct(runs, 95)} ms (deferred ones count from their last deferral)`,
     );
-    console.error(`CPU per event: API ${result.cpu_ms_per_event.api} ms, worker${WORKERS > 1 ? 's' : ''} ${result.cpu_ms_per_event.workers} ms (summary job and retries included)`);
+    console.error(
+      `CPU per event: API ${result.cpu_ms_per_event.api} ms, worker${WORKERS > 1 ? 's' : ''} ${result.cpu_ms_per_event.workers} ms (summary job and retries included)`,
+    );
     console.error(
       `stages: commit → fan-out p50 ${Math.round(stages.dispatch_p50)} ms, p95 ${Math.round(stages.dispatch_p95)} ms; ` +
         `fan-out → first attempt recorded (2xx) p50 ${Math.round(stages.attempt_p50)} ms, p95 ${Math.round(stages.attempt_p95)} ms`,

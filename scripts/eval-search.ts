@@ -39,12 +39,28 @@ const K = 10;
 const K1 = 1.2;
 const B = 0.75;
 
-interface Dialogue { fname: string; dialogue: string; summary: string; topic: string }
-interface Query { set: 'topic' | 'known-item'; text: string; relevant: Set<string> }
-interface Scores { recall: number; mrr: number; n: number }
+interface Dialogue {
+  fname: string;
+  dialogue: string;
+  summary: string;
+  topic: string;
+}
+interface Query {
+  set: 'topic' | 'known-item';
+  text: string;
+  relevant: Set<string>;
+}
+interface Scores {
+  recall: number;
+  mrr: number;
+  n: number;
+}
 
 function titleOf(dialogue: string): string {
-  const first = dialogue.split('\n')[0].replace(/^#Person\d#:\s*/, '').trim();
+  const first = dialogue
+    .split('\n')[0]
+    .replace(/^#Person\d#:\s*/, '')
+    .trim();
   return first.length <= 60 ? first : `${first.slice(0, 60).replace(/\s+\S*$/, '')}…`;
 }
 
@@ -62,7 +78,10 @@ function score(queries: Query[], results: string[][]): Scores {
 
 async function main(): Promise<void> {
   const file = path.join(evalDir, 'dialogsum-dev.jsonl');
-  const dialogues: Dialogue[] = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const dialogues: Dialogue[] = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   const scratch = await createScratchDatabase('aimychats_eval');
   const { db, url } = scratch;
   try {
@@ -99,11 +118,13 @@ async function main(): Promise<void> {
     const avgdl = [...len.values()].reduce((a, b) => a + b, 0) / N;
     const idf = (t: string) => Math.log(1 + (N - (df.get(t) ?? 0) + 0.5) / ((df.get(t) ?? 0) + 0.5));
     const lexemes = async (texts: string[]) =>
-      (await db.query<{ l: string[] }>(
-        `SELECT coalesce((SELECT array_agg(lexeme) FROM unnest(to_tsvector('english'::regconfig, search_plain_text(t)))), '{}') AS l
+      (
+        await db.query<{ l: string[] }>(
+          `SELECT coalesce((SELECT array_agg(lexeme) FROM unnest(to_tsvector('english'::regconfig, search_plain_text(t)))), '{}') AS l
            FROM unnest($1::text[]) WITH ORDINALITY AS x(t, n) ORDER BY n`,
-        [texts],
-      )).map((r) => r.l);
+          [texts],
+        )
+      ).map((r) => r.l);
 
     const queries: Query[] = [];
     const byTopic = new Map<string, Set<string>>();
@@ -157,16 +178,25 @@ async function main(): Promise<void> {
     if (engineOption() === 'opensearch') {
       const node = await openSearchForBench();
       try {
-        const osConfig = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', SEARCH_ENGINE: 'opensearch', SEARCH_URL: node.url, ELASTICSEARCH_INDEX: `aimychats-eval-${Date.now()}` });
+        const osConfig = loadConfig({
+          DATABASE_URL: url,
+          LOG_LEVEL: 'silent',
+          SEARCH_ENGINE: 'opensearch',
+          SEARCH_URL: node.url,
+          ELASTICSEARCH_INDEX: `aimychats-eval-${Date.now()}`,
+        });
         const osApp = { config: osConfig, db, log: createLogger('silent') };
         const services = await searchServices(osApp);
         const t1 = Date.now();
         const { indexed } = await services.indexer.reindex();
         const bulkMs = Date.now() - t1;
-        console.log(`OpenSearch ${node.version}: ${indexed} conversations indexed with _bulk in ${bulkMs} ms = ${Math.round((indexed / bulkMs) * 1000)} conversations/s`);
+        console.log(
+          `OpenSearch ${node.version}: ${indexed} conversations indexed with _bulk in ${bulkMs} ms = ${Math.round((indexed / bulkMs) * 1000)} conversations/s`,
+        );
         const results: string[][] = [];
         const t2 = Date.now();
-        for (const q of queries) results.push((await searchConversations(osApp, scope, { query: q.text, perPage: K })).data.map((h) => h.id));
+        for (const q of queries)
+          results.push((await searchConversations(osApp, scope, { query: q.text, perPage: K })).data.map((h) => h.id));
         os = { results, ms: (Date.now() - t2) / queries.length, label: `OpenSearch ${node.version}` };
         await services.close();
       } finally {
@@ -175,15 +205,36 @@ async function main(): Promise<void> {
     }
 
     const f = (x: number, w: number) => x.toFixed(3).padStart(w);
-    console.log(`\n${'queries'.padEnd(22)}${'n'.padStart(5)}  ${'PostgreSQL R@10'.padStart(15)} ${'MRR@10'.padStart(7)}${os ? `  ${'OpenSearch R@10'.padStart(15)} ${'MRR@10'.padStart(7)}` : ''}  ${'BM25 R@10'.padStart(10)} ${'MRR@10'.padStart(7)}`);
+    console.log(
+      `\n${'queries'.padEnd(22)}${'n'.padStart(5)}  ${'PostgreSQL R@10'.padStart(15)} ${'MRR@10'.padStart(7)}${os ? `  ${'OpenSearch R@10'.padStart(15)} ${'MRR@10'.padStart(7)}` : ''}  ${'BM25 R@10'.padStart(10)} ${'MRR@10'.padStart(7)}`,
+    );
     for (const set of ['topic', 'known-item', 'all'] as const) {
       const pick = queries.map((q, i) => ({ q, i })).filter((x) => set === 'all' || x.q.set === set);
-      const s = score(pick.map((x) => x.q), pick.map((x) => service[x.i]));
-      const b = score(pick.map((x) => x.q), pick.map((x) => baseline[x.i]));
-      const o = os ? score(pick.map((x) => x.q), pick.map((x) => os!.results[x.i])) : undefined;
-      console.log(`${set.padEnd(22)}${String(s.n).padStart(5)}  ${f(s.recall, 15)} ${f(s.mrr, 7)}${o ? `  ${f(o.recall, 15)} ${f(o.mrr, 7)}` : ''}  ${f(b.recall, 10)} ${f(b.mrr, 7)}`);
+      const s = score(
+        pick.map((x) => x.q),
+        pick.map((x) => service[x.i]),
+      );
+      const b = score(
+        pick.map((x) => x.q),
+        pick.map((x) => baseline[x.i]),
+      );
+      const o = os
+        ? score(
+            pick.map((x) => x.q),
+            pick.map((x) => os!.results[x.i]),
+          )
+        : undefined;
+      console.log(
+        `${set.padEnd(22)}${String(s.n).padStart(5)}  ${f(s.recall, 15)} ${f(s.mrr, 7)}${o ? `  ${f(o.recall, 15)} ${f(o.mrr, 7)}` : ''}  ${f(b.recall, 10)} ${f(b.mrr, 7)}`,
+      );
     }
-    console.log(`\nPostgreSQL: ${ms.toFixed(1)} ms per query (with snippets)${os ? `; ${os.label}: ${os.ms.toFixed(1)} ms per query` : ''}; examples: ${queries.filter((q) => q.set === 'known-item').slice(0, 3).map((q) => `"${q.text}"`).join(', ')}`);
+    console.log(
+      `\nPostgreSQL: ${ms.toFixed(1)} ms per query (with snippets)${os ? `; ${os.label}: ${os.ms.toFixed(1)} ms per query` : ''}; examples: ${queries
+        .filter((q) => q.set === 'known-item')
+        .slice(0, 3)
+        .map((q) => `"${q.text}"`)
+        .join(', ')}`,
+    );
   } finally {
     await scratch.drop();
   }

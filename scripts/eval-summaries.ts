@@ -116,7 +116,9 @@ function reportSentiment(name: string, texts: string[], labels: number[], indice
   const elapsed = performance.now() - started;
   const recalls = hits.map((h, i) => h / totals[i]!);
   const macro = recalls.reduce((a, b) => a + b, 0) / 3;
-  console.log(`\n${name}: ${indices.length} tweets (${totals.join('/')} neg/neu/pos) in ${elapsed.toFixed(0)} ms (full summarizeLocally per tweet)`);
+  console.log(
+    `\n${name}: ${indices.length} tweets (${totals.join('/')} neg/neu/pos) in ${elapsed.toFixed(0)} ms (full summarizeLocally per tweet)`,
+  );
   console.log(`  macro-recall ${pct(macro)}   accuracy ${pct(correct / indices.length)}`);
   console.log(`  recall negative ${pct(recalls[0]!)}, neutral ${pct(recalls[1]!)}, positive ${pct(recalls[2]!)}`);
 }

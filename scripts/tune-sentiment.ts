@@ -62,7 +62,7 @@ function fitLogistic(X: number[][], y: number[], mask: boolean[], l2: number, it
       }
       const max = Math.max(z[0]!, z[1]!, z[2]!);
       let sum = 0;
-      for (let c = 0; c < 3; c++) sum += (z[c] = Math.exp(z[c]! - max));
+      for (let c = 0; c < 3; c++) sum += z[c] = Math.exp(z[c]! - max);
       const w = cw[y[i]!]!;
       for (let c = 0; c < 3; c++) {
         const d = w * (z[c]! / sum - (y[i] === c ? 1 : 0));
@@ -124,7 +124,12 @@ function crossValidate(X: Row[], y: number[], fit: Fitter, k = 5, seed = 7): { m
   const pred: number[] = [];
   for (let f = 0; f < k; f++) {
     const train = X.map((x, i) => i).filter((i) => folds[i] !== f && X[i]);
-    const predict = withNeutral(fit(train.map((i) => X[i]!), train.map((i) => y[i]!)));
+    const predict = withNeutral(
+      fit(
+        train.map((i) => X[i]!),
+        train.map((i) => y[i]!),
+      ),
+    );
     X.forEach((x, i) => {
       if (folds[i] !== f) return;
       gold.push(y[i]!);
@@ -138,7 +143,25 @@ const SUBSETS: Record<string, string[]> = {
   vader: ['bias', 'vader_compound', 'vader_pos', 'vader_neg', 'vader_neu'],
   words: ['bias', 'words_sum', 'words_mean', 'negation', 'length'],
   'vader+words': ['bias', 'vader_compound', 'vader_pos', 'vader_neg', 'vader_neu', 'words_sum', 'words_mean'],
-  'vader+cues': ['bias', 'vader_compound', 'vader_pos', 'vader_neg', 'vader_neu', 'emoji_pos', 'emoji_neg', 'exclamation', 'question', 'negation', 'length', 'url', 'compound_sq', 'first_person', 'title_case', 'digits', 'hashtags'],
+  'vader+cues': [
+    'bias',
+    'vader_compound',
+    'vader_pos',
+    'vader_neg',
+    'vader_neu',
+    'emoji_pos',
+    'emoji_neg',
+    'exclamation',
+    'question',
+    'negation',
+    'length',
+    'url',
+    'compound_sq',
+    'first_person',
+    'title_case',
+    'digits',
+    'hashtags',
+  ],
   all: [...FEATURE_NAMES],
 };
 
@@ -154,10 +177,14 @@ function main(): void {
     X.push(textFeatures(text, english));
     y.push(data.labels[i]!);
   }
-  console.log(`tuning half only: ${X.length} tweets (${X.filter((x) => !x).length} with nothing to score); 5-fold stratified cross-validation, macro-recall`);
+  console.log(
+    `tuning half only: ${X.length} tweets (${X.filter((x) => !x).length} with nothing to score); 5-fold stratified cross-validation, macro-recall`,
+  );
   const results: Array<{ name: string; macro: number; recalls: number[]; subset?: string; l2?: number }> = [];
   const show = (name: string, r: { macro: number; recalls: number[] }) =>
-    console.log(`  ${name.padEnd(34)} ${(100 * r.macro).toFixed(2)}   (neg ${(100 * r.recalls[0]!).toFixed(1)}, neu ${(100 * r.recalls[1]!).toFixed(1)}, pos ${(100 * r.recalls[2]!).toFixed(1)})`);
+    console.log(
+      `  ${name.padEnd(34)} ${(100 * r.macro).toFixed(2)}   (neg ${(100 * r.recalls[0]!).toFixed(1)}, neu ${(100 * r.recalls[1]!).toFixed(1)}, pos ${(100 * r.recalls[2]!).toFixed(1)})`,
+    );
   const lex = crossValidate(X, y, fitThresholds);
   show('lexicon: VADER + 2 thresholds', lex);
   results.push({ name: 'lexicon', ...lex });
@@ -178,7 +205,12 @@ function main(): void {
   }
   const mask = FEATURE_NAMES.map((f) => SUBSETS[best.subset!]!.includes(f));
   const train = X.map((x, i) => i).filter((i) => X[i]);
-  const m = fitLogistic(train.map((i) => X[i]!), train.map((i) => y[i]!), mask, best.l2!);
+  const m = fitLogistic(
+    train.map((i) => X[i]!),
+    train.map((i) => y[i]!),
+    mask,
+    best.l2!,
+  );
   const fitted = macroRecall(y, X.map(withNeutral(predictLogistic(m))));
   show('refit on the whole tuning half (in-sample)', fitted);
   if (process.argv.includes('--write')) {

@@ -7,9 +7,20 @@ import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 
 /** The API's error codes (REST `error.code` and GraphQL `extensions.code`), and the client's own. */
 export type ErrorCode =
-  | 'bad_request' | 'unauthorized' | 'forbidden' | 'storage_quota_exceeded' | 'not_found' | 'method_not_allowed'
-  | 'conflict' | 'gone' | 'payload_too_large' | 'unsupported_media_type' | 'validation_error' | 'rate_limit_exceeded'
-  | 'internal_error' | 'service_unavailable'
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'storage_quota_exceeded'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'gone'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'validation_error'
+  | 'rate_limit_exceeded'
+  | 'internal_error'
+  | 'service_unavailable'
   /** No GraphQL answer: the network failed, or the server answered something that is not GraphQL. */
   | 'network_error';
 
@@ -31,7 +42,11 @@ export class AImyChatsError extends Error {
   /** Seconds to wait, from `Retry-After` (429 and 503). */
   readonly retryAfter?: number;
 
-  constructor(code: ErrorCode, message: string, init: { status?: number; details?: Record<string, unknown>; errors?: GraphQLErrorEntry[]; retryAfter?: number; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    init: { status?: number; details?: Record<string, unknown>; errors?: GraphQLErrorEntry[]; retryAfter?: number; cause?: unknown } = {},
+  ) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
     this.name = 'AImyChatsError';
     this.code = code;
@@ -58,7 +73,10 @@ export interface ClientOptions {
 export type Document<TResult, TVariables> = DocumentTypeDecoration<TResult, TVariables> & (string | String);
 
 /** Variables may be left out when the operation has no required ones. */
-type VariablesArg<TVariables> = Record<string, never> extends TVariables ? [variables?: TVariables, init?: RequestOptions] : [variables: TVariables, init?: RequestOptions];
+type VariablesArg<TVariables> =
+  Record<string, never> extends TVariables
+    ? [variables?: TVariables, init?: RequestOptions]
+    : [variables: TVariables, init?: RequestOptions];
 
 export interface RequestOptions {
   signal?: AbortSignal;
@@ -73,7 +91,10 @@ export interface Client {
 export function createClient(options: ClientOptions): Client {
   const doFetch = options.fetch ?? globalThis.fetch;
   return {
-    async request<TResult, TVariables>(document: Document<TResult, TVariables>, ...[variables, init]: VariablesArg<TVariables>): Promise<TResult> {
+    async request<TResult, TVariables>(
+      document: Document<TResult, TVariables>,
+      ...[variables, init]: VariablesArg<TVariables>
+    ): Promise<TResult> {
       let res: Response;
       let text: string;
       try {
@@ -93,7 +114,13 @@ export function createClient(options: ClientOptions): Client {
       } catch (e) {
         throw new AImyChatsError('network_error', `Request to ${options.url} failed: ${(e as Error).message}`, { cause: e });
       }
-      let body: { data?: TResult | null; errors?: GraphQLErrorEntry[]; error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined;
+      let body:
+        | {
+            data?: TResult | null;
+            errors?: GraphQLErrorEntry[];
+            error?: { code?: string; message?: string; details?: Record<string, unknown> };
+          }
+        | undefined;
       try {
         body = JSON.parse(text);
       } catch {
@@ -102,11 +129,18 @@ export function createClient(options: ClientOptions): Client {
       const retry = Number(res.headers.get('retry-after'));
       const retryAfter = Number.isFinite(retry) && res.headers.has('retry-after') ? retry : undefined;
       if (!body || typeof body !== 'object') {
-        throw new AImyChatsError('network_error', `Not a GraphQL answer (HTTP ${res.status}): ${text.slice(0, 200)}`, { status: res.status, retryAfter });
+        throw new AImyChatsError('network_error', `Not a GraphQL answer (HTTP ${res.status}): ${text.slice(0, 200)}`, {
+          status: res.status,
+          retryAfter,
+        });
       }
       if (body.error?.code) {
         // The HTTP layer's REST envelope (e.g. 413 before GraphQL runs, or a wrong URL).
-        throw new AImyChatsError(body.error.code as ErrorCode, body.error.message ?? `HTTP ${res.status}`, { status: res.status, details: body.error.details, retryAfter });
+        throw new AImyChatsError(body.error.code as ErrorCode, body.error.message ?? `HTTP ${res.status}`, {
+          status: res.status,
+          details: body.error.details,
+          retryAfter,
+        });
       }
       if (body.errors?.length) {
         const first = body.errors[0];
@@ -117,7 +151,8 @@ export function createClient(options: ClientOptions): Client {
           retryAfter,
         });
       }
-      if (body.data == null) throw new AImyChatsError('network_error', `No data in the answer (HTTP ${res.status})`, { status: res.status });
+      if (body.data == null)
+        throw new AImyChatsError('network_error', `No data in the answer (HTTP ${res.status})`, { status: res.status });
       return body.data;
     },
   };

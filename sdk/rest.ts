@@ -51,9 +51,13 @@ export async function unwrap<T extends Record<string | number, any>, O, M extend
   if (result.error === undefined && response.ok) return result.data as NonNullable<FetchResponse<T, O, M>['data']>;
   const envelope = (result.error ?? {}) as ErrorEnvelope;
   const retry = Number(response.headers.get('retry-after'));
-  throw new AImyChatsError((envelope.error?.code as ErrorCode | undefined) ?? 'network_error', envelope.error?.message ?? `HTTP ${response.status}`, {
-    status: response.status,
-    details: envelope.error?.details,
-    retryAfter: response.headers.has('retry-after') && Number.isFinite(retry) ? retry : undefined,
-  });
+  throw new AImyChatsError(
+    (envelope.error?.code as ErrorCode | undefined) ?? 'network_error',
+    envelope.error?.message ?? `HTTP ${response.status}`,
+    {
+      status: response.status,
+      details: envelope.error?.details,
+      retryAfter: response.headers.has('retry-after') && Number.isFinite(retry) ? retry : undefined,
+    },
+  );
 }

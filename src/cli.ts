@@ -67,7 +67,10 @@ async function main(argv: string[]): Promise<unknown> {
     return withApp((app) => setAccountPlan(app, { accountId: values.account!, plan: values.plan! }));
   }
   if (group === 'keys' && (command === 'create' || command === 'list' || command === 'revoke')) {
-    const { values } = parseArgs({ args: rest, options: { account: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' } } });
+    const { values } = parseArgs({
+      args: rest,
+      options: { account: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' } },
+    });
     if (!values.account) fail(`--account is required\n${USAGE}`, 2);
     if (command === 'revoke' && !values.id) fail(`--id is required\n${USAGE}`, 2);
     const { requireAccount } = await import('./modules/accounts/set-plan.js');
@@ -113,7 +116,10 @@ async function main(argv: string[]): Promise<unknown> {
     });
   }
   if (group === 'accounts' && command === 'create') {
-    const { values } = parseArgs({ args: rest, options: { email: { type: 'string' }, plan: { type: 'string' }, name: { type: 'string' } } });
+    const { values } = parseArgs({
+      args: rest,
+      options: { email: { type: 'string' }, plan: { type: 'string' }, name: { type: 'string' } },
+    });
     if (!values.email) fail(`--email is required\n${USAGE}`, 2);
     return withDb((db) => createAccount(db, config, { email: values.email!, plan: values.plan, keyName: values.name }));
   }
@@ -140,7 +146,9 @@ async function main(argv: string[]): Promise<unknown> {
     const { values } = parseArgs({ args: rest, options: { account: { type: 'string' }, 'phone-number-id': { type: 'string' } } });
     if (!values.account || !values['phone-number-id']) fail(`--account and --phone-number-id are required\n${USAGE}`, 2);
     const { linkPhoneNumber, unlinkPhoneNumber } = await import('./modules/inbound/whatsapp/link-number.js');
-    return withDb<unknown>((db) => (command === 'link' ? linkPhoneNumber : unlinkPhoneNumber)(db, values.account!, values['phone-number-id']!));
+    return withDb<unknown>((db) =>
+      (command === 'link' ? linkPhoneNumber : unlinkPhoneNumber)(db, values.account!, values['phone-number-id']!),
+    );
   }
   if (group === 'db' && command === 'migrate') {
     return withDb(async (_db, applied) => ({ applied }));

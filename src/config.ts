@@ -7,9 +7,7 @@ import { INBOUND_ENV, inboundConfig, inboundConfigIssues, type InboundConfig } f
 import { SERVER_ENV, serverConfig, serverConfigIssues, type ServerConfig } from './server.config.js';
 import { TRACING_ENV, tracingConfig, type TracingConfig } from './lib/tracing.config.js';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const plan = z.object({
   storageLimitMb: z.number().positive(),
@@ -36,130 +34,178 @@ const redisUrl = z
     return db === '' || /^\d+$/.test(db);
   }, 'the path must be a database number, e.g. redis://127.0.0.1:6379/2');
 
-const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  PUBLIC_URL: z
-    .string()
-    .url()
-    .transform((u) => u.replace(/\/+$/, ''))
-    .optional(),
-  DATABASE_URL: z
-    .string()
-    .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL')
-    .optional(),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  DATA_DIR: z.string().min(1).default('./.data'),
-  REDIS_URL: redisUrl.optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  CONTENT_MAX_CHARS: z.coerce.number().int().min(1).default(100_000),
-  JSON_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
-  DEFAULT_PLAN: z.string().min(1).default('free'),
-  PLANS_JSON: z
-    .string()
-    .transform((s, ctx) => {
-      try {
-        return JSON.parse(s) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be valid JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.record(z.string(), plan))
-    .optional(),
-  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(10_000),
-  // OAuth 2.0 for third-party apps (src/modules/oauth, docs/oauth.md).
-  OAUTH_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
-  OAUTH_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(30 * 86_400),
-  /** Comma-separated keys signing the consent flow's cookies; every instance needs the same ones. */
-  OAUTH_COOKIE_KEYS: z
-    .string()
-    .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
-    .refine((keys) => keys.length > 0 && keys.every((k) => k.length >= 32), 'must be comma-separated keys of at least 32 characters')
-    .optional(),
-  // Usage accounting and rate limits (src/modules/usage): Redis with REDIS_URL, in-process otherwise.
-  RATE_LIMITS_ENABLED: bool.default(true),
-  USAGE_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
-  // Jobs (src/jobs): BullMQ when REDIS_URL is set, in-process otherwise.
-  RUN_WORKERS: bool.default(true),
-  QUEUE_PREFIX: z.string().regex(/^[\w-]{1,64}$/, 'letters, digits, _ and - only').default('aimychats'),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
-  /** Queues this process's workers consume (comma-separated); all by default. Lets a deployment give webhooks their own workers. */
-  WORKER_QUEUES: z
-    .string()
-    .transform((v, ctx) => {
-      const names = [...new Set(v.split(',').map((q) => q.trim()).filter(Boolean))];
-      const unknown = names.filter((q) => !(QUEUES as readonly string[]).includes(q));
-      if (!names.length || unknown.length) {
-        ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of: ${QUEUES.join(', ')}` });
-        return z.NEVER;
-      }
-      return names as QueueName[];
-    })
-    .optional(),
-  JOB_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
-  JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(2_000),
-  JOB_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
-  // How long a BullMQ worker's lock on a job lasts without renewal: a worker that died is noticed (and its
-  // job run again elsewhere) after about this long.
-  JOB_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
-  // Summaries (docs/spec/product.md §5): the local summarizer unless SUMMARY_PROVIDER=openai.
-  SUMMARY_PROVIDER: z.enum(['local', 'openai']).default('local'),
-  OPENAI_BASE_URL: z.string().url().optional(),
-  OPENAI_API_KEY: z.string().optional(),
-  OPENAI_MODEL: z.string().optional(),
-  OPENAI_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
-  OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
-  OPENAI_CHUNK_CHARS: z.coerce.number().int().min(1000).default(24_000),
-  // Search (src/modules/search, docs/search.md): SEARCH_ENGINE picks the engine; without it,
-  // Elasticsearch when ELASTICSEARCH_URL is set, PostgreSQL otherwise.
-  SEARCH_ENGINE: z.enum(['postgres', 'elasticsearch', 'opensearch']).optional(),
-  SEARCH_URL: z.string().url().refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL').optional(),
-  ELASTICSEARCH_URL: z.string().url().refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL').optional(),
-  ELASTICSEARCH_API_KEY: z.string().optional(),
-  ELASTICSEARCH_INDEX: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,200}$/, 'lowercase letters, digits, _ and - only').default('aimychats-conversations'),
-  ELASTICSEARCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
-  // Webhooks (src/modules/webhooks).
-  ...WEBHOOK_ENV,
-  // Inbound email and WhatsApp (src/modules/inbound).
-  ...INBOUND_ENV,
-  // HTTP server: timeouts, CORS, GraphQL exposure, /metrics, /readyz (src/server.config.ts).
-  ...SERVER_ENV,
-  // OpenTelemetry tracing, off unless an OTLP endpoint is set (src/lib/tracing.config.ts).
-  ...TRACING_ENV,
-  // Attachments and exports (src/lib/storage, modules/attachments, modules/exports): local disk under
-  // DATA_DIR unless S3_BUCKET is set.
-  MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(25 * 1024 * 1024),
-  FILE_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  SIGNED_URL_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
-  S3_BUCKET: z.string().min(1).optional(),
-  S3_ENDPOINT: z.string().url().optional(),
-  S3_REGION: z.string().min(1).default('us-east-1'),
-  S3_ACCESS_KEY_ID: z.string().optional(),
-  S3_SECRET_ACCESS_KEY: z.string().optional(),
-  S3_FORCE_PATH_STYLE: bool.optional(),
-  S3_PREFIX: z.string().default(''),
-  EXPORT_TTL_HOURS: z.coerce.number().min(0.001).default(7 * 24),
-  EXPORT_CLEANUP_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
-  EXPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
-}).superRefine((e, ctx) => {
-  inboundConfigIssues(e, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
-  serverConfigIssues(e, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
-  if (e.S3_BUCKET && !e.S3_ACCESS_KEY_ID !== !e.S3_SECRET_ACCESS_KEY) {
-    ctx.addIssue({ code: 'custom', path: [e.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together' });
-  }
-  // Enabling a feature makes its settings required: SUMMARY_PROVIDER=openai needs the key and the model.
-  if (e.SUMMARY_PROVIDER === 'openai') {
-    for (const key of ['OPENAI_API_KEY', 'OPENAI_MODEL'] as const) {
-      if (!e[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SUMMARY_PROVIDER=openai' });
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PUBLIC_URL: z
+      .string()
+      .url()
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    DATABASE_URL: z
+      .string()
+      .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    DATA_DIR: z.string().min(1).default('./.data'),
+    REDIS_URL: redisUrl.optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    CONTENT_MAX_CHARS: z.coerce.number().int().min(1).default(100_000),
+    JSON_BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024),
+    DEFAULT_PLAN: z.string().min(1).default('free'),
+    PLANS_JSON: z
+      .string()
+      .transform((s, ctx) => {
+        try {
+          return JSON.parse(s) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be valid JSON' });
+          return z.NEVER;
+        }
+      })
+      .pipe(z.record(z.string(), plan))
+      .optional(),
+    API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(10_000),
+    // OAuth 2.0 for third-party apps (src/modules/oauth, docs/oauth.md).
+    OAUTH_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
+    OAUTH_REFRESH_TOKEN_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .default(30 * 86_400),
+    /** Comma-separated keys signing the consent flow's cookies; every instance needs the same ones. */
+    OAUTH_COOKIE_KEYS: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean),
+      )
+      .refine((keys) => keys.length > 0 && keys.every((k) => k.length >= 32), 'must be comma-separated keys of at least 32 characters')
+      .optional(),
+    // Usage accounting and rate limits (src/modules/usage): Redis with REDIS_URL, in-process otherwise.
+    RATE_LIMITS_ENABLED: bool.default(true),
+    USAGE_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+    // Jobs (src/jobs): BullMQ when REDIS_URL is set, in-process otherwise.
+    RUN_WORKERS: bool.default(true),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[\w-]{1,64}$/, 'letters, digits, _ and - only')
+      .default('aimychats'),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+    /** Queues this process's workers consume (comma-separated); all by default. Lets a deployment give webhooks their own workers. */
+    WORKER_QUEUES: z
+      .string()
+      .transform((v, ctx) => {
+        const names = [
+          ...new Set(
+            v
+              .split(',')
+              .map((q) => q.trim())
+              .filter(Boolean),
+          ),
+        ];
+        const unknown = names.filter((q) => !(QUEUES as readonly string[]).includes(q));
+        if (!names.length || unknown.length) {
+          ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of: ${QUEUES.join(', ')}` });
+          return z.NEVER;
+        }
+        return names as QueueName[];
+      })
+      .optional(),
+    JOB_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
+    JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(2_000),
+    JOB_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+    // How long a BullMQ worker's lock on a job lasts without renewal: a worker that died is noticed (and its
+    // job run again elsewhere) after about this long.
+    JOB_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
+    // Summaries (docs/spec/product.md §5): the local summarizer unless SUMMARY_PROVIDER=openai.
+    SUMMARY_PROVIDER: z.enum(['local', 'openai']).default('local'),
+    OPENAI_BASE_URL: z.string().url().optional(),
+    OPENAI_API_KEY: z.string().optional(),
+    OPENAI_MODEL: z.string().optional(),
+    OPENAI_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+    OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+    OPENAI_CHUNK_CHARS: z.coerce.number().int().min(1000).default(24_000),
+    // Search (src/modules/search, docs/search.md): SEARCH_ENGINE picks the engine; without it,
+    // Elasticsearch when ELASTICSEARCH_URL is set, PostgreSQL otherwise.
+    SEARCH_ENGINE: z.enum(['postgres', 'elasticsearch', 'opensearch']).optional(),
+    SEARCH_URL: z
+      .string()
+      .url()
+      .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL')
+      .optional(),
+    ELASTICSEARCH_URL: z
+      .string()
+      .url()
+      .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL')
+      .optional(),
+    ELASTICSEARCH_API_KEY: z.string().optional(),
+    ELASTICSEARCH_INDEX: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,200}$/, 'lowercase letters, digits, _ and - only')
+      .default('aimychats-conversations'),
+    ELASTICSEARCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    // Webhooks (src/modules/webhooks).
+    ...WEBHOOK_ENV,
+    // Inbound email and WhatsApp (src/modules/inbound).
+    ...INBOUND_ENV,
+    // HTTP server: timeouts, CORS, GraphQL exposure, /metrics, /readyz (src/server.config.ts).
+    ...SERVER_ENV,
+    // OpenTelemetry tracing, off unless an OTLP endpoint is set (src/lib/tracing.config.ts).
+    ...TRACING_ENV,
+    // Attachments and exports (src/lib/storage, modules/attachments, modules/exports): local disk under
+    // DATA_DIR unless S3_BUCKET is set.
+    MAX_UPLOAD_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 31 - 1)
+      .default(25 * 1024 * 1024),
+    FILE_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    SIGNED_URL_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
+    S3_BUCKET: z.string().min(1).optional(),
+    S3_ENDPOINT: z.string().url().optional(),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_ACCESS_KEY_ID: z.string().optional(),
+    S3_SECRET_ACCESS_KEY: z.string().optional(),
+    S3_FORCE_PATH_STYLE: bool.optional(),
+    S3_PREFIX: z.string().default(''),
+    EXPORT_TTL_HOURS: z.coerce
+      .number()
+      .min(0.001)
+      .default(7 * 24),
+    EXPORT_CLEANUP_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
+    EXPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  })
+  .superRefine((e, ctx) => {
+    inboundConfigIssues(e, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
+    serverConfigIssues(e, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
+    if (e.S3_BUCKET && !e.S3_ACCESS_KEY_ID !== !e.S3_SECRET_ACCESS_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [e.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'],
+        message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together',
+      });
     }
-  }
-  if ((e.SEARCH_ENGINE === 'elasticsearch' || e.SEARCH_ENGINE === 'opensearch') && !e.SEARCH_URL && !e.ELASTICSEARCH_URL) {
-    ctx.addIssue({ code: 'custom', path: ['SEARCH_URL'], message: `is required when SEARCH_ENGINE=${e.SEARCH_ENGINE}` });
-  }
-});
+    // Enabling a feature makes its settings required: SUMMARY_PROVIDER=openai needs the key and the model.
+    if (e.SUMMARY_PROVIDER === 'openai') {
+      for (const key of ['OPENAI_API_KEY', 'OPENAI_MODEL'] as const) {
+        if (!e[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SUMMARY_PROVIDER=openai' });
+      }
+    }
+    if ((e.SEARCH_ENGINE === 'elasticsearch' || e.SEARCH_ENGINE === 'opensearch') && !e.SEARCH_URL && !e.ELASTICSEARCH_URL) {
+      ctx.addIssue({ code: 'custom', path: ['SEARCH_URL'], message: `is required when SEARCH_ENGINE=${e.SEARCH_ENGINE}` });
+    }
+  });
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -208,7 +254,15 @@ export interface FilesConfig {
   signingSecret?: string;
   signedUrlTtlSeconds: number;
   /** Set when S3_BUCKET is: an S3-compatible store replaces the local disk (DATA_DIR/files). */
-  s3?: { bucket: string; endpoint?: string; region: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean; prefix: string };
+  s3?: {
+    bucket: string;
+    endpoint?: string;
+    region: string;
+    accessKeyId?: string;
+    secretAccessKey?: string;
+    forcePathStyle: boolean;
+    prefix: string;
+  };
 }
 
 export interface ExportsConfig {

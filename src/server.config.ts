@@ -3,15 +3,16 @@
 // timeouts against slow clients, CORS, GraphQL exposure, /metrics and /readyz.
 import { z } from 'zod';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const ms = (min: number) => z.coerce.number().int().min(min).max(3_600_000);
 
 /** `*`, or a comma-separated list of origins (`https://app.example.com,http://localhost:5173`). */
 const corsOrigins = z.string().transform((s, ctx) => {
   if (s.trim() === '*') return '*' as const;
-  const origins = s.split(',').map((o) => o.trim()).filter(Boolean);
+  const origins = s
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const o of origins) {
     let u: URL | undefined;
     try {

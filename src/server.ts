@@ -49,66 +49,79 @@ export function createHttpServer(app: App): AppServer {
     connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeoutMs / 4))),
   };
 
-  const server = http.createServer(options, traceHttpServer(async (req, res) => {
-    const started = process.hrtime.bigint();
-    const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
-    res.setHeader('X-Request-Id', requestId);
-    settleUnreadBody(req, res); // a refusal written before the body was read still reaches the client
-    const log = app.log.child({ requestId });
-    let accountId: string | undefined;
-    let oauthClientId: string | undefined; // the third-party app acting, for OAuth access tokens
-    const onAuthenticated = (id: string, clientId?: string) => {
-      accountId = id;
-      oauthClientId = clientId;
-    };
-    res.on('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      httpRequestDuration.observe({ route: routeOf(req.method, req.url), method: methodLabel(req.method), status: String(res.statusCode) }, seconds);
-      log.info(
-        // An inbound email token in the query string is a credential: not in the logs.
-        { method: req.method, url: req.url?.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'), status: res.statusCode, accountId, ...(oauthClientId ? { oauthClientId } : {}), ms: seconds * 1e3 },
-        'request',
-      );
-    });
+  const server = http.createServer(
+    options,
+    traceHttpServer(async (req, res) => {
+      const started = process.hrtime.bigint();
+      const incoming = req.headers['x-request-id'];
+      const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+      res.setHeader('X-Request-Id', requestId);
+      settleUnreadBody(req, res); // a refusal written before the body was read still reaches the client
+      const log = app.log.child({ requestId });
+      let accountId: string | undefined;
+      let oauthClientId: string | undefined; // the third-party app acting, for OAuth access tokens
+      const onAuthenticated = (id: string, clientId?: string) => {
+        accountId = id;
+        oauthClientId = clientId;
+      };
+      res.on('finish', () => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        httpRequestDuration.observe(
+          { route: routeOf(req.method, req.url), method: methodLabel(req.method), status: String(res.statusCode) },
+          seconds,
+        );
+        log.info(
+          // An inbound email token in the query string is a credential: not in the logs.
+          {
+            method: req.method,
+            url: req.url?.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'),
+            status: res.statusCode,
+            accountId,
+            ...(oauthClientId ? { oauthClientId } : {}),
+            ms: seconds * 1e3,
+          },
+          'request',
+        );
+      });
 
-    const host = req.headers.host ?? `localhost:${app.config.port}`;
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', `http://${host}`);
-    } catch {
-      security(req, res, '');
-      sendError(res, new AppError('bad_request', 'Malformed request URL'));
-      return;
-    }
-    const baseUrl = app.config.publicUrl ?? `${req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'}://${host}`;
-    const path = url.pathname;
-
-    try {
-      if (!security(req, res, path)) return; // a CORS preflight, answered
-      // Signed download links: no API key (docs/spec/product.md §3).
-      if (path.startsWith(FILES_PREFIX)) return await files(req, res, url);
-      // The WhatsApp Cloud API webhook checks Meta's signature instead of an API key (docs/spec/product.md §3).
-      if (path === WHATSAPP_WEBHOOK_PATH) return await whatsapp(req, res, url, log);
-      if (path === '/v1' || path.startsWith('/v1/')) return await rest(req, res, url, { requestId, log, baseUrl, onAuthenticated });
-      if (graphiql && wantsGraphiQL(req, path)) return await graphiql(req, res);
-      if (path === '/graphql') {
-        const tooBig = graphqlBodyProblem(req, app.config.jsonBodyLimitBytes);
-        if (tooBig) return sendJson(res, tooBig.status, { errors: [{ message: tooBig.message, extensions: { code: tooBig.code } }] });
-        return await yoga(req, res, { requestId, log, baseUrl, onAuthenticated });
+      const host = req.headers.host ?? `localhost:${app.config.port}`;
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', `http://${host}`);
+      } catch {
+        security(req, res, '');
+        sendError(res, new AppError('bad_request', 'Malformed request URL'));
+        return;
       }
-      // OAuth 2.0 for third-party apps (docs/oauth.md): the authorization server, its consent page and discovery.
-      if (path.startsWith(OAUTH_PREFIX) || path.startsWith('/.well-known/')) return await app.oauth.handle(req, res, url, baseUrl, log);
-      if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
-      if (path === '/readyz') return await ready(readiness, res);
-      if (path === '/metrics') return await serveMetrics(req, res, metricsToken);
-      sendError(res, new AppError('not_found', `No route for ${req.method} ${path}`));
-    } catch (err) {
-      log.error({ err }, 'unhandled error');
-      if (!res.headersSent) sendError(res, new AppError('internal_error', 'An internal error occurred'));
-      else res.destroy();
-    }
-  }));
+      const baseUrl = app.config.publicUrl ?? `${req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'}://${host}`;
+      const path = url.pathname;
+
+      try {
+        if (!security(req, res, path)) return; // a CORS preflight, answered
+        // Signed download links: no API key (docs/spec/product.md §3).
+        if (path.startsWith(FILES_PREFIX)) return await files(req, res, url);
+        // The WhatsApp Cloud API webhook checks Meta's signature instead of an API key (docs/spec/product.md §3).
+        if (path === WHATSAPP_WEBHOOK_PATH) return await whatsapp(req, res, url, log);
+        if (path === '/v1' || path.startsWith('/v1/')) return await rest(req, res, url, { requestId, log, baseUrl, onAuthenticated });
+        if (graphiql && wantsGraphiQL(req, path)) return await graphiql(req, res);
+        if (path === '/graphql') {
+          const tooBig = graphqlBodyProblem(req, app.config.jsonBodyLimitBytes);
+          if (tooBig) return sendJson(res, tooBig.status, { errors: [{ message: tooBig.message, extensions: { code: tooBig.code } }] });
+          return await yoga(req, res, { requestId, log, baseUrl, onAuthenticated });
+        }
+        // OAuth 2.0 for third-party apps (docs/oauth.md): the authorization server, its consent page and discovery.
+        if (path.startsWith(OAUTH_PREFIX) || path.startsWith('/.well-known/')) return await app.oauth.handle(req, res, url, baseUrl, log);
+        if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+        if (path === '/readyz') return await ready(readiness, res);
+        if (path === '/metrics') return await serveMetrics(req, res, metricsToken);
+        sendError(res, new AppError('not_found', `No route for ${req.method} ${path}`));
+      } catch (err) {
+        log.error({ err }, 'unhandled error');
+        if (!res.headersSent) sendError(res, new AppError('internal_error', 'An internal error occurred'));
+        else res.destroy();
+      }
+    }),
+  );
   server.on('clientError', answerClientError);
   const unbindMetrics = bindMetricsSource(app);
   server.once('close', () => {

@@ -18,7 +18,9 @@ export interface RunningWorker {
 
 export async function startWorker(config: Config): Promise<RunningWorker> {
   if (!config.redisUrl) {
-    throw new ConfigError('Invalid configuration:\n  REDIS_URL: is required by `npm run worker` (without Redis, jobs run inside `npm start`)');
+    throw new ConfigError(
+      'Invalid configuration:\n  REDIS_URL: is required by `npm run worker` (without Redis, jobs run inside `npm start`)',
+    );
   }
   const tracing = await startTracing(config, 'aimychats-worker'); // before anything it traces, the logger included
   const log = createLogger(config.logLevel, 'aimychats-worker');
@@ -30,7 +32,8 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   // METRICS_PORT: job and queue metrics of this worker on /metrics (API instances serve their own).
   const unbindMetrics = bindMetricsSource(app);
   let metricsServer: http.Server | undefined;
-  if (config.server.metricsPort) metricsServer = await startMetricsServer(config.server.metricsPort, config.host, config.server.metricsToken, log);
+  if (config.server.metricsPort)
+    metricsServer = await startMetricsServer(config.server.metricsPort, config.host, config.server.metricsToken, log);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -33,10 +33,19 @@ const monthBounds = () => {
   const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0)).toISOString().slice(0, 10);
   return { from, to };
 };
-const ZERO_ENDPOINTS = { '/conversations': 0, '/search': 0, '/summaries': 0, '/attachments': 0, '/exports': 0, '/webhooks': 0, '/account': 0, '/graphql': 0 };
+const ZERO_ENDPOINTS = {
+  '/conversations': 0,
+  '/search': 0,
+  '/summaries': 0,
+  '/attachments': 0,
+  '/exports': 0,
+  '/webhooks': 0,
+  '/account': 0,
+  '/graphql': 0,
+};
 
 describe('GET /v1/account', () => {
-  it('answers the reference shape, with storage as stored and the plan\'s limits', async () => {
+  it("answers the reference shape, with storage as stored and the plan's limits", async () => {
     const { account, client } = await newAccount(server, 'professional');
     // 0.5 MB of content exactly, plus title and metadata as PostgreSQL stores them.
     const created = await client.post('/v1/conversations', { title: 'Big', content: 'x'.repeat(MB / 2), metadata: { k: 'v' } });
@@ -71,7 +80,10 @@ describe('GET /v1/account', () => {
     });
   });
 
-  for (const [name, which] of [['Redis', () => server], ['in-process', () => memoryServer]] as const) {
+  for (const [name, which] of [
+    ['Redis', () => server],
+    ['in-process', () => memoryServer],
+  ] as const) {
     it(`counts every answered request at once, before and after a flush (${name})`, async () => {
       const s = which();
       const { client } = await newAccount(s);
@@ -167,10 +179,13 @@ describe('GET /v1/account/usage', () => {
   it('answers 422 naming the fields for malformed dates, from after to, and periods over 366 days', async () => {
     const { client } = await newAccount(server);
     const cases: [string, Record<string, string[]>][] = [
-      ['from=yesterday&to=2024-13-01', {
-        from: ['From must be a date (YYYY-MM-DD) or an ISO 8601 timestamp'],
-        to: ['To must be a date (YYYY-MM-DD) or an ISO 8601 timestamp'],
-      }],
+      [
+        'from=yesterday&to=2024-13-01',
+        {
+          from: ['From must be a date (YYYY-MM-DD) or an ISO 8601 timestamp'],
+          to: ['To must be a date (YYYY-MM-DD) or an ISO 8601 timestamp'],
+        },
+      ],
       ['from=2024-02-30', { from: ['From must be a date (YYYY-MM-DD) or an ISO 8601 timestamp'] }],
       ['from=2024-03-02&to=2024-03-01', { from: ['From must not be after to'] }],
       ['from=2024-01-01&to=2025-01-01', { to: ['The period must be at most 366 days'] }],
@@ -182,10 +197,13 @@ describe('GET /v1/account/usage', () => {
       expect(res.body, query).toEqual({ error: { code: 'validation_error', message: 'Validation failed', details: { fields } } });
     }
     const gql = await client.request('POST', '/graphql', { query: '{ usage(from: "2024-03-02", to: "2024-03-01") { period { from } } }' });
-    expect(gql.body.errors[0].extensions).toEqual({ code: 'validation_error', details: { fields: { from: ['From must not be after to'] } } });
+    expect(gql.body.errors[0].extensions).toEqual({
+      code: 'validation_error',
+      details: { fields: { from: ['From must not be after to'] } },
+    });
   });
 
-  it('never shows one account\'s requests, conversations or storage to another', async () => {
+  it("never shows one account's requests, conversations or storage to another", async () => {
     const noisy = await newAccount(server);
     const quiet = await newAccount(server);
     await noisy.client.post('/v1/conversations', { title: 'Noise', content: 'x'.repeat(100_000), source: 'whatsapp' });
@@ -251,7 +269,10 @@ describe('shutdown', () => {
         `SELECT endpoint_group, count FROM usage_counters WHERE account_id = $1 AND day = $2::date ORDER BY endpoint_group`,
         [account.id, today()],
       );
-      expect(rows.map((r) => [r.endpoint_group, Number(r.count)])).toEqual([['/account', 1], ['/conversations', 4]]);
+      expect(rows.map((r) => [r.endpoint_group, Number(r.count)])).toEqual([
+        ['/account', 1],
+        ['/conversations', 4],
+      ]);
     } finally {
       await db.close();
     }

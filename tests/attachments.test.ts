@@ -63,7 +63,9 @@ describe('POST /v1/conversations/{id}/attachments', () => {
     expect(list.body.data[0]).toMatchObject(rest);
 
     const got = await client.get(`/v1/conversations/${conv}`);
-    expect(got.body.attachments).toEqual([{ id: res.body.id, filename: 'notes.txt', size: PNG_1x1.length, url: expect.stringContaining('/v1/files/') }]);
+    expect(got.body.attachments).toEqual([
+      { id: res.body.id, filename: 'notes.txt', size: PNG_1x1.length, url: expect.stringContaining('/v1/files/') },
+    ]);
   });
 
   it('tells text from binary, and refines text by extension', async () => {
@@ -85,7 +87,10 @@ describe('POST /v1/conversations/{id}/attachments', () => {
     const traversal = await uploadFile(server.url, api_key, conv, { file: { bytes: 'root:x:0:0', name: '../../etc/passwd' } });
     expect(traversal.status, traversal.text).toBe(201);
     expect(traversal.body.filename).toBe('passwd');
-    const named = await uploadFile(server.url, api_key, conv, { file: { bytes: 'hello', name: 'a.txt' }, filename: '..\\..\\evil\u0000\u202e name<>.txt' });
+    const named = await uploadFile(server.url, api_key, conv, {
+      file: { bytes: 'hello', name: 'a.txt' },
+      filename: '..\\..\\evil\u0000\u202e name<>.txt',
+    });
     expect(named.body.filename).toBe('evil name__.txt');
     const dots = await uploadFile(server.url, api_key, conv, { file: { bytes: 'hello', name: 'a.txt' }, filename: '..' });
     expect(dots.body.filename).toBe('file');
@@ -93,7 +98,11 @@ describe('POST /v1/conversations/{id}/attachments', () => {
     const form = new FormData();
     form.append('filename', 'Résumé (final).txt');
     form.append('file', new Blob(['hello']), 'ignored.txt');
-    const before = await fetch(`${server.url}/v1/conversations/${conv}/attachments`, { method: 'POST', headers: { Authorization: `Bearer ${api_key}` }, body: form });
+    const before = await fetch(`${server.url}/v1/conversations/${conv}/attachments`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${api_key}` },
+      body: form,
+    });
     expect(((await before.json()) as any).filename).toBe('Résumé (final).txt');
     // Everything is stored under the account's directory by id, whatever the name said.
     expect(accountFiles(account.id).every((f) => /^conv_\w+\/att_\w+$/.test(f))).toBe(true);
@@ -210,7 +219,12 @@ describe('storage quota', () => {
     expect(small.status).toBe(201);
     // Crossing 80% of the limit, and the refusal, are events (webhooks outbox).
     const events = async () =>
-      (await server.running.app.db.query<{ type: string; data: any }>(`SELECT type, data FROM events WHERE account_id = $1 ORDER BY created_at`, [account.id])).filter((e) => e.type.startsWith('storage.'));
+      (
+        await server.running.app.db.query<{ type: string; data: any }>(
+          `SELECT type, data FROM events WHERE account_id = $1 ORDER BY created_at`,
+          [account.id],
+        )
+      ).filter((e) => e.type.startsWith('storage.'));
     expect((await events()).map((e) => e.type)).toEqual(['storage.limit_exceeded']);
     expect((await events())[0].data).toMatchObject({ limit_mb: 0.1, resource: 'attachment' });
     const crossing = await uploadFile(server.url, api_key, conv, { file: { bytes: new Uint8Array(20_000).fill(69), name: 'd.txt' } });
@@ -220,7 +234,7 @@ describe('storage quota', () => {
 });
 
 describe('tenant isolation', () => {
-  it('answers 404 for another account\'s conversation or attachment on every route', async () => {
+  it("answers 404 for another account's conversation or attachment on every route", async () => {
     const owner = await newAccount(server);
     const intruder = await newAccount(server);
     const conv = await conversation(owner.client);
@@ -242,27 +256,44 @@ describe('tenant isolation', () => {
       query: `{ conversationAttachments(conversationId: "${conv}") { data { id } } }`,
     });
     expect(gql.body.errors[0].extensions.code).toBe('not_found');
-    const gqlDel = await intruder.client.request('POST', '/graphql', { query: `mutation { deleteAttachment(id: "${att.body.id}") { id } }` });
+    const gqlDel = await intruder.client.request('POST', '/graphql', {
+      query: `mutation { deleteAttachment(id: "${att.body.id}") { id } }`,
+    });
     expect(gqlDel.body.errors[0].extensions.code).toBe('not_found');
-    const gqlUp = await graphqlUpload(server.url, intruder.api_key, 'mutation($c: ID!, $file: Upload!) { uploadAttachment(conversationId: $c, file: $file) { id } }', { c: conv }, { bytes: 'x', name: 'x.txt' });
+    const gqlUp = await graphqlUpload(
+      server.url,
+      intruder.api_key,
+      'mutation($c: ID!, $file: Upload!) { uploadAttachment(conversationId: $c, file: $file) { id } }',
+      { c: conv },
+      { bytes: 'x', name: 'x.txt' },
+    );
     expect(gqlUp.body.errors[0].extensions.code).toBe('not_found');
     expect((await owner.client.get(`/v1/conversations/${conv}/attachments`)).body.data).toHaveLength(1);
   });
 });
 
 describe('GraphQL', () => {
-  const UPLOAD = 'mutation($c: ID!, $file: Upload!, $name: String) { uploadAttachment(conversationId: $c, file: $file, filename: $name) { id filename size mimeType url createdAt conversationId } }';
+  const UPLOAD =
+    'mutation($c: ID!, $file: Upload!, $name: String) { uploadAttachment(conversationId: $c, file: $file, filename: $name) { id filename size mimeType url createdAt conversationId } }';
 
   it('uploads through the GraphQL multipart request spec, and lists on the conversation', async () => {
     const { client, api_key } = await newAccount(server);
     const conv = await conversation(client);
-    const res = await graphqlUpload(server.url, api_key, UPLOAD, { c: conv, name: '../x/diagram.bin' }, { bytes: PNG_1x1, name: 'ignored.txt' });
+    const res = await graphqlUpload(
+      server.url,
+      api_key,
+      UPLOAD,
+      { c: conv, name: '../x/diagram.bin' },
+      { bytes: PNG_1x1, name: 'ignored.txt' },
+    );
     expect(res.status, res.text).toBe(200);
     expect(res.body.errors).toBeUndefined();
     const a = res.body.data.uploadAttachment;
     expect(a).toMatchObject({ filename: 'diagram.bin', size: PNG_1x1.length, mimeType: 'image/png', conversationId: conv });
     expect((await fetch(a.url)).status).toBe(200);
-    const q = await client.request('POST', '/graphql', { query: `{ conversation(id: "${conv}") { attachments { id filename } } conversationAttachments(conversationId: "${conv}") { data { id } } }` });
+    const q = await client.request('POST', '/graphql', {
+      query: `{ conversation(id: "${conv}") { attachments { id filename } } conversationAttachments(conversationId: "${conv}") { data { id } } }`,
+    });
     expect(q.body.data.conversation.attachments).toEqual([{ id: a.id, filename: 'diagram.bin' }]);
     expect(q.body.data.conversationAttachments.data).toEqual([{ id: a.id }]);
     const del = await client.request('POST', '/graphql', { query: `mutation { deleteAttachment(id: "${a.id}") { deleted id } }` });

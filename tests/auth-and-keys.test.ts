@@ -71,7 +71,7 @@ describe('API keys', () => {
     expect((await owner.post('/v1/api_keys', { name: 'a', scope: 'all' })).body.error.details.fields).toEqual({ scope: ['Unknown field'] });
   });
 
-  it('never lets one account see or revoke another account\'s keys', async () => {
+  it("never lets one account see or revoke another account's keys", async () => {
     const a = await newAccount(server);
     const b = await newAccount(server);
     const aKeys = await a.client.get('/v1/api_keys');

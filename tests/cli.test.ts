@@ -67,7 +67,10 @@ describe('aimychats accounts create', () => {
   });
 
   it('stops with a message naming a bad variable', async () => {
-    const res = await cli(['accounts', 'create', '--email', 'x@example.com'], { DATABASE_URL: 'mysql://nope', REDIS_URL: 'redis://127.0.0.1:6379/abc' });
+    const res = await cli(['accounts', 'create', '--email', 'x@example.com'], {
+      DATABASE_URL: 'mysql://nope',
+      REDIS_URL: 'redis://127.0.0.1:6379/abc',
+    });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/DATABASE_URL/);
     expect(res.stderr).toMatch(/REDIS_URL/);
@@ -105,7 +108,11 @@ describe('aimychats keys', () => {
     expect((await owner.get('/v1/account')).status).toBe(200);
 
     // The same code path as REST: api_key.created and api_key.revoked, signed, to the account's endpoint.
-    const got = await eventually(async () => receiver.at(path), (rs) => new Set(rs.map((r) => r.json?.type)).size >= 2, 30_000);
+    const got = await eventually(
+      async () => receiver.at(path),
+      (rs) => new Set(rs.map((r) => r.json?.type)).size >= 2,
+      30_000,
+    );
     const secret = hook.body.secret as string;
     const byType = new Map(got.map((r) => [r.json.type, r]));
     for (const type of ['api_key.created', 'api_key.revoked']) {
@@ -159,9 +166,16 @@ describe('aimychats accounts set-plan', () => {
     expect(after.body).toMatchObject({ plan: 'pro', storage: { limit_mb: 2000 }, api_usage: { limit_per_day: 50000 } });
     expect(after.headers.get('x-ratelimit-limit')).not.toBe(before.headers.get('x-ratelimit-limit'));
 
-    const [r] = await eventually(async () => receiver.at(path), (rs) => rs.length >= 1, 30_000);
+    const [r] = await eventually(
+      async () => receiver.at(path),
+      (rs) => rs.length >= 1,
+      30_000,
+    );
     const payload = new Webhook(hook.body.secret).verify(r.body, swHeaders(r)) as any;
-    expect(payload).toMatchObject({ type: 'subscription.updated', data: { account_id: account.id, plan: 'pro', previous_plan: 'professional' } });
+    expect(payload).toMatchObject({
+      type: 'subscription.updated',
+      data: { account_id: account.id, plan: 'pro', previous_plan: 'professional' },
+    });
     expect(payload.id).toMatch(/^evt_/);
   });
 
@@ -171,7 +185,10 @@ describe('aimychats accounts set-plan', () => {
     const plan = await cli(['accounts', 'set-plan', '--account', account.id, '--plan', 'platinum'], env);
     expect(plan.code).toBe(1);
     expect(plan.stdout).toBe('');
-    expect(lastJson(plan.stderr).error).toMatchObject({ code: 'validation_error', details: { fields: { plan: [expect.stringMatching(/Plan must be one of: .*free/)] } } });
+    expect(lastJson(plan.stderr).error).toMatchObject({
+      code: 'validation_error',
+      details: { fields: { plan: [expect.stringMatching(/Plan must be one of: .*free/)] } },
+    });
     expect((await c.get('/v1/account')).body.plan).toBe('free');
     const unknown = await cli(['accounts', 'set-plan', '--account', 'user_01jzzzzzzzzzzzzzzzzzzzzzzz', '--plan', 'pro'], env);
     expect(unknown.code).toBe(1);

@@ -33,8 +33,16 @@ async function resources(client: Client) {
   const hook = await client.post('/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['export.failed'] });
   expect([conv.status, exp.status, hook.status]).toEqual([201, 202, 201]);
   // Settled, so that two reads in a row see the same body (a job finishing in between changes it).
-  await eventually(() => client.get(`/v1/conversations/${conv.body.id}`), (r) => r.body.status !== 'processing', 90_000);
-  await eventually(() => client.get(`/v1/exports/${exp.body.id}`), (r) => !['pending', 'processing'].includes(r.body.status), 90_000);
+  await eventually(
+    () => client.get(`/v1/conversations/${conv.body.id}`),
+    (r) => r.body.status !== 'processing',
+    90_000,
+  );
+  await eventually(
+    () => client.get(`/v1/exports/${exp.body.id}`),
+    (r) => !['pending', 'processing'].includes(r.body.status),
+    90_000,
+  );
   return { id: { conversation: conv.body.id, summary: summaries.body.data[0].id, export: exp.body.id, webhook: hook.body.id } };
 }
 
@@ -49,7 +57,7 @@ function concrete(path: string, id: Record<string, string>): string {
 }
 
 describe('every GET route', () => {
-  it('has an ETag (the body\'s hash), answers If-None-Match with 304 and HEAD with the same headers and no body', async () => {
+  it("has an ETag (the body's hash), answers If-None-Match with 304 and HEAD with the same headers and no body", async () => {
     const { client } = await newAccount(server);
     const { id } = await resources(client);
     const paths = REST_ROUTES.filter((r) => r.method === 'GET').map((r) => `/v1${concrete(r.path, id)}`);
@@ -103,7 +111,11 @@ describe('ETag follows the body', () => {
     const { client } = await newAccount(server);
     const one = await client.post('/v1/conversations', { title: 'one', content: CHAT });
     // Its summary job changes the list (status) once: wait for it first.
-    await eventually(() => client.get(`/v1/conversations/${one.body.id}`), (r) => r.body.status !== 'processing', 90_000);
+    await eventually(
+      () => client.get(`/v1/conversations/${one.body.id}`),
+      (r) => r.body.status !== 'processing',
+      90_000,
+    );
     const list = await client.get('/v1/conversations');
     expect((await client.get('/v1/conversations', { 'If-None-Match': list.headers.get('etag')! })).status).toBe(304);
     const paged = await client.get('/v1/conversations?per_page=5');
@@ -120,7 +132,11 @@ describe('ETag follows the body', () => {
     const b = await newAccount(server);
     const conv = await a.client.post('/v1/conversations', { title: 'mine', content: CHAT });
     const path = `/v1/conversations/${conv.body.id}`;
-    await eventually(() => a.client.get(path), (r) => r.body.status !== 'processing', 90_000);
+    await eventually(
+      () => a.client.get(path),
+      (r) => r.body.status !== 'processing',
+      90_000,
+    );
     const etag = (await a.client.get(path)).headers.get('etag')!;
     expect((await a.client.get(path, { 'If-None-Match': `"nope", W/${etag}` })).status).toBe(304);
     expect((await a.client.get(path, { 'If-None-Match': '*' })).status).toBe(304);

@@ -71,7 +71,10 @@ describe('GET /v1/openapi.json', () => {
     for (const [name, schema] of schemas) expect(ajv.validateSchema(schema as object), `${name}: ${ajv.errorsText()}`).toBe(true);
     expect(JSON.stringify(doc)).not.toContain('"nullable"');
     // A field that may be null says so with a type list.
-    expect(doc.components.schemas.Conversation.properties.summary.anyOf).toEqual([{ $ref: '#/components/schemas/ConversationSummary' }, { type: 'null' }]);
+    expect(doc.components.schemas.Conversation.properties.summary.anyOf).toEqual([
+      { $ref: '#/components/schemas/ConversationSummary' },
+      { type: 'null' },
+    ]);
     expect(doc.components.schemas.Summary.properties.language.type).toEqual(['string', 'null']);
   });
 

@@ -39,18 +39,30 @@ describe('meta.total from the maintained counter', () => {
     const sources = ['email', 'whatsapp', 'api', 'email', 'api', 'api', 'whatsapp'];
     const created = await Promise.all(
       sources.map(async (source, i) => {
-        const res = await client.post('/v1/conversations', { title: `t${i}`, content: `Anna: hello number ${i}\nTom: thanks, talk soon`, source });
+        const res = await client.post('/v1/conversations', {
+          title: `t${i}`,
+          content: `Anna: hello number ${i}\nTom: thanks, talk soon`,
+          source,
+        });
         expect(res.status, res.text).toBe(201);
         return res.body as { id: string };
       }),
     );
     await expectExactTotals(client);
-    for (const c of created) await eventually(() => client.get(`/v1/conversations/${c.id}`), (r) => r.body.status !== 'processing', 120_000);
+    for (const c of created)
+      await eventually(
+        () => client.get(`/v1/conversations/${c.id}`),
+        (r) => r.body.status !== 'processing',
+        120_000,
+      );
     expect((await expectExactTotals(client)).length).toBe(sources.length);
 
     // A content edit sends the conversation back to processing; a failed status is counted apart.
     expect((await client.patch(`/v1/conversations/${created[0].id}`, { content: 'Grace: new content here' })).status).toBe(200);
-    await server.running.app.db.query(`UPDATE conversations SET status = 'failed' WHERE id = $1 AND account_id = $2`, [created[1].id, account.id]);
+    await server.running.app.db.query(`UPDATE conversations SET status = 'failed' WHERE id = $1 AND account_id = $2`, [
+      created[1].id,
+      account.id,
+    ]);
     await expectExactTotals(client);
 
     expect((await client.delete(`/v1/conversations/${created[2].id}`)).status).toBe(200);
@@ -62,15 +74,21 @@ describe('meta.total from the maintained counter', () => {
     expect(past.body.meta.total).toBe(left.filter((r) => r.source === 'api').length);
 
     // The counter agrees with a count of the rows themselves.
-    const counted = await server.running.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM conversations WHERE account_id = $1`, [account.id]);
-    const kept = await server.running.app.db.query<{ n: number }>(`SELECT sum(n)::int AS n FROM conversation_counts WHERE account_id = $1`, [account.id]);
+    const counted = await server.running.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM conversations WHERE account_id = $1`, [
+      account.id,
+    ]);
+    const kept = await server.running.app.db.query<{ n: number }>(
+      `SELECT sum(n)::int AS n FROM conversation_counts WHERE account_id = $1`,
+      [account.id],
+    );
     expect(kept[0].n).toBe(counted[0].n);
   });
 
   it('keeps accounts apart and leaves nothing behind when an account is deleted', async () => {
     const a = await newAccount(server);
     const b = await newAccount(server);
-    for (let i = 0; i < 3; i++) expect((await a.client.post('/v1/conversations', { title: `a${i}`, content: 'hello there' })).status).toBe(201);
+    for (let i = 0; i < 3; i++)
+      expect((await a.client.post('/v1/conversations', { title: `a${i}`, content: 'hello there' })).status).toBe(201);
     expect((await b.client.post('/v1/conversations', { title: 'b', content: 'hello there', source: 'email' })).status).toBe(201);
     expect((await a.client.get('/v1/conversations')).body.meta.total).toBe(3);
     expect((await b.client.get('/v1/conversations')).body.meta.total).toBe(1);

@@ -32,7 +32,13 @@ describe('GraphQL conversations', () => {
     });
     expect(created.errors).toBeUndefined();
     const conv = created.data!.createConversation;
-    expect(conv).toMatchObject({ title: 'Call with Tom', source: 'whatsapp', status: 'processing', summary: null, metadata: { participants: ['Tom', 'Anna'] } });
+    expect(conv).toMatchObject({
+      title: 'Call with Tom',
+      source: 'whatsapp',
+      status: 'processing',
+      summary: null,
+      metadata: { participants: ['Tom', 'Anna'] },
+    });
     expect(conv.id).toMatch(/^conv_/);
 
     const got = await client.gql(GetConversationDocument, { id: conv.id });
@@ -82,7 +88,10 @@ describe('GraphQL conversations', () => {
     expect(syntax.body.errors[0].extensions.code).toBe('bad_request');
     const unknownField = await client.request('POST', '/graphql', { query: '{ nope }' });
     expect(unknownField.body.errors[0].extensions.code).toBe('bad_request');
-    const badVar = await client.request('POST', '/graphql', { query: 'query($p: Int) { conversations(perPage: $p) { meta { total } } }', variables: { p: 'abc' } });
+    const badVar = await client.request('POST', '/graphql', {
+      query: 'query($p: Int) { conversations(perPage: $p) { meta { total } } }',
+      variables: { p: 'abc' },
+    });
     expect(badVar.body.errors[0].extensions.code).toBe('validation_error');
   });
 
@@ -109,7 +118,11 @@ describe('GraphQL request limits', () => {
   it('answers a body over the JSON limit with 413 and a chunked body with 411', async () => {
     const { api_key } = await newAccount(server);
     const big = JSON.stringify({ query: `{ conversations { meta { total } } }`, variables: { pad: 'x'.repeat(1024 * 1024 + 10) } });
-    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { Authorization: `Bearer ${api_key}`, 'Content-Type': 'application/json' }, body: big });
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${api_key}`, 'Content-Type': 'application/json' },
+      body: big,
+    });
     expect(res.status).toBe(413);
     expect((await res.json()).errors[0].extensions.code).toBe('payload_too_large');
     const stream = new ReadableStream({

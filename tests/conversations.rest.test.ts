@@ -43,7 +43,18 @@ describe('POST /v1/conversations', () => {
     });
     expect(res.body.id).toMatch(/^conv_[0-9a-z]{26}$/);
     expect(res.body.created_at).toMatch(ISO);
-    expect(Object.keys(res.body)).toEqual(['id', 'title', 'content', 'source', 'status', 'metadata', 'created_at', 'updated_at', 'summary', 'attachments']);
+    expect(Object.keys(res.body)).toEqual([
+      'id',
+      'title',
+      'content',
+      'source',
+      'status',
+      'metadata',
+      'created_at',
+      'updated_at',
+      'summary',
+      'attachments',
+    ]);
   });
 
   it('defaults source to api and metadata to {}', async () => {
@@ -139,7 +150,10 @@ describe('PATCH /v1/conversations/{id}', () => {
     const { client } = await newAccount(server);
     const created = await create(client, { metadata: { participants: ['a@b.c'], date: '2024-01-01' } });
     await new Promise((r) => setTimeout(r, 5));
-    const res = await client.patch(`/v1/conversations/${created.id}`, { title: 'Updated meeting notes', metadata: { reviewed: true, date: null } });
+    const res = await client.patch(`/v1/conversations/${created.id}`, {
+      title: 'Updated meeting notes',
+      metadata: { reviewed: true, date: null },
+    });
     expect(res.status).toBe(200);
     expect(res.body.title).toBe('Updated meeting notes');
     expect(res.body.metadata).toEqual({ participants: ['a@b.c'], reviewed: true });
@@ -151,7 +165,10 @@ describe('PATCH /v1/conversations/{id}', () => {
   it('sets status back to processing when content changes', async () => {
     const { client, account } = await newAccount(server);
     const created = await create(client);
-    await server.running.app.db.query(`UPDATE conversations SET status = 'completed' WHERE id = $1 AND account_id = $2`, [created.id, account.id]);
+    await server.running.app.db.query(`UPDATE conversations SET status = 'completed' WHERE id = $1 AND account_id = $2`, [
+      created.id,
+      account.id,
+    ]);
     const titleOnly = await client.patch(`/v1/conversations/${created.id}`, { title: 'New title' });
     expect(titleOnly.body.status).toBe('completed');
     const res = await client.patch(`/v1/conversations/${created.id}`, { content: 'New content' });
@@ -174,7 +191,10 @@ describe('PATCH /v1/conversations/{id}', () => {
     const created = await create(client);
     const res = await client.patch(`/v1/conversations/${created.id}`, { title: null, content: 'x'.repeat(2001) });
     expect(res.status).toBe(422);
-    expect(res.body.error.details.fields).toEqual({ title: ['Title cannot be null'], content: ['Content must be less than 2000 characters'] });
+    expect(res.body.error.details.fields).toEqual({
+      title: ['Title cannot be null'],
+      content: ['Content must be less than 2000 characters'],
+    });
     const unknown = await client.patch(`/v1/conversations/${created.id}`, { source: 'email' });
     expect(unknown.body.error.details.fields).toEqual({ source: ['Unknown field'] });
     const big = await client.patch(`/v1/conversations/${created.id}`, { metadata: { blob: 'x'.repeat(17 * 1024) } });
@@ -230,7 +250,13 @@ describe('GET /v1/conversations', () => {
     expect(res.body.data).toHaveLength(1);
     expect(res.body.data[0].source).toBe('email');
     const first = new URL(res.body.links.first);
-    expect(Object.fromEntries(first.searchParams)).toEqual({ page: '1', per_page: '20', status: 'processing', source: 'email', sort: 'created_at' });
+    expect(Object.fromEntries(first.searchParams)).toEqual({
+      page: '1',
+      per_page: '20',
+      status: 'processing',
+      source: 'email',
+      sort: 'created_at',
+    });
     expect(res.body.links.prev).toBeNull();
     expect(res.body.links.next).toBeNull();
   });
@@ -239,7 +265,10 @@ describe('GET /v1/conversations', () => {
     const { client, account } = await newAccount(server);
     const a = await create(client, { title: 'Pricing inquiry', content: 'How much is the pro plan?' });
     await create(client, { title: 'Hello', content: 'Refund for order 100%' });
-    await server.running.app.db.query(`UPDATE conversations SET status = 'completed' WHERE id = $1 AND account_id = $2`, [a.id, account.id]);
+    await server.running.app.db.query(`UPDATE conversations SET status = 'completed' WHERE id = $1 AND account_id = $2`, [
+      a.id,
+      account.id,
+    ]);
     const completed = await client.get('/v1/conversations?status=completed');
     expect(completed.body.data.map((c: any) => c.id)).toEqual([a.id]);
     const byTitle = await client.get('/v1/conversations?search=pricing');
@@ -309,8 +338,14 @@ describe('errors and routing', () => {
 
   it("blocks Sofa's built-in unauthenticated webhook routes", async () => {
     const { client } = await newAccount(server);
-    for (const [method, path] of [['POST', '/v1/webhook'], ['POST', '/v1/webhook/abc'], ['DELETE', '/v1/webhook/abc']] as const) {
-      const res = await client.request(method, path, JSON.stringify({ subscription: 'x', url: 'http://169.254.169.254/' }), { 'Content-Type': 'application/json' });
+    for (const [method, path] of [
+      ['POST', '/v1/webhook'],
+      ['POST', '/v1/webhook/abc'],
+      ['DELETE', '/v1/webhook/abc'],
+    ] as const) {
+      const res = await client.request(method, path, JSON.stringify({ subscription: 'x', url: 'http://169.254.169.254/' }), {
+        'Content-Type': 'application/json',
+      });
       expect(res.status, `${method} ${path}`).toBe(404);
     }
     const anon = await fetch(`${server.url}/v1/webhook`, { method: 'POST', body: '{}' });

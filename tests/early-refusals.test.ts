@@ -111,7 +111,11 @@ describe.each(Object.entries(SIZES))('refused uploads with a %s body reach the c
   it('415 for a JSON route given another media type', async () => {
     const { api_key } = await newAccount(server);
     const res = await readResponse(
-      await fetch(`${server.url}/v1/conversations`, { method: 'POST', headers: { Authorization: `Bearer ${api_key}`, 'Content-Type': 'image/png' }, body: bytes }),
+      await fetch(`${server.url}/v1/conversations`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${api_key}`, 'Content-Type': 'image/png' },
+        body: bytes,
+      }),
     );
     expect(res.status, res.text).toBe(415);
     expect(res.body.error.code).toBe('unsupported_media_type');
@@ -192,7 +196,10 @@ async function bodyAfterAnswer(base: string, path: string, headers: Record<strin
     .join('');
   socket.write(`POST ${path} HTTP/1.1\r\n${head}\r\n`);
   // The whole answer first (it has a Content-Length), then the body.
-  while (!/\r\n\r\n/.test(received) || received.length < received.indexOf('\r\n\r\n') + 4 + Number(/content-length: (\d+)/i.exec(received)?.[1] ?? 0)) {
+  while (
+    !/\r\n\r\n/.test(received) ||
+    received.length < received.indexOf('\r\n\r\n') + 4 + Number(/content-length: (\d+)/i.exec(received)?.[1] ?? 0)
+  ) {
     await new Promise((r) => setTimeout(r, 10));
     if (resetOrBroken) break;
   }
@@ -212,13 +219,19 @@ describe('the body arriving after the answer (raw connection)', () => {
       PNG_1x1,
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
-    const r = await bodyAfterAnswer(server.url, `/v1/conversations/${UNKNOWN_CONVERSATION}/attachments`, { Authorization: `Bearer ${api_key}`, 'Content-Type': `multipart/form-data; boundary=${boundary}` }, body);
+    const r = await bodyAfterAnswer(
+      server.url,
+      `/v1/conversations/${UNKNOWN_CONVERSATION}/attachments`,
+      { Authorization: `Bearer ${api_key}`, 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+      body,
+    );
     expect(r.answer).toMatch(/^HTTP\/1\.1 404 /);
     expect(r.answer).not.toMatch(/\r\nconnection: close\r\n/i);
     const before = r.answer.length;
     r.socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n`);
     await new Promise<void>((resolve, reject) => {
-      const check = () => (/HTTP\/1\.1 200 /.test(readAll().slice(before)) ? resolve() : r.broken() ? reject(new Error(r.broken())) : setTimeout(check, 10));
+      const check = () =>
+        /HTTP\/1\.1 200 /.test(readAll().slice(before)) ? resolve() : r.broken() ? reject(new Error(r.broken())) : setTimeout(check, 10);
       let all = r.answer;
       r.socket.on('data', (d) => (all += d.toString('latin1')));
       const readAll = () => all;
@@ -229,7 +242,12 @@ describe('the body arriving after the answer (raw connection)', () => {
   });
 
   it('a body over the drain bound (2 MB) is read on until it ends, then the connection closes cleanly (no reset)', async () => {
-    const r = await bodyAfterAnswer(server.url, `/v1/conversations/${UNKNOWN_CONVERSATION}/attachments`, { 'Content-Type': 'multipart/form-data; boundary=x' }, Buffer.alloc(2 * MB, 0x41));
+    const r = await bodyAfterAnswer(
+      server.url,
+      `/v1/conversations/${UNKNOWN_CONVERSATION}/attachments`,
+      { 'Content-Type': 'multipart/form-data; boundary=x' },
+      Buffer.alloc(2 * MB, 0x41),
+    );
     expect(r.answer).toMatch(/^HTTP\/1\.1 401 /);
     await r.ended;
     expect(r.broken()).toBeUndefined();

@@ -21,7 +21,11 @@ function embeddedEnv(): NodeJS.ProcessEnv {
 
 /** Starts the server as `npm start` does and resolves with its URL once it listens. */
 function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: embeddedEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: embeddedEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     let buffered = '';
@@ -58,10 +62,18 @@ describe('embedded database (no DATABASE_URL)', () => {
     expect(created.code, created.stderr).toBe(0);
     const { api_key } = JSON.parse(created.stdout);
     const c = client(first.url, api_key);
-    const conv = await c.post('/v1/conversations', { title: 'Embedded', content: 'Runs with no configuration at all.' }, { 'Idempotency-Key': 'embedded-1' });
+    const conv = await c.post(
+      '/v1/conversations',
+      { title: 'Embedded', content: 'Runs with no configuration at all.' },
+      { 'Idempotency-Key': 'embedded-1' },
+    );
     expect(conv.status).toBe(201);
     // Idempotency keys are stored in PGlite too: the retry is a replay, not a second conversation.
-    const retry = await c.post('/v1/conversations', { title: 'Embedded', content: 'Runs with no configuration at all.' }, { 'Idempotency-Key': 'embedded-1' });
+    const retry = await c.post(
+      '/v1/conversations',
+      { title: 'Embedded', content: 'Runs with no configuration at all.' },
+      { 'Idempotency-Key': 'embedded-1' },
+    );
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect(retry.body.id).toBe(conv.body.id);
     expect((await c.get(`/v1/conversations/${conv.body.id}`)).body.title).toBe('Embedded');

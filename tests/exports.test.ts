@@ -37,8 +37,16 @@ async function seed(c: Client) {
     return res.body.id as string;
   };
   const a = await make({ title: 'Pricing call', content: 'Tom: can you send the pricing sheet?\nAnna: sure, tomorrow.', source: 'email' });
-  const b = await make({ title: '=HYPERLINK("http://evil.example","click")', content: '+1 call me, "quoted", and a comma\r\nsecond line', source: 'api' });
-  const d = await make({ title: 'Ünïcödé — 会议记录 🎉', content: 'Café crème, naïve façade. 你好，世界。 Emoji: 😀👍 Ελληνικά Кириллица', source: 'whatsapp' });
+  const b = await make({
+    title: '=HYPERLINK("http://evil.example","click")',
+    content: '+1 call me, "quoted", and a comma\r\nsecond line',
+    source: 'api',
+  });
+  const d = await make({
+    title: 'Ünïcödé — 会议记录 🎉',
+    content: 'Café crème, naïve façade. 你好，世界。 Emoji: 😀👍 Ελληνικά Кириллица',
+    source: 'whatsapp',
+  });
   return { a, b, d };
 }
 
@@ -109,7 +117,14 @@ describe('POST /v1/exports', () => {
     expect(Object.keys(started.body)).toEqual(['id', 'status', 'format', 'created_at']);
     expect(started.body).toMatchObject({ status: 'processing', format: 'json' });
     expect(started.body.id).toMatch(/^export_[0-9a-z]{26}$/);
-    expect(done.body).toMatchObject({ id: started.body.id, status: 'completed', format: 'json', conversation_count: 3, error: null, include_attachments: false });
+    expect(done.body).toMatchObject({
+      id: started.body.id,
+      status: 'completed',
+      format: 'json',
+      conversation_count: 3,
+      error: null,
+      include_attachments: false,
+    });
     expect(done.body.size_mb).toBeGreaterThan(0);
     const ttl = Date.parse(done.body.expires_at) - Date.parse(done.body.completed_at);
     expect(ttl).toBe(7 * 24 * 3600 * 1000);
@@ -119,15 +134,31 @@ describe('POST /v1/exports', () => {
     const json = JSON.parse(file.bytes.toString('utf8'));
     expect(json.meta.total).toBe(3);
     expect(json.data.map((c: any) => c.id)).toEqual([a, b, d]);
-    expect(Object.keys(json.data[0])).toEqual(['id', 'title', 'content', 'source', 'status', 'metadata', 'created_at', 'updated_at', 'summary', 'attachments']);
+    expect(Object.keys(json.data[0])).toEqual([
+      'id',
+      'title',
+      'content',
+      'source',
+      'status',
+      'metadata',
+      'created_at',
+      'updated_at',
+      'summary',
+      'attachments',
+    ]);
     expect(json.data[2].title).toBe('Ünïcödé — 会议记录 🎉');
 
     const list = await client.get('/v1/exports');
     expect(list.status).toBe(200);
     expect(list.body.data.map((e: any) => e.id)).toEqual([started.body.id]);
     expect(list.body.meta).toMatchObject({ total: 1, page: 1 });
-    const events = await server.running.app.db.query<{ type: string; data: any }>(`SELECT type, data FROM events WHERE account_id = $1 AND type LIKE 'export.%'`, [account.id]);
-    expect(events).toEqual([{ type: 'export.completed', data: expect.objectContaining({ id: started.body.id, status: 'completed', conversation_count: 3 }) }]);
+    const events = await server.running.app.db.query<{ type: string; data: any }>(
+      `SELECT type, data FROM events WHERE account_id = $1 AND type LIKE 'export.%'`,
+      [account.id],
+    );
+    expect(events).toEqual([
+      { type: 'export.completed', data: expect.objectContaining({ id: started.body.id, status: 'completed', conversation_count: 3 }) },
+    ]);
   });
 
   it('lists exports with the shared page rules: out-of-range page and per_page are a 422 naming both', async () => {
@@ -161,10 +192,17 @@ describe('POST /v1/exports', () => {
       prev: null,
       next: null,
     });
-    const gql = await client.request('POST', '/graphql', { query: '{ exports(page: 3, perPage: 1) { data { id } links { first last prev next } } }' });
+    const gql = await client.request('POST', '/graphql', {
+      query: '{ exports(page: 3, perPage: 1) { data { id } links { first last prev next } } }',
+    });
     expect(gql.body.data.exports).toEqual({
       data: [{ id: ids[0] }],
-      links: { first: `${server.url}/v1/exports?page=1&per_page=1`, last: `${server.url}/v1/exports?page=3&per_page=1`, prev: `${server.url}/v1/exports?page=2&per_page=1`, next: null },
+      links: {
+        first: `${server.url}/v1/exports?page=1&per_page=1`,
+        last: `${server.url}/v1/exports?page=3&per_page=1`,
+        prev: `${server.url}/v1/exports?page=2&per_page=1`,
+        next: null,
+      },
     });
   });
 
@@ -177,7 +215,10 @@ describe('POST /v1/exports', () => {
     expect(res.status, res.text).toBe(403);
     expect(res.body.error).toMatchObject({ code: 'storage_quota_exceeded', details: { limit_mb: 0.01 } });
     expect((await client.get('/v1/exports')).body.meta.total).toBe(0);
-    const events = await server.running.app.db.query<{ type: string; data: any }>(`SELECT type, data FROM events WHERE account_id = $1 AND type = 'storage.limit_exceeded'`, [account.id]);
+    const events = await server.running.app.db.query<{ type: string; data: any }>(
+      `SELECT type, data FROM events WHERE account_id = $1 AND type = 'storage.limit_exceeded'`,
+      [account.id],
+    );
     expect(events.map((e) => e.data.resource)).toEqual(['export']);
   });
 
@@ -239,7 +280,9 @@ describe('POST /v1/exports', () => {
     const entries = unzip(file.bytes);
     const names = [...entries.keys()];
     expect(names[0]).toMatch(/^aimychats-export-\d{4}-\d{2}-\d{2}\.csv$/);
-    expect(names.slice(1).sort()).toEqual([`attachments/${a}/notes (2).txt`, `attachments/${a}/notes.txt`, `attachments/${a}/pixel.png`, `attachments/${d}/ünï.txt`].sort());
+    expect(names.slice(1).sort()).toEqual(
+      [`attachments/${a}/notes (2).txt`, `attachments/${a}/notes.txt`, `attachments/${a}/pixel.png`, `attachments/${d}/ünï.txt`].sort(),
+    );
     expect(entries.get(`attachments/${a}/pixel.png`)).toEqual(PNG_1x1);
     expect(entries.get(`attachments/${a}/notes (2).txt`)!.toString()).toBe('v2');
     expect(parseCsv(entries.get(names[0])!.toString('utf8'))).toHaveLength(4);
@@ -256,7 +299,10 @@ describe('POST /v1/exports', () => {
 
     const none = await exportDone(client, { format: 'json', filters: { date_to: '2001-01-01' } });
     expect(none.done.body).toMatchObject({ status: 'completed', conversation_count: 0 });
-    expect(JSON.parse((await download(none.done.body.download_url)).bytes.toString('utf8'))).toMatchObject({ data: [], meta: { total: 0 } });
+    expect(JSON.parse((await download(none.done.body.download_url)).bytes.toString('utf8'))).toMatchObject({
+      data: [],
+      meta: { total: 0 },
+    });
     for (const format of ['csv', 'pdf', 'markdown']) {
       const empty = await exportDone(client, { format, filters: { topics: ['no-such-topic'] } });
       expect(empty.done.body.status).toBe('completed');
@@ -266,7 +312,11 @@ describe('POST /v1/exports', () => {
 
   it('rejects bad input with 422 naming every field', async () => {
     const { client } = await newAccount(server);
-    const bad = await client.post('/v1/exports', { format: 'docx', filters: { date_from: 'yesterday', colour: 'red', sentiment: 'angry' }, options: { zip: true } });
+    const bad = await client.post('/v1/exports', {
+      format: 'docx',
+      filters: { date_from: 'yesterday', colour: 'red', sentiment: 'angry' },
+      options: { zip: true },
+    });
     expect(bad.status).toBe(422);
     expect(Object.keys(bad.body.error.details.fields).sort()).toEqual(['filters.colour', 'options.zip']);
     const bad2 = await client.post('/v1/exports', { format: 'docx', filters: { date_from: 'yesterday', sentiment: 'angry' } });
@@ -288,13 +338,16 @@ describe('POST /v1/exports', () => {
     expect(done.body.error).toMatch(/Storage quota exceeded/);
     expect(done.body.download_url).toBeNull();
     expect(done.body.size_mb).toBeNull();
-    const events = await server.running.app.db.query<{ type: string; data: any }>(`SELECT type, data FROM events WHERE account_id = $1 AND type LIKE 'export.%'`, [account.id]);
+    const events = await server.running.app.db.query<{ type: string; data: any }>(
+      `SELECT type, data FROM events WHERE account_id = $1 AND type LIKE 'export.%'`,
+      [account.id],
+    );
     expect(events).toEqual([{ type: 'export.failed', data: expect.objectContaining({ id: done.body.id, status: 'failed' }) }]);
   });
 });
 
 describe('export isolation and expiry', () => {
-  it('another account\'s export is a 404 and is not listed', async () => {
+  it("another account's export is a 404 and is not listed", async () => {
     const owner = await newAccount(server);
     const intruder = await newAccount(server);
     const { done } = await exportDone(owner.client, { format: 'json' });
@@ -333,13 +386,17 @@ describe('GraphQL', () => {
     const { client } = await newAccount(server);
     await seed(client);
     const created = await client.request('POST', '/graphql', {
-      query: 'mutation { createExport(format: "markdown", filters: { source: "whatsapp" }, options: { includeAttachments: false }) { id status format } }',
+      query:
+        'mutation { createExport(format: "markdown", filters: { source: "whatsapp" }, options: { includeAttachments: false }) { id status format } }',
     });
     expect(created.body.errors).toBeUndefined();
     const id = created.body.data.createExport.id;
     expect(created.body.data.createExport).toMatchObject({ status: 'processing', format: 'markdown' });
     const done = await eventually(
-      () => client.request('POST', '/graphql', { query: `{ export(id: "${id}") { status conversationCount sizeMb downloadUrl expiresAt filters { source } } exports { meta { total } } }` }),
+      () =>
+        client.request('POST', '/graphql', {
+          query: `{ export(id: "${id}") { status conversationCount sizeMb downloadUrl expiresAt filters { source } } exports { meta { total } } }`,
+        }),
       (r) => r.body.data?.export.status !== 'processing',
       30_000,
     );

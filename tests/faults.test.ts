@@ -40,7 +40,12 @@ async function call(baseUrl: string, apiKey: string, method: string, path: strin
     return { status: res.status, body: json, headers: res.headers, error: undefined as string | undefined };
   } catch (e) {
     const err = e as Error & { cause?: { code?: string } };
-    return { status: 0, body: undefined, headers: new Headers(), error: err.name === 'TimeoutError' ? 'timeout' : (err.cause?.code ?? err.message) };
+    return {
+      status: 0,
+      body: undefined,
+      headers: new Headers(),
+      error: err.name === 'TimeoutError' ? 'timeout' : (err.cause?.code ?? err.message),
+    };
   }
 }
 
@@ -57,73 +62,90 @@ afterAll(async () => {
   await dropPrefix(REDIS_DB, parked.QUEUE_PREFIX);
 });
 
-describe.skipIf(!canRunPostgres)('PostgreSQL restarted under load (a private cluster: needs /usr/lib/postgresql/15/bin and a postgres user)', () => {
-  it('answers 503 service_unavailable while it is down, recovers on its own, and loses no acknowledged write', async () => {
-    const api = await startApi({ DATABASE_URL: pg!.url, ...parked, DATABASE_POOL_SIZE: '4', API_KEY_CACHE_TTL_MS: '0' });
-    const { api_key: key } = await accountOn(pg!.url, api.url);
+describe.skipIf(!canRunPostgres)(
+  'PostgreSQL restarted under load (a private cluster: needs /usr/lib/postgresql/15/bin and a postgres user)',
+  () => {
+    it('answers 503 service_unavailable while it is down, recovers on its own, and loses no acknowledged write', async () => {
+      const api = await startApi({ DATABASE_URL: pg!.url, ...parked, DATABASE_POOL_SIZE: '4', API_KEY_CACHE_TTL_MS: '0' });
+      const { api_key: key } = await accountOn(pg!.url, api.url);
 
-    type Outcome = Awaited<ReturnType<typeof call>> & { at: 'before' | 'during' | 'after' };
-    const outcomes: Outcome[] = [];
-    const acknowledged: { id: string; title: string }[] = [];
-    let phase: Outcome['at'] = 'before';
-    let writing = true;
-    let n = 0;
-    const writer = async () => {
-      while (writing) {
-        const title = `write ${n++}`;
-        const at = phase;
-        const r = await call(api.url, key, 'POST', '/v1/conversations', { title, content: CHAT });
-        outcomes.push({ ...r, at });
-        if (r.status === 201) acknowledged.push({ id: r.body.id, title });
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      type Outcome = Awaited<ReturnType<typeof call>> & { at: 'before' | 'during' | 'after' };
+      const outcomes: Outcome[] = [];
+      const acknowledged: { id: string; title: string }[] = [];
+      let phase: Outcome['at'] = 'before';
+      let writing = true;
+      let n = 0;
+      const writer = async () => {
+        while (writing) {
+          const title = `write ${n++}`;
+          const at = phase;
+          const r = await call(api.url, key, 'POST', '/v1/conversations', { title, content: CHAT });
+          outcomes.push({ ...r, at });
+          if (r.status === 201) acknowledged.push({ id: r.body.id, title });
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      };
+      const writers = [writer(), writer(), writer()];
+      try {
+        await eventually(
+          async () => acknowledged.length,
+          (c) => c >= 10,
+          30_000,
+        );
+
+        await pg!.stop('fast');
+        phase = 'during';
+        const refused = () => outcomes.filter((o) => o.at === 'during' && o.status === 503).length;
+        expect(
+          await eventually(
+            async () => refused(),
+            (c) => c >= 5,
+            30_000,
+          ),
+        ).toBeGreaterThanOrEqual(5);
+
+        // Reads too, in the REST envelope with Retry-After, and the same code through GraphQL.
+        const list = await call(api.url, key, 'GET', '/v1/conversations');
+        expect(list.status).toBe(503);
+        expect(list.body).toEqual({ error: { code: 'service_unavailable', message: expect.any(String), details: {} } });
+        expect(Number(list.headers.get('retry-after'))).toBeGreaterThan(0);
+        const gql = await call(api.url, key, 'POST', '/graphql', { query: '{ conversations { meta { total } } }' });
+        expect(gql.body.errors[0].extensions.code).toBe('service_unavailable');
+        const ready = await call(api.url, key, 'GET', '/readyz');
+        expect(ready.status).toBe(503);
+
+        await pg!.start();
+        phase = 'after';
+        // The server recovers on its own: no restart, writes are acknowledged again.
+        const recovered = await eventually(
+          async () => outcomes.filter((o) => o.at === 'after' && o.status === 201).length,
+          (c) => c >= 5,
+          30_000,
+        );
+        expect(recovered).toBeGreaterThanOrEqual(5);
+      } finally {
+        writing = false;
+        await Promise.all(writers);
       }
-    };
-    const writers = [writer(), writer(), writer()];
-    try {
-      await eventually(async () => acknowledged.length, (c) => c >= 10, 30_000);
 
-      await pg!.stop('fast');
-      phase = 'during';
-      const refused = () => outcomes.filter((o) => o.at === 'during' && o.status === 503).length;
-      expect(await eventually(async () => refused(), (c) => c >= 5, 30_000)).toBeGreaterThanOrEqual(5);
-
-      // Reads too, in the REST envelope with Retry-After, and the same code through GraphQL.
-      const list = await call(api.url, key, 'GET', '/v1/conversations');
-      expect(list.status).toBe(503);
-      expect(list.body).toEqual({ error: { code: 'service_unavailable', message: expect.any(String), details: {} } });
-      expect(Number(list.headers.get('retry-after'))).toBeGreaterThan(0);
-      const gql = await call(api.url, key, 'POST', '/graphql', { query: '{ conversations { meta { total } } }' });
-      expect(gql.body.errors[0].extensions.code).toBe('service_unavailable');
-      const ready = await call(api.url, key, 'GET', '/readyz');
-      expect(ready.status).toBe(503);
-
-      await pg!.start();
-      phase = 'after';
-      // The server recovers on its own: no restart, writes are acknowledged again.
-      const recovered = await eventually(async () => outcomes.filter((o) => o.at === 'after' && o.status === 201).length, (c) => c >= 5, 30_000);
-      expect(recovered).toBeGreaterThanOrEqual(5);
-    } finally {
-      writing = false;
-      await Promise.all(writers);
-    }
-
-    // Every answer was a success or a 503 in the envelope: never a 500, never a hang.
-    const statuses = new Set(outcomes.map((o) => (o.status === 0 ? `error:${o.error}` : String(o.status))));
-    expect([...statuses].sort()).toEqual(['201', '503']);
-    for (const o of outcomes.filter((x) => x.status === 503)) {
-      expect(o.body.error.code).toBe('service_unavailable');
-      expect(o.headers.get('retry-after')).toBeTruthy();
-    }
-    // Every write that was acknowledged is there.
-    for (const w of acknowledged) {
-      const got = await call(api.url, key, 'GET', `/v1/conversations/${w.id}`);
-      expect(got.status, w.title).toBe(200);
-      expect(got.body.title).toBe(w.title);
-    }
-    const { code } = await stopProcess(api);
-    expect(code).toBe(0);
-  }, 120_000);
-});
+      // Every answer was a success or a 503 in the envelope: never a 500, never a hang.
+      const statuses = new Set(outcomes.map((o) => (o.status === 0 ? `error:${o.error}` : String(o.status))));
+      expect([...statuses].sort()).toEqual(['201', '503']);
+      for (const o of outcomes.filter((x) => x.status === 503)) {
+        expect(o.body.error.code).toBe('service_unavailable');
+        expect(o.headers.get('retry-after')).toBeTruthy();
+      }
+      // Every write that was acknowledged is there.
+      for (const w of acknowledged) {
+        const got = await call(api.url, key, 'GET', `/v1/conversations/${w.id}`);
+        expect(got.status, w.title).toBe(200);
+        expect(got.body.title).toBe(w.title);
+      }
+      const { code } = await stopProcess(api);
+      expect(code).toBe(0);
+    }, 120_000);
+  },
+);
 
 describe.skipIf(!canRunPostgres)('Redis restarted (a private redis-server without persistence)', () => {
   it('queues resume, the job Redis lost is recovered from the database, and limits fail open meanwhile', async () => {
@@ -152,12 +174,20 @@ describe.skipIf(!canRunPostgres)('Redis restarted (a private redis-server withou
         startWorker({ ...env, WORKER_CONCURRENCY: '1', JOB_RECOVERY_INTERVAL_MS: '1000' }),
       ]);
       const { client } = await accountOn(pg!.url, api.url, 'professional', env);
-      const summaryOf = async (c: Client, conversationId: string) => (await c.get(`/v1/conversations/${conversationId}/summaries`)).body.data;
+      const summaryOf = async (c: Client, conversationId: string) =>
+        (await c.get(`/v1/conversations/${conversationId}/summaries`)).body.data;
 
       // The worker's only slot is taken by a summary whose provider call is held…
       const script = `redis${Date.now()}`;
-      const held = (await client.post('/v1/conversations', { title: 'Held', content: `Tom: hello [[script:${script}:hold]]\nAnna: hi` })).body;
-      expect(await eventually(async () => fake.isHeld(script), (h) => h, 30_000)).toBe(true);
+      const held = (await client.post('/v1/conversations', { title: 'Held', content: `Tom: hello [[script:${script}:hold]]\nAnna: hi` }))
+        .body;
+      expect(
+        await eventually(
+          async () => fake.isHeld(script),
+          (h) => h,
+          30_000,
+        ),
+      ).toBe(true);
       // …so this one's job waits in Redis.
       const pending = (await client.post('/v1/conversations', { title: 'Pending', content: CHAT })).body;
       const [pendingSummary] = await summaryOf(client, pending.id);
@@ -177,16 +207,39 @@ describe.skipIf(!canRunPostgres)('Redis restarted (a private redis-server withou
       expect(gql.body.data.conversations.meta.total).toBe(3);
       // The held summary completes in PostgreSQL meanwhile.
       expect(fake.release(script)).toBe(true);
-      expect((await eventually(() => client.get(`/v1/conversations/${held.id}`), (r) => r.body.status !== 'processing', 30_000)).body.status).toBe('completed');
+      expect(
+        (
+          await eventually(
+            () => client.get(`/v1/conversations/${held.id}`),
+            (r) => r.body.status !== 'processing',
+            30_000,
+          )
+        ).body.status,
+      ).toBe('completed');
 
       await redis.start();
       // Redis came back empty: the pending job is gone with it.
-      expect(await eventually(() => probe.exists(jobKey).catch(() => -1), (v) => v !== -1, 15_000)).toBe(0);
+      expect(
+        await eventually(
+          () => probe.exists(jobKey).catch(() => -1),
+          (v) => v !== -1,
+          15_000,
+        ),
+      ).toBe(0);
       // Queues resume (the API enqueues again, the worker takes jobs again)…
-      const after = (await eventually(() => client.post('/v1/conversations', { title: 'After', content: CHAT }), (r) => r.status === 201)).body;
+      const after = (
+        await eventually(
+          () => client.post('/v1/conversations', { title: 'After', content: CHAT }),
+          (r) => r.status === 201,
+        )
+      ).body;
       // …and the work Redis lost, or never got, is re-enqueued from the database by the recovery sweep.
       for (const id of [pending.id, during.body.id, after.id]) {
-        const done = await eventually(() => client.get(`/v1/conversations/${id}`), (r) => r.body.status !== 'processing', 45_000);
+        const done = await eventually(
+          () => client.get(`/v1/conversations/${id}`),
+          (r) => r.body.status !== 'processing',
+          45_000,
+        );
         expect(done.body.status, id).toBe('completed');
         // Summarized once: one summary, completed.
         expect((await summaryOf(client, id)).map((s: { status: string }) => s.status)).toEqual(['completed']);
@@ -214,7 +267,14 @@ describe('SIGTERM during a request burst', () => {
     let slowRequest!: http.ClientRequest;
     const slow = new Promise<{ status: number; body: any }>((resolve, reject) => {
       slowRequest = http.request(
-        { host: url.hostname, port: url.port, path: '/v1/conversations', method: 'POST', agent: false, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(slowBody) } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: '/v1/conversations',
+          method: 'POST',
+          agent: false,
+          headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(slowBody) },
+        },
         (res) => {
           let text = '';
           res.on('data', (d) => (text += d));
@@ -227,7 +287,15 @@ describe('SIGTERM during a request burst', () => {
     });
     slow.catch(() => {}); // awaited below; a failure before that must not be an unhandled rejection
     // And a burst on other connections.
-    const burst = Array.from({ length: 40 }, (_, i) => call(api.url, key, i % 2 ? 'GET' : 'POST', i % 2 ? '/v1/conversations' : '/v1/conversations', i % 2 ? undefined : { title: `burst ${i}`, content: CHAT }));
+    const burst = Array.from({ length: 40 }, (_, i) =>
+      call(
+        api.url,
+        key,
+        i % 2 ? 'GET' : 'POST',
+        i % 2 ? '/v1/conversations' : '/v1/conversations',
+        i % 2 ? undefined : { title: `burst ${i}`, content: CHAT },
+      ),
+    );
     await new Promise((resolve) => setTimeout(resolve, 20));
     const signalled = Date.now();
     api.child.kill('SIGTERM');
@@ -244,7 +312,12 @@ describe('SIGTERM during a request burst', () => {
     // The request in flight completes.
     slowRequest.end(slowBody.slice(10));
     const done = await slow;
-    const errors = () => api.logs().filter((l) => l.level >= 40).map((l) => JSON.stringify(l)).join('\n');
+    const errors = () =>
+      api
+        .logs()
+        .filter((l) => l.level >= 40)
+        .map((l) => JSON.stringify(l))
+        .join('\n');
     expect(done.status, `${JSON.stringify(done.body)}\n${errors()}`).toBe(201);
     expect(done.body.title).toBe('In flight');
     // Burst requests either completed normally or never got a connection; none failed half-way with a 5xx.

@@ -26,8 +26,23 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
 const PATH = process.env.FUZZ_PATH;
 
 // The reference's error table, and the codes the README documents beside it (405, 413, 415, quota).
-const REFERENCE_CODES = ['bad_request', 'unauthorized', 'forbidden', 'not_found', 'validation_error', 'rate_limit_exceeded', 'internal_error', 'service_unavailable'];
-const DOCUMENTED_CODES = new Set([...REFERENCE_CODES, 'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'storage_quota_exceeded']);
+const REFERENCE_CODES = [
+  'bad_request',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'validation_error',
+  'rate_limit_exceeded',
+  'internal_error',
+  'service_unavailable',
+];
+const DOCUMENTED_CODES = new Set([
+  ...REFERENCE_CODES,
+  'method_not_allowed',
+  'payload_too_large',
+  'unsupported_media_type',
+  'storage_quota_exceeded',
+]);
 
 type Account = Awaited<ReturnType<typeof newAccount>>;
 
@@ -35,22 +50,50 @@ type Account = Awaited<ReturnType<typeof newAccount>>;
  * Known-bad inputs kept as regression examples, by operation (`METHOD /path`); each ran first in
  * every run. They are the shrunk counterexamples of the bugs this test found (see docs/testing.md).
  */
-const UNTERMINATED: Body = { kind: 'raw', text: '--x\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nunterminated', contentType: 'multipart/form-data; boundary=x' };
+const UNTERMINATED: Body = {
+  kind: 'raw',
+  text: '--x\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nunterminated',
+  contentType: 'multipart/form-data; boundary=x',
+};
 const REGRESSIONS: Record<string, Case[]> = {
   // A query parameter named like an Object.prototype member: 500 (src/rest/inputs.ts used `in` and a plain object).
   'GET /conversations/{id}': [{ kind: 'generated', method: 'GET', params: { id: { value: '@conversation' } }, query: [['toString', '']] }],
   // A trailing slash: our route table matched, Sofa's router did not, and the door answered 500 (src/rest/rest-door.ts).
   'DELETE /api_keys/{id}': [{ kind: 'method', method: 'GET', params: { id: { value: '' } }, query: [] }],
   // A multipart body cut short after the file part began: the request never got an answer (upload-attachment.ts).
-  'POST /conversations/{conversation_id}/attachments': [{ kind: 'generated', method: 'POST', params: { conversation_id: { value: '@conversation' } }, query: [], body: UNTERMINATED }],
+  'POST /conversations/{conversation_id}/attachments': [
+    { kind: 'generated', method: 'POST', params: { conversation_id: { value: '@conversation' } }, query: [], body: UNTERMINATED },
+  ],
   // The same cut-short body failed busboy's part stream with no listener: an uncaught exception (the process would exit).
-  'POST /inbound/email': [{ kind: 'generated', method: 'POST', params: {}, query: [], body: { ...UNTERMINATED, text: (UNTERMINATED.text as string).replace('"file"', '"email"') } }],
+  'POST /inbound/email': [
+    {
+      kind: 'generated',
+      method: 'POST',
+      params: {},
+      query: [],
+      body: { ...UNTERMINATED, text: (UNTERMINATED.text as string).replace('"file"', '"email"') },
+    },
+  ],
   'POST /conversations/import/whatsapp': [{ kind: 'generated', method: 'POST', params: {}, query: [], body: UNTERMINATED }],
   // U+0000 in any text (value or metadata key) reached PostgreSQL, which refuses it: 500 (FUZZ_SEED=7 FUZZ_RUNS=150).
-  'PATCH /webhooks/{id}': [{ kind: 'generated', method: 'PATCH', params: { id: { value: '@webhook' } }, query: [], body: { kind: 'json', value: { description: '\u0000' } } }],
+  'PATCH /webhooks/{id}': [
+    {
+      kind: 'generated',
+      method: 'PATCH',
+      params: { id: { value: '@webhook' } },
+      query: [],
+      body: { kind: 'json', value: { description: '\u0000' } },
+    },
+  ],
   'POST /conversations': [
     { kind: 'generated', method: 'POST', params: {}, query: [], body: { kind: 'json', value: { title: 'a\u0000b', content: 'Tom: hi' } } },
-    { kind: 'generated', method: 'POST', params: {}, query: [], body: { kind: 'json', value: { title: 'a', content: 'Tom: hi', metadata: { 'k\u0000': 1 } } } },
+    {
+      kind: 'generated',
+      method: 'POST',
+      params: {},
+      query: [],
+      body: { kind: 'json', value: { title: 'a', content: 'Tom: hi', metadata: { 'k\u0000': 1 } } },
+    },
   ],
   'GET /conversations': [{ kind: 'generated', method: 'GET', params: {}, query: [['search', 'a\u0000']] }],
 };
@@ -61,8 +104,24 @@ let requests: ReturnType<typeof requestArbitraries>;
 let a: Account;
 let b: Account;
 const parked = parkedJobsEnv();
-const own: Record<Resource, string[]> = { conversation: [], summary: [], apiKey: [], webhook: [], attachment: [], export: [], oauthClient: [] };
-const foreign: Record<Resource, string[]> = { conversation: [], summary: [], apiKey: [], webhook: [], attachment: [], export: [], oauthClient: [] };
+const own: Record<Resource, string[]> = {
+  conversation: [],
+  summary: [],
+  apiKey: [],
+  webhook: [],
+  attachment: [],
+  export: [],
+  oauthClient: [],
+};
+const foreign: Record<Resource, string[]> = {
+  conversation: [],
+  summary: [],
+  apiKey: [],
+  webhook: [],
+  attachment: [],
+  export: [],
+  oauthClient: [],
+};
 /** Strings of account B that must never appear in an answer to account A. */
 let secretsOfB: string[] = [];
 const MARKER_B = `zebrafjord${Math.random().toString(36).slice(2, 8)}`;
@@ -70,7 +129,11 @@ const MARKER_B = `zebrafjord${Math.random().toString(36).slice(2, 8)}`;
 async function makeResources(acc: Account, into: Record<Resource, string[]>, word: string) {
   const c = acc.client;
   for (let i = 0; i < 3; i++) {
-    const conv = await c.post('/v1/conversations', { title: `${word} plan ${i}`, content: `Tom: the ${word} pricing sheet\nAnna: sure, tomorrow.`, metadata: { word } });
+    const conv = await c.post('/v1/conversations', {
+      title: `${word} plan ${i}`,
+      content: `Tom: the ${word} pricing sheet\nAnna: sure, tomorrow.`,
+      metadata: { word },
+    });
     into.conversation.push(conv.body.id);
   }
   into.summary.push((await c.post(`/v1/conversations/${into.conversation[0]}/summaries`, {})).body.id);
@@ -79,7 +142,9 @@ async function makeResources(acc: Account, into: Record<Resource, string[]>, wor
   const hook = await c.post('/v1/webhooks', { url: 'https://93.184.215.14/hook', events: ['export.failed'], description: word });
   into.webhook.push(hook.body.id);
   into.export.push((await c.post('/v1/exports', { format: 'json' })).body.id);
-  into.attachment.push((await uploadFile(server.url, acc.api_key, into.conversation[0], { file: { bytes: `${word} file`, name: `${word}.txt` } })).body.id);
+  into.attachment.push(
+    (await uploadFile(server.url, acc.api_key, into.conversation[0], { file: { bytes: `${word} file`, name: `${word}.txt` } })).body.id,
+  );
   for (const [k, v] of Object.entries(into)) expect(v.every(Boolean), `fixture ${k}`).toBe(true);
   return hook.body.secret as string;
 }
@@ -131,14 +196,17 @@ function checkAnswer(res: Awaited<ReturnType<typeof send>>, key: string) {
 const seedOf = (key: string) => [...key].reduce((h, ch) => (Math.imul(h, 31) + ch.charCodeAt(0)) | 0, SEED);
 const options = (key: string, examples: Case[] = []) => ({
   // Replaying a counterexample: FUZZ_SEED is then the seed fast-check printed for that operation.
-  seed: PATH ? SEED : seedOf(key), numRuns: RUNS, endOnFailure: false, examples: examples.map((e) => [e] as [Case]), ...(PATH ? { path: PATH } : {}),
+  seed: PATH ? SEED : seedOf(key),
+  numRuns: RUNS,
+  endOnFailure: false,
+  examples: examples.map((e) => [e] as [Case]),
+  ...(PATH ? { path: PATH } : {}),
 });
 
 // DELETE last, so the resources other operations use are still there while they run (conversations
 // last of all: their attachments and summaries go with them).
 const rank = (r: { method: string; path: string }) => (r.method !== 'DELETE' ? 0 : r.path.startsWith('/conversations') ? 2 : 1);
-const ORDERED = [...REST_ROUTES].sort((x, y) => rank(x) - rank(y))
-  .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`);
+const ORDERED = [...REST_ROUTES].sort((x, y) => rank(x) - rank(y)).map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`);
 
 describe('fuzzing every /v1 operation from the OpenAPI document', () => {
   it('fuzzes exactly the operations the served document lists', () => {
@@ -151,7 +219,10 @@ describe('fuzzing every /v1 operation from the OpenAPI document', () => {
 
     it('answers generated valid and invalid requests without a 5xx, errors in the documented envelope', async () => {
       const o = op();
-      await fc.assert(fc.asyncProperty(requests.caseArb(o, own, false), async (c) => checkAnswer(await send(o, c, a.api_key), key)), options(key, REGRESSIONS[key]));
+      await fc.assert(
+        fc.asyncProperty(requests.caseArb(o, own, false), async (c) => checkAnswer(await send(o, c, a.api_key), key)),
+        options(key, REGRESSIONS[key]),
+      );
     }, 180_000);
 
     if (!key.includes('{')) return;
@@ -176,10 +247,16 @@ describe('fuzzing every /v1 operation from the OpenAPI document', () => {
       expect(got.status).toBe(200);
       expect(got.body.content).toContain(MARKER_B);
     }
-    for (const [path, id] of [['summaries', foreign.summary[0]], ['webhooks', foreign.webhook[0]], ['exports', foreign.export[0]]]) {
+    for (const [path, id] of [
+      ['summaries', foreign.summary[0]],
+      ['webhooks', foreign.webhook[0]],
+      ['exports', foreign.export[0]],
+    ]) {
       expect((await c.get(`/v1/${path}/${id}`)).status).toBe(200);
     }
-    expect((await c.get(`/v1/conversations/${foreign.conversation[0]}/attachments`)).body.data.map((x: { id: string }) => x.id)).toEqual(foreign.attachment);
+    expect((await c.get(`/v1/conversations/${foreign.conversation[0]}/attachments`)).body.data.map((x: { id: string }) => x.id)).toEqual(
+      foreign.attachment,
+    );
     expect((await c.get('/v1/api_keys')).body.data.find((k: { id: string }) => k.id === foreign.apiKey[0]).revoked_at).toBeNull();
     expect((await c.get('/v1/oauth/clients')).body.data.find((k: { id: string }) => k.id === foreign.oauthClient[0]).revoked_at).toBeNull();
   });

@@ -9,7 +9,15 @@ import { newAccount, startTestServer, type TestServer } from './helpers/server.j
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Never a downloaded browser; no calls home (background networking, component updates, sync).
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const hasChromium = fs.existsSync(CHROMIUM);
 
 let server: TestServer;
@@ -30,7 +38,9 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium (${CHROMIUM}; skipp
     const context = await browser.newContext();
     const page = await context.newPage();
     const requests: { url: string; method: string; authorization?: string; body?: string | null }[] = [];
-    context.on('request', (r) => requests.push({ url: r.url(), method: r.method(), authorization: r.headers().authorization, body: r.postData() }));
+    context.on('request', (r) =>
+      requests.push({ url: r.url(), method: r.method(), authorization: r.headers().authorization, body: r.postData() }),
+    );
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('console', (m) => {

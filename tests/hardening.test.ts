@@ -101,7 +101,11 @@ describe('CORS', () => {
     for (const path of ['/v1/conversations', '/v1/conversations/conv_x', '/graphql']) {
       const res = await fetch(`${open.url}${path}`, {
         method: 'OPTIONS',
-        headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'PATCH', 'Access-Control-Request-Headers': 'authorization,content-type' },
+        headers: {
+          Origin: ORIGIN,
+          'Access-Control-Request-Method': 'PATCH',
+          'Access-Control-Request-Headers': 'authorization,content-type',
+        },
       });
       expect(res.status, path).toBe(204);
       expect(res.headers.get('access-control-allow-origin'), path).toBe(ORIGIN);
@@ -112,7 +116,9 @@ describe('CORS', () => {
       expect(res.headers.get('vary'), path).toContain('Origin');
     }
     const { api_key } = await newAccount(open);
-    const get = await fetch(`${open.url}/v1/conversations`, { headers: { Origin: 'http://localhost:5173', Authorization: `Bearer ${api_key}` } });
+    const get = await fetch(`${open.url}/v1/conversations`, {
+      headers: { Origin: 'http://localhost:5173', Authorization: `Bearer ${api_key}` },
+    });
     expect(get.status).toBe(200);
     expect(get.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
     expect(get.headers.get('access-control-expose-headers')).toContain('X-Request-Id');
@@ -128,7 +134,10 @@ describe('CORS', () => {
   });
 
   it('gives an unlisted origin no CORS permission', async () => {
-    const pre = await fetch(`${open.url}/v1/conversations`, { method: 'OPTIONS', headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' } });
+    const pre = await fetch(`${open.url}/v1/conversations`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
+    });
     expect(pre.headers.get('access-control-allow-origin')).toBeNull();
     const get = await fetch(`${open.url}/healthz`, { headers: { Origin: 'https://evil.example' } });
     expect(get.headers.get('access-control-allow-origin')).toBeNull();
@@ -147,10 +156,16 @@ describe('CORS', () => {
     });
     expect(gql.status).toBe(200);
     expect(gql.headers.get('access-control-allow-origin')).toBeNull();
-    const pre = await fetch(`${closed.url}/v1/conversations`, { method: 'OPTIONS', headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST' } });
+    const pre = await fetch(`${closed.url}/v1/conversations`, {
+      method: 'OPTIONS',
+      headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST' },
+    });
     expect(pre.status).toBe(405);
     expect(pre.headers.get('access-control-allow-origin')).toBeNull();
-    const preGql = await fetch(`${closed.url}/graphql`, { method: 'OPTIONS', headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST' } });
+    const preGql = await fetch(`${closed.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST' },
+    });
     expect(preGql.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
@@ -186,10 +201,16 @@ describe('GraphQL exposure', () => {
   it('switches both off by default when NODE_ENV=production', () => {
     const prod = loadConfig({ NODE_ENV: 'production' });
     expect(prod.server).toMatchObject({ introspection: false, graphiql: false });
-    expect(loadConfig({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true', GRAPHIQL: 'yes' }).server).toMatchObject({ introspection: true, graphiql: true });
+    expect(loadConfig({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true', GRAPHIQL: 'yes' }).server).toMatchObject({
+      introspection: true,
+      graphiql: true,
+    });
     expect(loadConfig({ NODE_ENV: 'development' }).server).toMatchObject({ introspection: true, graphiql: true, corsOrigins: undefined });
     expect(loadConfig({ CORS_ORIGINS: '*' }).server.corsOrigins).toBe('*');
-    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:5173/' }).server.corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:5173/' }).server.corsOrigins).toEqual([
+      'https://a.example',
+      'http://localhost:5173',
+    ]);
     expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example/path' })).toThrow(ConfigError);
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS/);
   });
@@ -211,7 +232,9 @@ describe('body size limits: 413 payload_too_large on every door that reads a bod
 
   it('/graphql JSON bodies and multipart uploads', async () => {
     const { client, api_key } = await newAccount(open);
-    const json = await client.post('/graphql', { query: `mutation { createConversation(input: { title: "big", content: "${big}" }) { id } }` });
+    const json = await client.post('/graphql', {
+      query: `mutation { createConversation(input: { title: "big", content: "${big}" }) { id } }`,
+    });
     expect(json.status).toBe(413);
     expect(json.body.errors[0].extensions.code).toBe('payload_too_large');
     const conv = await client.post('/v1/conversations', { title: 'up', content: CHAT });
@@ -233,7 +256,13 @@ describe('body size limits: 413 payload_too_large on every door that reads a bod
     expect(attachment.body.error.code).toBe('payload_too_large');
     const form = new FormData();
     form.append('file', new Blob([big]), 'chat.txt');
-    const chat = await readResponse(await fetch(`${open.url}/v1/conversations/import/whatsapp`, { method: 'POST', headers: { Authorization: `Bearer ${api_key}` }, body: form }));
+    const chat = await readResponse(
+      await fetch(`${open.url}/v1/conversations/import/whatsapp`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${api_key}` },
+        body: form,
+      }),
+    );
     expect(chat.status, chat.text).toBe(413);
     expect(chat.body.error.code).toBe('payload_too_large');
   });
@@ -241,14 +270,22 @@ describe('body size limits: 413 payload_too_large on every door that reads a bod
   it('inbound email and the WhatsApp Cloud API webhook', async () => {
     const { api_key } = await newAccount(open);
     const email = await readResponse(
-      await fetch(`${open.url}/v1/inbound/email`, { method: 'POST', headers: { Authorization: `Bearer ${api_key}`, 'Content-Type': 'message/rfc822' }, body: `Subject: big\r\n\r\n${big}` }),
+      await fetch(`${open.url}/v1/inbound/email`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${api_key}`, 'Content-Type': 'message/rfc822' },
+        body: `Subject: big\r\n\r\n${big}`,
+      }),
     );
     expect(email.status, email.text).toBe(413);
     expect(email.body.error.code).toBe('payload_too_large');
     // The webhook's limit is fixed (3 MB: Meta's deliveries are small); the signature is valid, the size is not.
     const body = Buffer.alloc(3 * 1024 * 1024 + 1, 0x20);
     const hook = await readResponse(
-      await fetch(`${open.url}/v1/inbound/whatsapp`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': signatureOf(APP_SECRET, body) }, body }),
+      await fetch(`${open.url}/v1/inbound/whatsapp`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': signatureOf(APP_SECRET, body) },
+        body,
+      }),
     );
     expect(hook.status, hook.text).toBe(413);
     expect(hook.body.error.code).toBe('payload_too_large');
@@ -291,7 +328,10 @@ describe('server timeouts against slow clients', () => {
       socket.on('data', (d) => (received += d.toString()));
       socket.end(text);
       await once(socket, 'close');
-      return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1]), body: JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4)) };
+      return {
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1]),
+        body: JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4)),
+      };
     };
     const huge = await raw(`GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(huge).toEqual({ status: 431, body: { error: { code: 'payload_too_large', message: expect.any(String), details: {} } } });

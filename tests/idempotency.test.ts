@@ -19,12 +19,17 @@ const key = () => `key-${Math.random().toString(36).slice(2)}-${Date.now()}`;
 const withKey = (k: string) => ({ 'Idempotency-Key': k });
 
 async function conversationCount(accountId: string): Promise<number> {
-  const [row] = await server.running.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM conversations WHERE account_id = $1`, [accountId]);
+  const [row] = await server.running.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM conversations WHERE account_id = $1`, [
+    accountId,
+  ]);
   return row.n;
 }
 
 async function keyRows(accountId: string) {
-  return server.running.app.db.query<{ key: string; status: string }>(`SELECT key, status FROM idempotency_keys WHERE account_id = $1 ORDER BY key`, [accountId]);
+  return server.running.app.db.query<{ key: string; status: string }>(
+    `SELECT key, status FROM idempotency_keys WHERE account_id = $1 ORDER BY key`,
+    [accountId],
+  );
 }
 
 describe('Idempotency-Key on REST POSTs', () => {
@@ -35,10 +40,15 @@ describe('Idempotency-Key on REST POSTs', () => {
     expect(first.status).toBe(201);
     expect(first.headers.get('idempotent-replayed')).toBeNull();
     // Same body, other key order and spacing: the same request.
-    const retry = await client.request('POST', '/v1/conversations', `{ "metadata": {"b":2,"a":1}, "content": ${JSON.stringify(CHAT)}, "title": "Standup" }`, {
-      'Content-Type': 'application/json',
-      ...withKey(k),
-    });
+    const retry = await client.request(
+      'POST',
+      '/v1/conversations',
+      `{ "metadata": {"b":2,"a":1}, "content": ${JSON.stringify(CHAT)}, "title": "Standup" }`,
+      {
+        'Content-Type': 'application/json',
+        ...withKey(k),
+      },
+    );
     expect(retry.status).toBe(201);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect(retry.headers.get('content-type')).toMatch(/^application\/json/);
@@ -157,7 +167,11 @@ describe('Idempotency-Key on REST POSTs', () => {
       const form = new FormData();
       form.append('file', new Blob([PNG_1x1], { type: 'image/png' }), 'dot.png');
       return readResponse(
-        await fetch(`${server.url}/v1/conversations/${conv.id}/attachments`, { method: 'POST', headers: { Authorization: `Bearer ${api_key}`, ...withKey(k) }, body: form }),
+        await fetch(`${server.url}/v1/conversations/${conv.id}/attachments`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${api_key}`, ...withKey(k) },
+          body: form,
+        }),
       );
     };
     const first = await upload();
@@ -222,7 +236,10 @@ describe('expiry', () => {
     const first = await client.post('/v1/conversations', body, withKey(old));
     await client.post('/v1/conversations', { title: 'Fresh', content: CHAT }, withKey(fresh));
     const age = (k: string) =>
-      server.running.app.db.query(`UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE account_id = $1 AND key = $2`, [account.id, k]);
+      server.running.app.db.query(
+        `UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE account_id = $1 AND key = $2`,
+        [account.id, k],
+      );
 
     // Past its 24 h but not pruned yet: the key is free, the request runs again.
     await age(old);

@@ -82,7 +82,12 @@ describe('POST /v1/inbound/email', () => {
     ].join('\n');
     const res = await postEmail(
       server.url,
-      rawEmail({ from: '=?UTF-8?B?SsO8cmdlbiBNw7xsbGVy?= <juergen@example.de>', subject: '=?ISO-8859-1?Q?AW:_Preis=FCbersicht?=', messageId: uniqueId('alt'), mime }),
+      rawEmail({
+        from: '=?UTF-8?B?SsO8cmdlbiBNw7xsbGVy?= <juergen@example.de>',
+        subject: '=?ISO-8859-1?Q?AW:_Preis=FCbersicht?=',
+        messageId: uniqueId('alt'),
+        mime,
+      }),
       { key: api_key },
     );
     expect(res.status, res.text).toBe(201);
@@ -93,7 +98,8 @@ describe('POST /v1/inbound/email', () => {
 
   it('converts an HTML-only message to text', async () => {
     const { api_key } = await newAccount(server);
-    const mime = 'Content-Type: text/html; charset=utf-8\n\n<html><body><h1>Launch plan</h1><p>We ship on <b>Monday</b>.</p><ul><li>Docs</li><li>Blog post</li></ul><script>alert(1)</script></body></html>\n';
+    const mime =
+      'Content-Type: text/html; charset=utf-8\n\n<html><body><h1>Launch plan</h1><p>We ship on <b>Monday</b>.</p><ul><li>Docs</li><li>Blog post</li></ul><script>alert(1)</script></body></html>\n';
     const res = await postEmail(server.url, rawEmail({ subject: 'Launch', messageId: uniqueId('html'), mime }), { key: api_key });
     expect(res.status, res.text).toBe(201);
     expect(res.body.content).toMatch(/LAUNCH PLAN|Launch plan/);
@@ -119,7 +125,7 @@ describe('POST /v1/inbound/email', () => {
       PNG_1x1.toString('base64'),
       '--mix',
       'Content-Type: text/csv; name="=?UTF-8?Q?Zahlen_f=C3=BCr_Q1.csv?="',
-      'Content-Disposition: attachment; filename*=UTF-8\'\'Zahlen%20f%C3%BCr%20Q1.csv',
+      "Content-Disposition: attachment; filename*=UTF-8''Zahlen%20f%C3%BCr%20Q1.csv",
       '',
       'seat,price',
       'pro,1200',
@@ -146,7 +152,11 @@ describe('POST /v1/inbound/email', () => {
     const b = uniqueId('b');
     const c = uniqueId('c');
     const d = uniqueId('d');
-    const first = await postEmail(server.url, rawEmail({ subject: 'Contract renewal', messageId: a, mime: textPart('Tom, can you send the renewal contract by Friday?') }), { key: api_key });
+    const first = await postEmail(
+      server.url,
+      rawEmail({ subject: 'Contract renewal', messageId: a, mime: textPart('Tom, can you send the renewal contract by Friday?') }),
+      { key: api_key },
+    );
     expect(first.status, first.text).toBe(201);
     const id = first.body.id;
 
@@ -161,7 +171,9 @@ describe('POST /v1/inbound/email', () => {
         messageId: b,
         inReplyTo: a,
         references: `<${a}>`,
-        mime: textPart('Sure, I will send it on Thursday.\n\nOn Tue, 2 Jan 2024 at 10:00, Anna Schmidt <\nanna@example.com> wrote:\n> Tom, can you send the renewal contract by Friday?\n\n-- \nTom Baker\nSales | ACME'),
+        mime: textPart(
+          'Sure, I will send it on Thursday.\n\nOn Tue, 2 Jan 2024 at 10:00, Anna Schmidt <\nanna@example.com> wrote:\n> Tom, can you send the renewal contract by Friday?\n\n-- \nTom Baker\nSales | ACME',
+        ),
       }),
       { key: api_key },
     );
@@ -179,7 +191,9 @@ describe('POST /v1/inbound/email', () => {
         messageId: c,
         inReplyTo: b,
         references: `<${a}> <${b}>`,
-        mime: textPart('Thanks! Legal needs a copy as well.\n\nSent from my iPhone\n\n-----Original Message-----\nFrom: Tom Baker <tom@example.com>\nSent: Tuesday, January 2, 2024 12:00\nTo: Anna\nSubject: Re: Contract renewal\n\nSure, I will send it on Thursday.'),
+        mime: textPart(
+          'Thanks! Legal needs a copy as well.\n\nSent from my iPhone\n\n-----Original Message-----\nFrom: Tom Baker <tom@example.com>\nSent: Tuesday, January 2, 2024 12:00\nTo: Anna\nSubject: Re: Contract renewal\n\nSure, I will send it on Thursday.',
+        ),
       }),
       { key: api_key },
     );
@@ -244,7 +258,7 @@ describe('POST /v1/inbound/email', () => {
     expect((await client.get('/v1/conversations')).body.meta.total).toBe(2);
   });
 
-  it('takes the raw message as a multipart `email` field or file, ignoring the provider\'s other fields', async () => {
+  it("takes the raw message as a multipart `email` field or file, ignoring the provider's other fields", async () => {
     const { client, api_key } = await newAccount(server);
     const asField = await postForm(`${server.url}/v1/inbound/email`, api_key, {
       email: rawEmail({ messageId: uniqueId('form'), subject: 'Via form', mime: textPart('Posted by a provider as a form field.') }),
@@ -254,7 +268,10 @@ describe('POST /v1/inbound/email', () => {
     expect(asField.status, asField.text).toBe(201);
     expect(asField.body.content).toBe('Posted by a provider as a form field.');
     const asFile = await postForm(`${server.url}/v1/inbound/email`, api_key, {
-      email: { bytes: rawEmail({ messageId: uniqueId('file'), subject: 'Via file', mime: textPart('Uploaded as an .eml file.') }), name: 'message.eml' },
+      email: {
+        bytes: rawEmail({ messageId: uniqueId('file'), subject: 'Via file', mime: textPart('Uploaded as an .eml file.') }),
+        name: 'message.eml',
+      },
     });
     expect(asFile.status, asFile.text).toBe(201);
     const missing = await postForm(`${server.url}/v1/inbound/email`, api_key, { other: 'x' });
@@ -271,9 +288,15 @@ describe('POST /v1/inbound/email', () => {
       expect(res.body.error.code).toBe('validation_error');
       expect(res.body.error.details.fields.email).toHaveLength(1);
     }
-    const wrongType = await fetch(`${server.url}/v1/inbound/email`, { method: 'POST', headers: { Authorization: `Bearer ${api_key}`, 'Content-Type': 'application/json' }, body: '{}' });
+    const wrongType = await fetch(`${server.url}/v1/inbound/email`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${api_key}`, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(wrongType.status).toBe(415);
-    const tooBig = await postEmail(server.url, rawEmail({ messageId: uniqueId('big'), mime: textPart('x'.repeat(600 * 1024)) }), { key: api_key });
+    const tooBig = await postEmail(server.url, rawEmail({ messageId: uniqueId('big'), mime: textPart('x'.repeat(600 * 1024)) }), {
+      key: api_key,
+    });
     expect(tooBig.status).toBe(413);
     expect(tooBig.body.error.code).toBe('payload_too_large');
     const anonymous = await postEmail(server.url, rawEmail({ messageId: uniqueId('anon'), mime: textPart('who am I') }));
@@ -283,7 +306,9 @@ describe('POST /v1/inbound/email', () => {
 
   it('refuses a message whose attachments exceed the storage quota (403), keeping nothing of it', async () => {
     const { client, api_key, account } = await newAccount(server, 'tiny'); // 0.1 MB
-    const big = Buffer.alloc(120_000, 65).toString('base64').replace(/(.{76})/g, '$1\n');
+    const big = Buffer.alloc(120_000, 65)
+      .toString('base64')
+      .replace(/(.{76})/g, '$1\n');
     const mime = `Content-Type: multipart/mixed; boundary="q"\n\n--q\nContent-Type: text/plain\n\nSee attached.\n--q\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename="big.bin"\nContent-Transfer-Encoding: base64\n\n${big}\n--q--\n`;
     const raw = rawEmail({ messageId: uniqueId('quota'), mime });
     const res = await postEmail(server.url, raw, { key: api_key });
@@ -292,7 +317,10 @@ describe('POST /v1/inbound/email', () => {
     expect((await client.get('/v1/conversations')).body.meta.total).toBe(0);
     expect(accountFiles(account.id)).toEqual([]);
     // The refused Message-ID was not remembered: once it fits, the same message is stored.
-    const small = raw.replace(/Content-Type: application\/octet-stream[\s\S]*?--q--/, 'Content-Type: text/plain\r\nContent-Disposition: attachment; filename="small.txt"\r\n\r\nsmall\r\n--q--');
+    const small = raw.replace(
+      /Content-Type: application\/octet-stream[\s\S]*?--q--/,
+      'Content-Type: text/plain\r\nContent-Disposition: attachment; filename="small.txt"\r\n\r\nsmall\r\n--q--',
+    );
     expect((await postEmail(server.url, small, { key: api_key })).status).toBe(201);
   });
 });
@@ -306,10 +334,14 @@ describe('inbound token', () => {
     expect(out.token).toMatch(/^amci_[\w-]{43}$/);
     expect(out.path).toBe(`/v1/inbound/email?token=${out.token}`);
 
-    const viaQuery = await postEmail(server.url, rawEmail({ messageId: uniqueId('tok'), mime: textPart('by token') }), { query: `?token=${out.token}` });
+    const viaQuery = await postEmail(server.url, rawEmail({ messageId: uniqueId('tok'), mime: textPart('by token') }), {
+      query: `?token=${out.token}`,
+    });
     expect(viaQuery.status, viaQuery.text).toBe(201);
     expect((await owner.client.get(`/v1/conversations/${viaQuery.body.id}`)).status).toBe(200);
-    const viaBasic = await postEmail(server.url, rawEmail({ messageId: uniqueId('basic'), mime: textPart('by basic auth') }), { basic: out.token });
+    const viaBasic = await postEmail(server.url, rawEmail({ messageId: uniqueId('basic'), mime: textPart('by basic auth') }), {
+      basic: out.token,
+    });
     expect(viaBasic.status, viaBasic.text).toBe(201);
 
     // The token is no API key.
@@ -319,17 +351,27 @@ describe('inbound token', () => {
     expect(asBearer.status).toBe(401);
 
     // GraphQL issues a new one; the old stops working.
-    const gql = await owner.client.request('POST', '/graphql', { query: 'mutation { createInboundEmailToken { token prefix path createdAt } }' });
+    const gql = await owner.client.request('POST', '/graphql', {
+      query: 'mutation { createInboundEmailToken { token prefix path createdAt } }',
+    });
     const fresh = gql.body.data.createInboundEmailToken.token;
     expect(fresh).not.toBe(out.token);
-    expect((await postEmail(server.url, rawEmail({ messageId: uniqueId('old'), mime: textPart('old token') }), { query: `?token=${out.token}` })).status).toBe(401);
-    expect((await postEmail(server.url, rawEmail({ messageId: uniqueId('new'), mime: textPart('new token') }), { query: `?token=${fresh}` })).status).toBe(201);
-    expect((await postEmail(server.url, rawEmail({ messageId: uniqueId('bad'), mime: textPart('x') }), { query: '?token=amci_nope' })).status).toBe(401);
+    expect(
+      (await postEmail(server.url, rawEmail({ messageId: uniqueId('old'), mime: textPart('old token') }), { query: `?token=${out.token}` }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await postEmail(server.url, rawEmail({ messageId: uniqueId('new'), mime: textPart('new token') }), { query: `?token=${fresh}` }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await postEmail(server.url, rawEmail({ messageId: uniqueId('bad'), mime: textPart('x') }), { query: '?token=amci_nope' })).status,
+    ).toBe(401);
   });
 });
 
 describe('tenant isolation', () => {
-  it('never joins another account\'s thread, and Message-IDs are unique per account only', async () => {
+  it("never joins another account's thread, and Message-IDs are unique per account only", async () => {
     const a = await newAccount(server);
     const b = await newAccount(server);
     const id = uniqueId('shared');
@@ -341,7 +383,13 @@ describe('tenant isolation', () => {
     expect(theirs.status).toBe(201);
     expect(theirs.body.id).not.toBe(mine.body.id);
 
-    const reply = rawEmail({ subject: 'Re: Secret deal', messageId: uniqueId('intruder'), inReplyTo: id, references: `<${id}>`, mime: textPart('Let me in') });
+    const reply = rawEmail({
+      subject: 'Re: Secret deal',
+      messageId: uniqueId('intruder'),
+      inReplyTo: id,
+      references: `<${id}>`,
+      mime: textPart('Let me in'),
+    });
     const other = await newAccount(server);
     const res = await postEmail(server.url, reply, { key: other.api_key });
     expect(res.status).toBe(201);

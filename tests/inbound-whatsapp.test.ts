@@ -79,7 +79,11 @@ describe('GET /v1/inbound/whatsapp (verification)', () => {
     const ok = await fetch(`${server.url}${WEBHOOK}?hub.mode=subscribe&hub.verify_token=${VERIFY}&hub.challenge=1158201444`);
     expect(ok.status).toBe(200);
     expect(await ok.text()).toBe('1158201444');
-    for (const q of [`hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1`, `hub.mode=unsubscribe&hub.verify_token=${VERIFY}&hub.challenge=1`, 'hub.challenge=1']) {
+    for (const q of [
+      `hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1`,
+      `hub.mode=unsubscribe&hub.verify_token=${VERIFY}&hub.challenge=1`,
+      'hub.challenge=1',
+    ]) {
       const res = await fetch(`${server.url}${WEBHOOK}?${q}`);
       expect(res.status, q).toBe(403);
       expect((await res.json()).error.code).toBe('forbidden');
@@ -120,7 +124,13 @@ describe('POST /v1/inbound/whatsapp (Cloud API webhook)', () => {
     const messages: WaMessage[] = [
       { id: wamid(), from: anna, name: 'Anna', at: at(0), text: 'Hi, is the blue sofa still available?' },
       { id: wamid(), from: tom, name: 'Tom', at: at(1), text: 'Where is my order #1234?' },
-      { id: wamid(), from: anna, name: 'Anna', at: at(2), raw: { type: 'image', image: { id: 'media1', mime_type: 'image/jpeg', caption: 'This one' } } },
+      {
+        id: wamid(),
+        from: anna,
+        name: 'Anna',
+        at: at(2),
+        raw: { type: 'image', image: { id: 'media1', mime_type: 'image/jpeg', caption: 'This one' } },
+      },
       { id: wamid(), from: anna, name: 'Anna', at: at(3), text: 'Can you deliver on Friday?\nAfternoon works best.' },
       { id: wamid(), from: anna, name: 'Anna', at: at(4), raw: { type: 'reaction', reaction: { message_id: 'x', emoji: '👍' } } },
     ];
@@ -156,7 +166,9 @@ describe('POST /v1/inbound/whatsapp (Cloud API webhook)', () => {
 
     // A status-only delivery is accepted and changes nothing.
     const statusOnly = cloudPayload(number, []);
-    (statusOnly.entry[0]!.changes[0]!.value as any).statuses = [{ id: 'wamid.s', status: 'read', timestamp: '1709283600', recipient_id: anna }];
+    (statusOnly.entry[0]!.changes[0]!.value as any).statuses = [
+      { id: 'wamid.s', status: 'read', timestamp: '1709283600', recipient_id: anna },
+    ];
     expect((await deliver(statusOnly)).status).toBe(200);
     expect(await whatsappConversations(client)).toEqual(convs);
   });
@@ -198,15 +210,21 @@ describe('POST /v1/inbound/whatsapp (Cloud API webhook)', () => {
   it('acknowledges and drops messages for an unlinked number; numbers route to their own account', async () => {
     const a = await linked();
     const b = await linked();
-    const unlinked = await deliver(cloudPayload(phoneNumberId(), [{ id: wamid(), from: waId(), name: 'X', at: new Date(), text: 'nobody home' }]));
+    const unlinked = await deliver(
+      cloudPayload(phoneNumberId(), [{ id: wamid(), from: waId(), name: 'X', at: new Date(), text: 'nobody home' }]),
+    );
     expect(unlinked.status).toBe(200);
     expect(unlinked.body).toMatchObject({ stored: 0, unlinked: 1 });
 
     const sameContact = waId();
     const sameId = wamid();
-    expect((await deliver(cloudPayload(a.number, [{ id: sameId, from: sameContact, name: 'C', at: new Date(), text: 'to A' }]))).body.stored).toBe(1);
+    expect(
+      (await deliver(cloudPayload(a.number, [{ id: sameId, from: sameContact, name: 'C', at: new Date(), text: 'to A' }]))).body.stored,
+    ).toBe(1);
     // The same contact and message id at another business number belong to that account alone.
-    expect((await deliver(cloudPayload(b.number, [{ id: sameId, from: sameContact, name: 'C', at: new Date(), text: 'to B' }]))).body.stored).toBe(1);
+    expect(
+      (await deliver(cloudPayload(b.number, [{ id: sameId, from: sameContact, name: 'C', at: new Date(), text: 'to B' }]))).body.stored,
+    ).toBe(1);
     const [ca] = await whatsappConversations(a.client);
     const [cb] = await whatsappConversations(b.client);
     expect(ca.content).toMatch(/to A$/);
@@ -219,11 +237,18 @@ describe('POST /v1/inbound/whatsapp (Cloud API webhook)', () => {
     expect(steal.stderr).toMatch(/linked to another account/);
     const unlink = await cli(['whatsapp', 'unlink', '--account', a.account.id, '--phone-number-id', a.number], env());
     expect(unlink.code, unlink.stderr).toBe(0);
-    expect((await deliver(cloudPayload(a.number, [{ id: wamid(), from: sameContact, name: 'C', at: new Date(), text: 'after unlink' }]))).body.unlinked).toBe(1);
+    expect(
+      (await deliver(cloudPayload(a.number, [{ id: wamid(), from: sameContact, name: 'C', at: new Date(), text: 'after unlink' }]))).body
+        .unlinked,
+    ).toBe(1);
   });
 
   it('answers 400 to a signed body that is not JSON, 405 to other methods', async () => {
-    const res = await fetch(`${server.url}${WEBHOOK}`, { method: 'POST', headers: { 'X-Hub-Signature-256': signature(SECRET, 'not json') }, body: 'not json' });
+    const res = await fetch(`${server.url}${WEBHOOK}`, {
+      method: 'POST',
+      headers: { 'X-Hub-Signature-256': signature(SECRET, 'not json') },
+      body: 'not json',
+    });
     expect(res.status).toBe(400);
     expect((await fetch(`${server.url}${WEBHOOK}`, { method: 'PUT', body: 'x' })).status).toBe(405);
   });
@@ -289,7 +314,11 @@ describe('POST /v1/conversations/import/whatsapp', () => {
         '[2024-01-13 18:02:10] Anna Schmidt: <attached: 00000012-PHOTO-2024-01-13-18-02-10.jpg>',
       ].join('\n'),
     );
-    expect(res.body.metadata).toMatchObject({ participants: ['Anna Schmidt', 'Tom'], first_message_at: '2024-01-12T09:15:03.000Z', message_count: 3 });
+    expect(res.body.metadata).toMatchObject({
+      participants: ['Anna Schmidt', 'Tom'],
+      first_message_at: '2024-01-12T09:15:03.000Z',
+      message_count: 3,
+    });
   });
 
   it('imports a .zip with media as attachments', async () => {
@@ -322,8 +351,18 @@ describe('POST /v1/conversations/import/whatsapp', () => {
       { bytes: ANDROID, name: 'WhatsApp Chat with Tom.txt' },
     );
     expect(res.body.errors, res.text).toBeUndefined();
-    expect(res.body.data.importWhatsAppChat).toMatchObject({ title: 'WhatsApp chat with Tom', source: 'whatsapp', metadata: { message_count: 4 } });
-    const bad = await graphqlUpload(server.url, api_key, 'mutation ($file: Upload!) { importWhatsAppChat(file: $file) { id } }', {}, { bytes: 'not a chat', name: 'x.txt' });
+    expect(res.body.data.importWhatsAppChat).toMatchObject({
+      title: 'WhatsApp chat with Tom',
+      source: 'whatsapp',
+      metadata: { message_count: 4 },
+    });
+    const bad = await graphqlUpload(
+      server.url,
+      api_key,
+      'mutation ($file: Upload!) { importWhatsAppChat(file: $file) { id } }',
+      {},
+      { bytes: 'not a chat', name: 'x.txt' },
+    );
     expect(bad.body.errors[0].extensions.code).toBe('validation_error');
   });
 
@@ -360,7 +399,10 @@ describe('POST /v1/conversations/import/whatsapp', () => {
     expect(tooBig.status, tooBig.text).toBe(422);
     expect(tooBig.body.error.details.fields.file[0]).toMatch(/unpacks to more than/);
 
-    const many = await makeZip([{ name: '_chat.txt', data: IOS }, ...Array.from({ length: 25 }, (_, i) => ({ name: `f${i}.jpg`, data: 'x' }))]);
+    const many = await makeZip([
+      { name: '_chat.txt', data: IOS },
+      ...Array.from({ length: 25 }, (_, i) => ({ name: `f${i}.jpg`, data: 'x' })),
+    ]);
     const tooMany = await importChat(api_key, { bytes: many, name: 'many.zip' });
     expect(tooMany.status).toBe(422);
     expect(tooMany.body.error.details.fields.file[0]).toMatch(/entries/);
@@ -389,7 +431,14 @@ describe('POST /v1/conversations/import/whatsapp', () => {
       ['xevil.jpg', '/evil.jpg'],
       ['aa/bb/cc.jpg', '..\\..\\c.jpg'],
     ]) {
-      const zip = renameEntry(await makeZip([{ name: '_chat.txt', data: IOS }, { name: safe!, data: PNG_1x1, store: true }]), safe!, evil!.padEnd(safe!.length, 'x').slice(0, safe!.length));
+      const zip = renameEntry(
+        await makeZip([
+          { name: '_chat.txt', data: IOS },
+          { name: safe!, data: PNG_1x1, store: true },
+        ]),
+        safe!,
+        evil!.padEnd(safe!.length, 'x').slice(0, safe!.length),
+      );
       const res = await importChat(api_key, { bytes: zip, name: 'evil.zip' });
       expect(res.status, `${evil}: ${res.text}`).toBe(422);
       expect(res.body.error.details.fields.file[0]).toMatch(/unsafe path/);

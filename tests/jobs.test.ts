@@ -68,19 +68,28 @@ describe.each(Object.keys(modes) as (keyof typeof modes)[])('%s runner', (mode) 
   it('runs a job once however often it is enqueued', async () => {
     const k = key('dup');
     await Promise.all([1, 2, 3].map(() => runner.enqueue(testJob, { key: k, mode: 'fine' })));
-    await eventually(async () => runs.get(k)?.length ?? 0, (n) => n >= 1);
+    await eventually(
+      async () => runs.get(k)?.length ?? 0,
+      (n) => n >= 1,
+    );
     await runner.enqueue(testJob, { key: k, mode: 'fine' }); // after completion too
     // A second run would be visible as soon as the first; give the queue a moment to show one.
     const other = key('dup-marker');
     await runner.enqueue(testJob, { key: other, mode: 'fine' });
-    await eventually(async () => runs.get(other)?.length ?? 0, (n) => n >= 1);
+    await eventually(
+      async () => runs.get(other)?.length ?? 0,
+      (n) => n >= 1,
+    );
     expect(runs.get(k)).toHaveLength(1);
   });
 
   it('retries with exponential backoff, then records the failure with its reason', async () => {
     const k = key('always');
     await runner.enqueue(testJob, { key: k, mode: 'always' });
-    const failed = await eventually(() => runner.failedJobs('summaries'), (f) => f.some((j) => j.id === `test.${k}`));
+    const failed = await eventually(
+      () => runner.failedJobs('summaries'),
+      (f) => f.some((j) => j.id === `test.${k}`),
+    );
     expect(failed.find((j) => j.id === `test.${k}`)).toMatchObject({ name: 'test.count', reason: `boom ${k}`, attempts: 3 });
     const t = runs.get(k)!;
     expect(t).toHaveLength(3);
@@ -92,7 +101,10 @@ describe.each(Object.keys(modes) as (keyof typeof modes)[])('%s runner', (mode) 
   it('does not retry a permanent error', async () => {
     const k = key('permanent');
     await runner.enqueue(testJob, { key: k, mode: 'permanent' });
-    await eventually(async () => failures.get(k), (f) => !!f);
+    await eventually(
+      async () => failures.get(k),
+      (f) => !!f,
+    );
     expect(failures.get(k)).toEqual([`cannot ever work ${k}`]);
     expect(runs.get(k)).toHaveLength(1);
   });
@@ -100,10 +112,16 @@ describe.each(Object.keys(modes) as (keyof typeof modes)[])('%s runner', (mode) 
   it('succeeds on a retry after a transient error, without reporting a failure', async () => {
     const k = key('once');
     await runner.enqueue(testJob, { key: k, mode: 'once' });
-    await eventually(async () => runs.get(k)?.length ?? 0, (n) => n >= 2);
+    await eventually(
+      async () => runs.get(k)?.length ?? 0,
+      (n) => n >= 2,
+    );
     const marker = key('once-marker');
     await runner.enqueue(testJob, { key: marker, mode: 'fine' });
-    await eventually(async () => runs.get(marker)?.length ?? 0, (n) => n >= 1);
+    await eventually(
+      async () => runs.get(marker)?.length ?? 0,
+      (n) => n >= 1,
+    );
     expect(runs.get(k)).toHaveLength(2);
     expect(failures.get(k)).toBeUndefined();
   });
@@ -111,10 +129,16 @@ describe.each(Object.keys(modes) as (keyof typeof modes)[])('%s runner', (mode) 
   it('runs a deferred job again later without using up its attempts', async () => {
     const k = key('defer');
     await runner.enqueue(testJob, { key: k, mode: 'defer' }); // defers four times, with 3 attempts allowed
-    await eventually(async () => runs.get(k)?.length ?? 0, (n) => n >= 5);
+    await eventually(
+      async () => runs.get(k)?.length ?? 0,
+      (n) => n >= 5,
+    );
     const marker = key('defer-marker');
     await runner.enqueue(testJob, { key: marker, mode: 'fine' });
-    await eventually(async () => runs.get(marker)?.length ?? 0, (n) => n >= 1);
+    await eventually(
+      async () => runs.get(marker)?.length ?? 0,
+      (n) => n >= 1,
+    );
     const t = runs.get(k)!;
     expect(t).toHaveLength(5);
     expect(t[1] - t[0]).toBeGreaterThanOrEqual(45);
@@ -125,7 +149,10 @@ describe.each(Object.keys(modes) as (keyof typeof modes)[])('%s runner', (mode) 
   it('re-validates the payload in the worker and fails a bad one without running it', async () => {
     const k = key('bad');
     await runner.enqueue(testJob, { key: k, mode: 'sometimes' } as never);
-    const failed = await eventually(() => runner.failedJobs('summaries'), (f) => f.some((j) => j.id === `test.${k}`));
+    const failed = await eventually(
+      () => runner.failedJobs('summaries'),
+      (f) => f.some((j) => j.id === `test.${k}`),
+    );
     expect(failed.find((j) => j.id === `test.${k}`)!.reason).toMatch(/^Invalid payload: .*mode/);
     expect(runs.get(k)).toBeUndefined();
   });
@@ -147,13 +174,21 @@ describe('WORKER_QUEUES', () => {
 
   it('makes a worker consume only the queues it names', async () => {
     const pfx = uniquePrefix('jobs-queues');
-    const webhooksOnly = createJobRunner(appWith(bullEnv(REDIS_DB, pfx, { WORKER_QUEUES: 'webhooks,webhook-deliveries', JOB_RECOVERY_INTERVAL_MS: '0' })), [whereJob]);
-    const summariesOnly = createJobRunner(appWith(bullEnv(REDIS_DB, pfx, { WORKER_QUEUES: 'summaries', JOB_RECOVERY_INTERVAL_MS: '0' })), [whereJob]);
+    const webhooksOnly = createJobRunner(
+      appWith(bullEnv(REDIS_DB, pfx, { WORKER_QUEUES: 'webhooks,webhook-deliveries', JOB_RECOVERY_INTERVAL_MS: '0' })),
+      [whereJob],
+    );
+    const summariesOnly = createJobRunner(appWith(bullEnv(REDIS_DB, pfx, { WORKER_QUEUES: 'summaries', JOB_RECOVERY_INTERVAL_MS: '0' })), [
+      whereJob,
+    ]);
     try {
       await webhooksOnly.startWorkers();
       await summariesOnly.startWorkers();
       for (let i = 0; i < 6; i++) await webhooksOnly.enqueue(whereJob, { key: `${pfx}-${i}` });
-      await eventually(async () => ranOn.length, (n) => n >= 6);
+      await eventually(
+        async () => ranOn.length,
+        (n) => n >= 6,
+      );
       expect(new Set(ranOn)).toEqual(new Set(['summaries']));
     } finally {
       await webhooksOnly.close();

@@ -20,7 +20,15 @@ beforeAll(async () => {
   server = await startTestServer();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   // The third-party app's callback: records what it was given.
   app = http.createServer((req, res) => {
@@ -90,7 +98,12 @@ describe.skipIf(!existsSync(CHROMIUM))('consent page in Chromium', () => {
         'Content-Type': 'application/x-www-form-urlencoded',
         Authorization: `Basic ${Buffer.from(`${created.body.id}:${created.body.client_secret}`).toString('base64')}`,
       },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: redirectUri, code_verifier: verifier }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: callback.searchParams.get('code')!,
+        redirect_uri: redirectUri,
+        code_verifier: verifier,
+      }).toString(),
     });
     expect(res.status).toBe(200);
     const { access_token } = (await res.json()) as { access_token: string };

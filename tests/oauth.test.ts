@@ -43,7 +43,8 @@ async function clientCredentials(id: string, secret: string, scope = ALL_SCOPES)
   return res.body as { access_token: string; token_type: string; expires_in: number; scope: string };
 }
 
-const gql = (token: string, query: string, variables?: Record<string, unknown>) => client(server.url, undefined).post('/graphql', { query, variables }, { Authorization: `Bearer ${token}` });
+const gql = (token: string, query: string, variables?: Record<string, unknown>) =>
+  client(server.url, undefined).post('/graphql', { query, variables }, { Authorization: `Bearer ${token}` });
 
 describe('discovery', () => {
   it('serves RFC 8414 metadata with our endpoints, S256 only, and the six scopes', async () => {
@@ -67,7 +68,13 @@ describe('clients', () => {
     const owner = await proAccount();
     const created = await owner.client.post('/v1/oauth/clients', { name: 'CRM plug-in', grant_types: ['client_credentials'] });
     expect(created.status, created.text).toBe(201);
-    expect(created.body).toMatchObject({ name: 'CRM plug-in', public: false, grant_types: ['client_credentials'], redirect_uris: [], revoked_at: null });
+    expect(created.body).toMatchObject({
+      name: 'CRM plug-in',
+      public: false,
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      revoked_at: null,
+    });
     expect(created.body.id).toMatch(/^oac_/);
     expect(created.body.client_secret).toMatch(/^amcs_/);
 
@@ -94,7 +101,11 @@ describe('clients', () => {
 
   it('validates redirect URIs and grant types, every bad field at once', async () => {
     const owner = await proAccount();
-    const res = await owner.client.post('/v1/oauth/clients', { name: '', redirect_uris: ['http://evil.example/cb', 'https://ok.example/cb#frag'], grant_types: ['password'] });
+    const res = await owner.client.post('/v1/oauth/clients', {
+      name: '',
+      redirect_uris: ['http://evil.example/cb', 'https://ok.example/cb#frag'],
+      grant_types: ['password'],
+    });
     expect(res.status).toBe(422);
     expect(Object.keys(res.body.error.details.fields).sort()).toEqual(['grant_types.0', 'name', 'redirect_uris.0', 'redirect_uris.1']);
   });
@@ -144,7 +155,11 @@ describe('client credentials', () => {
     const write = await bearer.post('/v1/conversations', { title: 't', content: 'c' });
     expect(write.status).toBe(403);
     expect(write.body).toEqual({
-      error: { code: 'forbidden', message: 'This access token lacks the conversations:write scope needed for createConversation', details: { required_scope: 'conversations:write' } },
+      error: {
+        code: 'forbidden',
+        message: 'This access token lacks the conversations:write scope needed for createConversation',
+        details: { required_scope: 'conversations:write' },
+      },
     });
     expect((await bearer.get('/v1/account')).status).toBe(403);
     expect((await bearer.get('/v1/webhooks')).status).toBe(403);
@@ -262,13 +277,25 @@ const pkce = () => {
 };
 
 async function go(jar: CookieJar, url: string, init: RequestInit = {}) {
-  const res = await fetch(url.startsWith('http') ? url : `${server.url}${url}`, { ...init, redirect: 'manual', headers: { ...(init.headers ?? {}), Cookie: jar.header() } });
+  const res = await fetch(url.startsWith('http') ? url : `${server.url}${url}`, {
+    ...init,
+    redirect: 'manual',
+    headers: { ...(init.headers ?? {}), Cookie: jar.header() },
+  });
   jar.store(res);
   return res;
 }
 
 /** Authorize → consent page → POST the form with the API key → follow redirects to the app's callback. */
-async function authorize(opts: { clientId: string; redirectUri: string; scope: string; apiKey: string; challenge: string; state?: string; action?: string }) {
+async function authorize(opts: {
+  clientId: string;
+  redirectUri: string;
+  scope: string;
+  apiKey: string;
+  challenge: string;
+  state?: string;
+  action?: string;
+}) {
   const jar = new CookieJar();
   const q = new URLSearchParams({
     response_type: 'code',
@@ -310,7 +337,13 @@ describe('authorization code with PKCE', () => {
     const redirectUri = 'https://crm.example/callback';
     const app = await registerClient(developer, { name: 'Acme CRM', redirect_uris: [redirectUri] });
     const { verifier, challenge } = pkce();
-    const { html, callback } = await authorize({ clientId: app.id, redirectUri, scope: 'conversations:read account:read', apiKey: user.api_key, challenge });
+    const { html, callback } = await authorize({
+      clientId: app.id,
+      redirectUri,
+      scope: 'conversations:read account:read',
+      apiKey: user.api_key,
+      challenge,
+    });
     expect(html).toContain('Acme CRM');
     expect(html).toContain('conversations:read');
     expect(html).toContain('account:read');
@@ -321,10 +354,22 @@ describe('authorization code with PKCE', () => {
 
     // A wrong verifier fails; the right one gives tokens; the code is single-use.
     const auth = basic(app.id, app.client_secret!);
-    expect((await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: pkce().verifier }, auth)).status).toBe(400);
+    expect(
+      (await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: pkce().verifier }, auth))
+        .status,
+    ).toBe(400);
     const { verifier: v2, challenge: c2 } = pkce();
-    const second = await authorize({ clientId: app.id, redirectUri, scope: 'conversations:read account:read', apiKey: user.api_key, challenge: c2 });
-    const tokens = await tokenRequest({ grant_type: 'authorization_code', code: second.callback.searchParams.get('code')!, redirect_uri: redirectUri, code_verifier: v2 }, auth);
+    const second = await authorize({
+      clientId: app.id,
+      redirectUri,
+      scope: 'conversations:read account:read',
+      apiKey: user.api_key,
+      challenge: c2,
+    });
+    const tokens = await tokenRequest(
+      { grant_type: 'authorization_code', code: second.callback.searchParams.get('code')!, redirect_uri: redirectUri, code_verifier: v2 },
+      auth,
+    );
     expect(tokens.status, tokens.text).toBe(200);
     expect(tokens.body.scope.split(' ').sort()).toEqual(['account:read', 'conversations:read']);
     expect(tokens.body.refresh_token).toBeTruthy();
@@ -338,13 +383,25 @@ describe('authorization code with PKCE', () => {
     expect((await bearer.post('/v1/conversations', { title: 't', content: 'c' })).status).toBe(403);
 
     // A code used twice fails, and revokes what it gave (RFC 6749 §4.1.2).
-    const replay = await tokenRequest({ grant_type: 'authorization_code', code: second.callback.searchParams.get('code')!, redirect_uri: redirectUri, code_verifier: v2 }, auth);
+    const replay = await tokenRequest(
+      { grant_type: 'authorization_code', code: second.callback.searchParams.get('code')!, redirect_uri: redirectUri, code_verifier: v2 },
+      auth,
+    );
     expect(replay.status).toBe(400);
     expect(replay.body.error).toBe('invalid_grant');
     expect((await bearer.get('/v1/account')).status).toBe(401);
     const { verifier: v3, challenge: c3 } = pkce();
-    const third = await authorize({ clientId: app.id, redirectUri, scope: 'conversations:read account:read', apiKey: user.api_key, challenge: c3 });
-    const fresh = await tokenRequest({ grant_type: 'authorization_code', code: third.callback.searchParams.get('code')!, redirect_uri: redirectUri, code_verifier: v3 }, auth);
+    const third = await authorize({
+      clientId: app.id,
+      redirectUri,
+      scope: 'conversations:read account:read',
+      apiKey: user.api_key,
+      challenge: c3,
+    });
+    const fresh = await tokenRequest(
+      { grant_type: 'authorization_code', code: third.callback.searchParams.get('code')!, redirect_uri: redirectUri, code_verifier: v3 },
+      auth,
+    );
     expect(fresh.status, fresh.text).toBe(200);
     tokens.body = fresh.body;
 
@@ -365,11 +422,24 @@ describe('authorization code with PKCE', () => {
     expect(app.client_secret).toBeNull();
     const { verifier, challenge } = pkce();
     const { callback } = await authorize({ clientId: app.id, redirectUri, scope: 'conversations:read', apiKey: owner.api_key, challenge });
-    const tokens = await tokenRequest({ grant_type: 'authorization_code', client_id: app.id, code: callback.searchParams.get('code')!, redirect_uri: redirectUri, code_verifier: verifier });
+    const tokens = await tokenRequest({
+      grant_type: 'authorization_code',
+      client_id: app.id,
+      code: callback.searchParams.get('code')!,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    });
     expect(tokens.status, tokens.text).toBe(200);
     expect((await client(server.url, tokens.body.access_token).get('/v1/conversations')).status).toBe(200);
 
-    const denied = await authorize({ clientId: app.id, redirectUri, scope: 'conversations:read', apiKey: owner.api_key, challenge, action: 'deny' });
+    const denied = await authorize({
+      clientId: app.id,
+      redirectUri,
+      scope: 'conversations:read',
+      apiKey: owner.api_key,
+      challenge,
+      action: 'deny',
+    });
     expect(denied.callback.searchParams.get('error')).toBe('access_denied');
   });
 
@@ -381,13 +451,22 @@ describe('authorization code with PKCE', () => {
     const { challenge } = pkce();
     const noPkce = await fetch(`${server.url}/oauth/authorize?${new URLSearchParams(base)}`, { redirect: 'manual' });
     expect(new URL(noPkce.headers.get('location')!).searchParams.get('error')).toBe('invalid_request');
-    const plain = await fetch(`${server.url}/oauth/authorize?${new URLSearchParams({ ...base, code_challenge: challenge, code_challenge_method: 'plain' })}`, { redirect: 'manual' });
+    const plain = await fetch(
+      `${server.url}/oauth/authorize?${new URLSearchParams({ ...base, code_challenge: challenge, code_challenge_method: 'plain' })}`,
+      { redirect: 'manual' },
+    );
     expect(new URL(plain.headers.get('location')!).searchParams.get('error')).toBe('invalid_request');
     const { state: _s, ...noState } = base;
-    const stateless = await fetch(`${server.url}/oauth/authorize?${new URLSearchParams({ ...noState, code_challenge: challenge, code_challenge_method: 'S256' })}`, { redirect: 'manual' });
+    const stateless = await fetch(
+      `${server.url}/oauth/authorize?${new URLSearchParams({ ...noState, code_challenge: challenge, code_challenge_method: 'S256' })}`,
+      { redirect: 'manual' },
+    );
     expect(stateless.status).toBe(400);
     expect((await stateless.json()).error).toBe('invalid_request');
-    const elsewhere = await fetch(`${server.url}/oauth/authorize?${new URLSearchParams({ ...base, redirect_uri: 'https://crm.example/cb/other', code_challenge: challenge, code_challenge_method: 'S256' })}`, { redirect: 'manual' });
+    const elsewhere = await fetch(
+      `${server.url}/oauth/authorize?${new URLSearchParams({ ...base, redirect_uri: 'https://crm.example/cb/other', code_challenge: challenge, code_challenge_method: 'S256' })}`,
+      { redirect: 'manual' },
+    );
     expect(elsewhere.status).toBe(400);
     expect(elsewhere.headers.get('location')).toBeNull();
   });
@@ -397,13 +476,25 @@ describe('authorization code with PKCE', () => {
     const redirectUri = 'https://crm.example/cb';
     const app = await registerClient(owner, { name: 'CSRF target', redirect_uris: [redirectUri] });
     const jar = new CookieJar();
-    const q = new URLSearchParams({ response_type: 'code', client_id: app.id, redirect_uri: redirectUri, scope: 'account:read', state: 's', code_challenge: pkce().challenge, code_challenge_method: 'S256' });
+    const q = new URLSearchParams({
+      response_type: 'code',
+      client_id: app.id,
+      redirect_uri: redirectUri,
+      scope: 'account:read',
+      state: 's',
+      code_challenge: pkce().challenge,
+      code_challenge_method: 'S256',
+    });
     const start = await go(jar, `/oauth/authorize?${q}`);
     const pageUrl = start.headers.get('location')!;
     const html = await (await go(jar, pageUrl)).text();
     const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1];
     const post = (body: Record<string, string>) =>
-      go(jar, pageUrl, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
+      go(jar, pageUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(body).toString(),
+      });
     expect((await post({ csrf: 'forged', api_key: owner.api_key, action: 'allow' })).status).toBe(403);
     const badKey = await post({ csrf, api_key: `amc_${'A'.repeat(43)}`, action: 'allow' });
     expect(badKey.status).toBe(401);
@@ -418,7 +509,7 @@ describe('subscriptions with an access token', () => {
   const EVENTS = 'subscription { conversationEvents { type conversationId } }';
   const CHAT = 'Tom: Can you send the pricing sheet?\nAnna: Sure, tomorrow.';
 
-  it('streams the account\'s events over SSE and WebSocket, and refuses a token without the read scope', async () => {
+  it("streams the account's events over SSE and WebSocket, and refuses a token without the read scope", async () => {
     const { createClient } = await import('graphql-ws');
     const { default: WebSocket } = await import('ws');
     const { sse } = await import('./helpers/sse.js');
@@ -434,15 +525,28 @@ describe('subscriptions with an access token', () => {
 
     const stream = await sse(server.url, reader.access_token, EVENTS);
     expect(stream.status).toBe(200);
-    const ws = createClient({ url: `${server.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${reader.access_token}` }, retryAttempts: 0, lazy: true });
+    const ws = createClient({
+      url: `${server.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { Authorization: `Bearer ${reader.access_token}` },
+      retryAttempts: 0,
+      lazy: true,
+    });
     const wsItems: any[] = [];
-    const stop = ws.subscribe({ query: EVENTS }, { next: (v) => void wsItems.push(v), error: (e) => void wsItems.push({ error: e }), complete: () => {} });
+    const stop = ws.subscribe(
+      { query: EVENTS },
+      { next: (v) => void wsItems.push(v), error: (e) => void wsItems.push({ error: e }), complete: () => {} },
+    );
     try {
       const seen = (items: any[], id: string) => items.some((it) => it?.data?.conversationEvents?.conversationId === id);
       let both = false;
       for (let i = 0; i < 40 && !both; i++) {
         const probe = await owner.client.post('/v1/conversations', { title: 'probe', content: CHAT });
-        both = await eventually(async () => seen(stream.items, probe.body.id) && seen(wsItems, probe.body.id), (s) => s, 500);
+        both = await eventually(
+          async () => seen(stream.items, probe.body.id) && seen(wsItems, probe.body.id),
+          (s) => s,
+          500,
+        );
       }
       expect(both).toBe(true);
     } finally {
@@ -452,8 +556,16 @@ describe('subscriptions with an access token', () => {
     }
 
     // A WebSocket with a read-less token: the operation is refused with forbidden.
-    const ws2 = createClient({ url: `${server.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${accountOnly.access_token}` }, retryAttempts: 0, lazy: true });
-    const errors = await new Promise<any>((resolve) => ws2.subscribe({ query: EVENTS }, { next: (v) => resolve(v), error: (e) => resolve(e), complete: () => resolve(null) }));
+    const ws2 = createClient({
+      url: `${server.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { Authorization: `Bearer ${accountOnly.access_token}` },
+      retryAttempts: 0,
+      lazy: true,
+    });
+    const errors = await new Promise<any>((resolve) =>
+      ws2.subscribe({ query: EVENTS }, { next: (v) => resolve(v), error: (e) => resolve(e), complete: () => resolve(null) }),
+    );
     await ws2.dispose();
     expect(JSON.stringify(errors)).toContain('forbidden');
   });
@@ -464,7 +576,11 @@ describe('scope table', () => {
     const { schema } = await import('../src/graphql/schema.js');
     const { FIELD_SCOPES } = await import('../src/modules/oauth/oauth-scopes.js');
     const { REST_ROUTES } = await import('../src/rest/routes.js');
-    const fields = ['Query', 'Mutation', 'Subscription'].flatMap((t) => Object.keys(schema.getType(t) && 'getFields' in schema.getType(t)! ? (schema.getType(t) as any).getFields() : {}).map((f) => `${t}.${f}`));
+    const fields = ['Query', 'Mutation', 'Subscription'].flatMap((t) =>
+      Object.keys(schema.getType(t) && 'getFields' in schema.getType(t)! ? (schema.getType(t) as any).getFields() : {}).map(
+        (f) => `${t}.${f}`,
+      ),
+    );
     expect(fields.filter((f) => !(f in FIELD_SCOPES))).toEqual([]);
     expect(Object.keys(FIELD_SCOPES).filter((f) => !fields.includes(f))).toEqual([]);
     expect(REST_ROUTES.filter((r) => !(r.field in FIELD_SCOPES)).map((r) => r.path)).toEqual([]);
@@ -477,10 +593,29 @@ describe('CLI', () => {
     const { inject } = await import('vitest');
     const env = { DATABASE_URL: inject('databaseUrl') };
     const owner = await proAccount();
-    const created = await cli(['oauth', 'clients', 'create', '--account', owner.account.id, '--name', 'CLI app', '--redirect-uri', 'https://app.example/cb', '--grant', 'authorization_code', '--grant', 'client_credentials'], env);
+    const created = await cli(
+      [
+        'oauth',
+        'clients',
+        'create',
+        '--account',
+        owner.account.id,
+        '--name',
+        'CLI app',
+        '--redirect-uri',
+        'https://app.example/cb',
+        '--grant',
+        'authorization_code',
+        '--grant',
+        'client_credentials',
+      ],
+      env,
+    );
     expect(created.code, created.stderr).toBe(0);
     const out = JSON.parse(created.stdout);
-    expect(out).toMatchObject({ client: { name: 'CLI app', redirect_uris: ['https://app.example/cb'], grant_types: ['authorization_code', 'client_credentials'] } });
+    expect(out).toMatchObject({
+      client: { name: 'CLI app', redirect_uris: ['https://app.example/cb'], grant_types: ['authorization_code', 'client_credentials'] },
+    });
     expect(out.client_id).toBe(out.client.id);
     expect(out.client_secret).toMatch(/^amcs_/);
     // The secret works against the running server.
@@ -493,7 +628,10 @@ describe('CLI', () => {
     expect(JSON.parse(revoked.stdout).revoked_at).toMatch(/Z$/);
 
     const free = await newAccount(server, 'free');
-    const refused = await cli(['oauth', 'clients', 'create', '--account', free.account.id, '--name', 'x', '--grant', 'client_credentials'], env);
+    const refused = await cli(
+      ['oauth', 'clients', 'create', '--account', free.account.id, '--name', 'x', '--grant', 'client_credentials'],
+      env,
+    );
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(JSON.parse(refused.stderr.trim().split('\n').pop()!).error.code).toBe('forbidden');
@@ -509,16 +647,26 @@ describe('embedded database', () => {
     const { start } = await import('../src/main.js');
     const { createAccount } = await import('../src/modules/accounts/create-account.js');
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aimychats-oauth-embedded-'));
-    const running = await start(loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', RATE_LIMITS_ENABLED: 'false' }));
+    const running = await start(
+      loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', RATE_LIMITS_ENABLED: 'false' }),
+    );
     try {
       const owner = await createAccount(running.app.db, running.app.config, { email: 'oauth-embedded@example.com', plan: 'pro' });
       const c = client(running.url, owner.api_key);
       const redirectUri = 'https://app.example/cb';
-      const registered = await c.post('/v1/oauth/clients', { name: 'Embedded', redirect_uris: [redirectUri], grant_types: ['authorization_code', 'client_credentials'] });
+      const registered = await c.post('/v1/oauth/clients', {
+        name: 'Embedded',
+        redirect_uris: [redirectUri],
+        grant_types: ['authorization_code', 'client_credentials'],
+      });
       expect(registered.status, registered.text).toBe(201);
       const auth = basic(registered.body.id, registered.body.client_secret);
       const post = (params: Record<string, string>) =>
-        fetch(`${running.url}/oauth/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: auth }, body: new URLSearchParams(params).toString() }).then(readResponse);
+        fetch(`${running.url}/oauth/token`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: auth },
+          body: new URLSearchParams(params).toString(),
+        }).then(readResponse);
       const cc = await post({ grant_type: 'client_credentials', scope: 'conversations:write conversations:read' });
       expect(cc.status, cc.text).toBe(200);
       expect((await client(running.url, cc.body.access_token).post('/v1/conversations', { title: 't', content: 'c' })).status).toBe(201);
@@ -527,11 +675,29 @@ describe('embedded database', () => {
       const jar = new CookieJar();
       const { verifier, challenge } = pkce();
       const at = (u: string, init: RequestInit = {}) =>
-        fetch(u.startsWith('http') ? u : `${running.url}${u}`, { ...init, redirect: 'manual', headers: { ...(init.headers ?? {}), Cookie: jar.header() } }).then((r) => (jar.store(r), r));
-      const q = new URLSearchParams({ response_type: 'code', client_id: registered.body.id, redirect_uri: redirectUri, scope: 'conversations:read', state: 's', code_challenge: challenge, code_challenge_method: 'S256' });
+        fetch(u.startsWith('http') ? u : `${running.url}${u}`, {
+          ...init,
+          redirect: 'manual',
+          headers: { ...(init.headers ?? {}), Cookie: jar.header() },
+        }).then((r) => (jar.store(r), r));
+      const q = new URLSearchParams({
+        response_type: 'code',
+        client_id: registered.body.id,
+        redirect_uri: redirectUri,
+        scope: 'conversations:read',
+        state: 's',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      });
       const pageUrl = (await at(`/oauth/authorize?${q}`)).headers.get('location')!;
       const csrf = /name="csrf" value="([^"]+)"/.exec(await (await at(pageUrl)).text())![1];
-      let location = (await at(pageUrl, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, api_key: owner.api_key, action: 'allow' }).toString() })).headers.get('location')!;
+      let location = (
+        await at(pageUrl, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ csrf, api_key: owner.api_key, action: 'allow' }).toString(),
+        })
+      ).headers.get('location')!;
       while (!location.startsWith(redirectUri)) location = (await at(location)).headers.get('location')!;
       const code = new URL(location).searchParams.get('code')!;
       const tokens = await post({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });

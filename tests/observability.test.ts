@@ -74,7 +74,14 @@ describe('/metrics', () => {
     expect(sample(text, count, { route: '/v1/conversations/:id', method: 'PUT', status: '405' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, count, { route: 'unmatched', status: '404' })).toBeGreaterThanOrEqual(2);
     expect(sample(text, count, { route: '/healthz', method: 'GET', status: '200' })).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'aimychats_http_request_duration_seconds_bucket', { route: '/v1/conversations', method: 'POST', status: '201', le: '+Inf' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'aimychats_http_request_duration_seconds_bucket', {
+        route: '/v1/conversations',
+        method: 'POST',
+        status: '201',
+        le: '+Inf',
+      }),
+    ).toBeGreaterThanOrEqual(1);
     // Every route label is a template from the route table or one of the fixed names.
     const routes = new Set([...text.matchAll(/aimychats_http_request_duration_seconds_count\{[^}]*route="([^"]*)"/g)].map((m) => m[1]));
     for (const r of routes) expect(r).toMatch(/^(unmatched|\/graphql|\/healthz|\/readyz|\/metrics|\/v1(\/[a-z_]+|\/:[a-z_]+)*(\.json)?)$/i);
@@ -92,15 +99,21 @@ describe('/metrics', () => {
     expect(anon.status).toBe(200);
     const bad = await client.post('/graphql', { query: '{ conversations { nope } }' });
     expect(bad.body.errors[0].extensions.code).toBe('bad_request');
-    const missing = await client.post('/graphql', { query: 'query MetricsMissing { conversation(id: "conv_01jzzzzzzzzzzzzzzzzzzzzzzz") { id } }' });
+    const missing = await client.post('/graphql', {
+      query: 'query MetricsMissing { conversation(id: "conv_01jzzzzzzzzzzzzzzzzzzzzzzz") { id } }',
+    });
     expect(missing.body.errors[0].extensions.code).toBe('not_found');
 
     const text = await scrape(server.url);
     expect(sample(text, 'aimychats_graphql_operations_total', { operation_name: 'MetricsList', operation_type: 'query' })).toBe(1);
-    expect(sample(text, 'aimychats_graphql_operations_total', { operation_name: 'anonymous', operation_type: 'query' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'aimychats_graphql_operations_total', { operation_name: 'anonymous', operation_type: 'query' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'aimychats_graphql_errors_total', { code: 'bad_request' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'aimychats_graphql_errors_total', { code: 'not_found' })).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'aimychats_http_request_duration_seconds_count', { route: '/graphql', method: 'POST', status: '200' })).toBeGreaterThanOrEqual(2);
+    expect(
+      sample(text, 'aimychats_http_request_duration_seconds_count', { route: '/graphql', method: 'POST', status: '200' }),
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('measures jobs per queue and job name, queue depth per queue, and webhook delivery outcomes', async () => {
@@ -123,7 +136,9 @@ describe('/metrics', () => {
     );
     expect(sample(text, 'aimychats_webhook_deliveries_total', { outcome: 'success' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'aimychats_job_duration_seconds_count', { queue: 'summaries', outcome: 'completed' })).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'aimychats_job_duration_seconds_count', { queue: 'webhook-deliveries', outcome: 'completed' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'aimychats_job_duration_seconds_count', { queue: 'webhook-deliveries', outcome: 'completed' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^# TYPE aimychats_job_failures_total counter$/m);
     // In-process queues: every queue is reported, in every state.
     for (const queue of ['summaries', 'webhooks', 'webhook-deliveries', 'exports', 'search']) {
@@ -160,22 +175,38 @@ describe('/metrics with BullMQ', () => {
     expect(ready.body.checks.redis.status).toBe('ok');
   });
 
-  it('serves a worker process\'s job metrics on METRICS_PORT', async () => {
+  it("serves a worker process's job metrics on METRICS_PORT", async () => {
     const { client } = await newAccount(bull);
     const conv = await client.post('/v1/conversations', { title: 'For the worker', content: CHAT });
     const port = await freePort();
     const worker: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
       cwd: path.resolve(import.meta.dirname, '..'),
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', DATABASE_URL: inject('databaseUrl'), ...parked, HOST: '127.0.0.1', METRICS_PORT: String(port), METRICS_TOKEN: TOKEN },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: inject('databaseUrl'),
+        ...parked,
+        HOST: '127.0.0.1',
+        METRICS_PORT: String(port),
+        METRICS_TOKEN: TOKEN,
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     try {
       // The worker takes the parked summary jobs and runs them; its /metrics shows them.
-      const done = await eventually(() => client.get(`/v1/conversations/${conv.body.id}`), (r) => r.body.status === 'completed', 60_000);
+      const done = await eventually(
+        () => client.get(`/v1/conversations/${conv.body.id}`),
+        (r) => r.body.status === 'completed',
+        60_000,
+      );
       expect(done.body.status).toBe('completed');
       const text = await eventually(
-        () => fetch(`http://127.0.0.1:${port}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } }).then((r) => r.text()).catch(() => ''),
+        () =>
+          fetch(`http://127.0.0.1:${port}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+            .then((r) => r.text())
+            .catch(() => ''),
         (t) => (sample(t, 'aimychats_job_duration_seconds_count', { queue: 'summaries', outcome: 'completed' }) ?? 0) >= 1,
         30_000,
       );
@@ -213,9 +244,22 @@ describe('/readyz', () => {
     let dir: string;
     beforeAll(async () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'readyz-s3-'));
-      s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: path.join(dir, 's3'), configureBuckets: [{ name: 'amc-ready', configs: [] }] });
+      s3rver = new S3rver({
+        port: 0,
+        address: '127.0.0.1',
+        silent: true,
+        directory: path.join(dir, 's3'),
+        configureBuckets: [{ name: 'amc-ready', configs: [] }],
+      });
       const { port } = (await s3rver.run()) as net.AddressInfo;
-      s3server = await startTestServer({ DATA_DIR: dir, S3_ENDPOINT: `http://127.0.0.1:${port}`, S3_BUCKET: 'amc-ready', S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER', READYZ_TIMEOUT_MS: '1000' });
+      s3server = await startTestServer({
+        DATA_DIR: dir,
+        S3_ENDPOINT: `http://127.0.0.1:${port}`,
+        S3_BUCKET: 'amc-ready',
+        S3_ACCESS_KEY_ID: 'S3RVER',
+        S3_SECRET_ACCESS_KEY: 'S3RVER',
+        READYZ_TIMEOUT_MS: '1000',
+      });
     });
     afterAll(async () => {
       await s3server?.stop();

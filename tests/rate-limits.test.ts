@@ -53,7 +53,13 @@ describe('headers', () => {
     const policy = '"minute";q=300;w=60, "day";q=5000;w=86400';
     const list = await c.get('/v1/conversations');
     expect(list.status).toBe(200);
-    expect(headersOf(list.headers)).toEqual({ limit: '300', remaining: '299', reset: minuteReset, policy, ratelimit: '"minute";r=299;t=45' });
+    expect(headersOf(list.headers)).toEqual({
+      limit: '300',
+      remaining: '299',
+      reset: minuteReset,
+      policy,
+      ratelimit: '"minute";r=299;t=45',
+    });
     const notFound = await c.get('/v1/conversations/conv_01jzzzzzzzzzzzzzzzzzzzzzzz');
     expect(notFound.status).toBe(404);
     expect(headersOf(notFound.headers)).toMatchObject({ limit: '300', remaining: '298' });
@@ -62,15 +68,24 @@ describe('headers', () => {
     expect(headersOf(invalid.headers)).toMatchObject({ remaining: '297' });
     const graphql = await gql(c);
     expect(graphql.status).toBe(200);
-    expect(headersOf(graphql.headers)).toEqual({ limit: '300', remaining: '296', reset: minuteReset, policy, ratelimit: '"minute";r=296;t=45' });
+    expect(headersOf(graphql.headers)).toEqual({
+      limit: '300',
+      remaining: '296',
+      reset: minuteReset,
+      policy,
+      ratelimit: '"minute";r=296;t=45',
+    });
 
     // A daily quota nearer its end than the minute's is the one reported.
     const { client: d } = await newAccount(a, 'daily');
     const first = await d.get('/v1/conversations');
-    const midnight = String((Math.floor(now / DAY) + 1) * DAY / 1000);
+    const midnight = String(((Math.floor(now / DAY) + 1) * DAY) / 1000);
     expect(headersOf(first.headers)).toEqual({
-      limit: '4', remaining: '3', reset: midnight,
-      policy: '"minute";q=100;w=60, "day";q=4;w=86400', ratelimit: `"day";r=3;t=${Number(midnight) - now / 1000}`,
+      limit: '4',
+      remaining: '3',
+      reset: midnight,
+      policy: '"minute";q=100;w=60, "day";q=4;w=86400',
+      ratelimit: `"day";r=3;t=${Number(midnight) - now / 1000}`,
     });
     // Not on a request without a valid key (no account to count it against).
     const anonymous = await fetch(`${a.url}/v1/conversations`);
@@ -98,8 +113,11 @@ describe('limits', () => {
     });
     expect(refused.headers.get('retry-after')).toBe('40');
     expect(headersOf(refused.headers)).toEqual({
-      limit: '3', remaining: '0', reset: String(windowEnd / 1000),
-      policy: '"minute";q=3;w=60, "day";q=1000;w=86400', ratelimit: '"minute";r=0;t=40',
+      limit: '3',
+      remaining: '0',
+      reset: String(windowEnd / 1000),
+      policy: '"minute";q=3;w=60, "day";q=1000;w=86400',
+      ratelimit: '"minute";r=0;t=40',
     });
 
     const refusedGql = await gql(noisy.client);
@@ -157,7 +175,7 @@ describe('limits', () => {
 });
 
 describe('switched off', () => {
-  it('RATE_LIMITS_ENABLED=false never refuses, still counts, and still reports the plan\'s figures', async () => {
+  it("RATE_LIMITS_ENABLED=false never refuses, still counts, and still reports the plan's figures", async () => {
     const off = await startTestServer({ PLANS_JSON, RATE_LIMITS_ENABLED: 'false' }); // no Redis: per process
     try {
       freezeAt(5_000);
@@ -213,10 +231,14 @@ describe('GraphQL bounds', () => {
     const res = await gql(c, `{ conversations { data { ${nested(12)} } } }`);
     expect(res.body.data ?? null).toBeNull();
     expect(res.body.errors).toHaveLength(1);
-    expect(res.body.errors[0].message).toMatch(/^Query too deep: Query depth limit of 10 exceeded, found \d+\. The operation was not executed\.$/);
+    expect(res.body.errors[0].message).toMatch(
+      /^Query too deep: Query depth limit of 10 exceeded, found \d+\. The operation was not executed\.$/,
+    );
     expect(res.body.errors[0].extensions.code).toBe('bad_request');
     // A normal query is well within the bounds.
-    expect((await gql(c, '{ conversations { data { id summary { topics } } meta { total } links { next } } }')).body.errors).toBeUndefined();
+    expect(
+      (await gql(c, '{ conversations { data { id summary { topics } } meta { total } links { next } } }')).body.errors,
+    ).toBeUndefined();
   });
 
   it('authenticates, limits and counts a request refused at parse or validation like any other', async () => {
@@ -226,7 +248,11 @@ describe('GraphQL bounds', () => {
     expect(anonymous.body.errors[0].extensions.code).toBe('unauthorized');
 
     const { client: c } = await newAccount(a, 'burst');
-    const broken = ['{ this is not graphql', '{ noSuchField }', `{ conversations { data { ${'... on Conversation { '.repeat(12)}id${' }'.repeat(12)} } } }`];
+    const broken = [
+      '{ this is not graphql',
+      '{ noSuchField }',
+      `{ conversations { data { ${'... on Conversation { '.repeat(12)}id${' }'.repeat(12)} } } }`,
+    ];
     for (const query of broken) {
       const res = await gql(c, query);
       expect(res.body.data ?? null).toBeNull();
@@ -240,10 +266,15 @@ describe('GraphQL bounds', () => {
 
   it('refuses a huge query before executing it', async () => {
     const { client: c } = await newAccount(a);
-    const fields = Array.from({ length: 300 }, (_, i) => `c${i}: conversations { data { id title source status summary { title topics } } meta { total } }`);
+    const fields = Array.from(
+      { length: 300 },
+      (_, i) => `c${i}: conversations { data { id title source status summary { title topics } } meta { total } }`,
+    );
     const res = await gql(c, `{ ${fields.join(' ')} }`);
     expect(res.body.data ?? null).toBeNull();
-    expect(res.body.errors[0].message).toMatch(/^Query too complex: Query Cost limit of 5000 exceeded, found [\d.]+\. The operation was not executed\.$/);
+    expect(res.body.errors[0].message).toMatch(
+      /^Query too complex: Query Cost limit of 5000 exceeded, found [\d.]+\. The operation was not executed\.$/,
+    );
     expect(res.body.errors[0].extensions.code).toBe('bad_request');
   });
 });

@@ -56,7 +56,8 @@ afterAll(async () => {
   await dropPrefix(REDIS_DB, prefix);
 });
 
-const summariesOf = async (c: Client, id: string) => (await c.get(`/v1/conversations/${id}/summaries`)).body.data as { id: string; status: string }[];
+const summariesOf = async (c: Client, id: string) =>
+  (await c.get(`/v1/conversations/${id}/summaries`)).body.data as { id: string; status: string }[];
 
 describe('two APIs and two workers on one PostgreSQL and Redis', () => {
   it('spreads requests over both APIs and jobs over both workers, and summarizes every conversation exactly once', async () => {
@@ -66,8 +67,16 @@ describe('two APIs and two workers on one PostgreSQL and Redis', () => {
     // Two summaries whose provider calls are held: each worker runs one job at a time, so both are
     // held only once each worker has taken one.
     const scripts = [`hold${Date.now()}a`, `hold${Date.now()}b`];
-    const held = await Promise.all(scripts.map((s, i) => via[i].post('/v1/conversations', { title: `Held ${i}`, content: `Tom: hi [[script:${s}:hold]]\nAnna: hello` })));
-    expect(await eventually(async () => scripts.every((s) => fake.isHeld(s)), (h) => h, 60_000)).toBe(true);
+    const held = await Promise.all(
+      scripts.map((s, i) => via[i].post('/v1/conversations', { title: `Held ${i}`, content: `Tom: hi [[script:${s}:hold]]\nAnna: hello` })),
+    );
+    expect(
+      await eventually(
+        async () => scripts.every((s) => fake.isHeld(s)),
+        (h) => h,
+        60_000,
+      ),
+    ).toBe(true);
     // More work, created alternately through both APIs while both workers are busy.
     const more = [];
     for (let i = 0; i < 10; i++) more.push(await via[i % 2].post('/v1/conversations', { title: `Call ${i}`, content: CHAT }));
@@ -78,26 +87,35 @@ describe('two APIs and two workers on one PostgreSQL and Redis', () => {
     });
 
     for (const [i, id] of ids.entries()) {
-      const done = await eventually(() => via[i % 2].get(`/v1/conversations/${id}`), (r) => r.body.status !== 'processing', 60_000);
+      const done = await eventually(
+        () => via[i % 2].get(`/v1/conversations/${id}`),
+        (r) => r.body.status !== 'processing',
+        60_000,
+      );
       expect(done.body.status, id).toBe('completed');
     }
 
     // Both APIs served this account's writes (their own request logs say so).
     for (const api of apis) {
-      const writes = api.logs().filter((l) => l.msg === 'request' && l.accountId === account.account.id && l.method === 'POST' && l.status === 201);
+      const writes = api
+        .logs()
+        .filter((l) => l.msg === 'request' && l.accountId === account.account.id && l.method === 'POST' && l.status === 201);
       expect(writes.length).toBe(6);
     }
 
     // Which worker ran what: each summary job is logged as completed by exactly one worker, and both worked.
-    const summaryIds = await Promise.all(ids.map(async (id, i) => {
-      const history = await summariesOf(via[i % 2], id);
-      expect(history.map((s) => s.status)).toEqual(['completed']);
-      return history[0].id;
-    }));
+    const summaryIds = await Promise.all(
+      ids.map(async (id, i) => {
+        const history = await summariesOf(via[i % 2], id);
+        expect(history.map((s) => s.status)).toEqual(['completed']);
+        return history[0].id;
+      }),
+    );
     const ranBy = new Map<string, number[]>();
     for (const w of workers) {
       for (const l of w.logs()) {
-        if (l.msg === 'job completed' && l.job === 'summary.generate') ranBy.set(String(l.jobId), [...(ranBy.get(String(l.jobId)) ?? []), l.pid]);
+        if (l.msg === 'job completed' && l.job === 'summary.generate')
+          ranBy.set(String(l.jobId), [...(ranBy.get(String(l.jobId)) ?? []), l.pid]);
       }
     }
     const pids = new Set<number>();
@@ -128,17 +146,29 @@ describe('two APIs and two workers on one PostgreSQL and Redis', () => {
     const stream = await sse(apis[0].url, account.api_key, 'subscription { conversationEvents { type conversationId } }');
     expect(stream.status).toBe(200);
     try {
-      const eventsFor = (id: string) => stream.items.map((it) => it?.data?.conversationEvents).filter((e) => e?.conversationId === id).map((e) => e.type);
+      const eventsFor = (id: string) =>
+        stream.items
+          .map((it) => it?.data?.conversationEvents)
+          .filter((e) => e?.conversationId === id)
+          .map((e) => e.type);
       // The subscription starts asynchronously: create throwaway conversations on B until A relays one.
       let primed = false;
       for (let i = 0; i < 40 && !primed; i++) {
         const probe = await onB.post('/v1/conversations', { title: 'probe', content: CHAT });
-        primed = await eventually(async () => eventsFor(probe.body.id).length > 0, (s) => s, 500);
+        primed = await eventually(
+          async () => eventsFor(probe.body.id).length > 0,
+          (s) => s,
+          500,
+        );
       }
       expect(primed).toBe(true);
 
       const created = (await onB.post('/v1/conversations', { title: 'Across instances', content: CHAT })).body;
-      const types = await eventually(async () => eventsFor(created.id), (t) => t.includes('summary.generated'), 60_000);
+      const types = await eventually(
+        async () => eventsFor(created.id),
+        (t) => t.includes('summary.generated'),
+        60_000,
+      );
       expect(types[0]).toBe('conversation.created'); // published by API B
       expect(types).toContain('summary.generated'); // published by a worker
     } finally {

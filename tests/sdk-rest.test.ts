@@ -19,7 +19,9 @@ describe('createRestClient', () => {
     const { api_key } = await newAccount(server);
     const api = createRestClient({ url: server.url, apiKey: api_key });
 
-    const created: RestSchemas['Conversation'] = await unwrap(api.POST('/conversations', { body: { title: 'Pricing', content: CHAT, metadata: { team: 'sales' } } }));
+    const created: RestSchemas['Conversation'] = await unwrap(
+      api.POST('/conversations', { body: { title: 'Pricing', content: CHAT, metadata: { team: 'sales' } } }),
+    );
     expect(created.id).toMatch(/^conv_/);
     expect(created.status).toBe('processing');
     expect(created.metadata).toEqual({ team: 'sales' });
@@ -31,7 +33,9 @@ describe('createRestClient', () => {
     expect(page.meta.total).toBe(1);
     expect(page.data.map((c) => c.id)).toEqual([created.id]);
 
-    const patched = await unwrap(api.PATCH('/conversations/{id}', { params: { path: { id: created.id } }, body: { title: 'Pricing sheet' } }));
+    const patched = await unwrap(
+      api.PATCH('/conversations/{id}', { params: { path: { id: created.id } }, body: { title: 'Pricing sheet' } }),
+    );
     expect(patched.title).toBe('Pricing sheet');
 
     await unwrap(api.DELETE('/conversations/{id}', { params: { path: { id: created.id } } }));

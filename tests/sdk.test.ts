@@ -33,7 +33,10 @@ async function sdkFor(): Promise<{ sdk: Client; email: string }> {
 
 /** The AImyChatsError a promise rejects with. */
 async function failure(p: Promise<unknown>): Promise<AImyChatsError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(AImyChatsError);
   return e as AImyChatsError;
 }
@@ -46,13 +49,23 @@ describe('typed GraphQL client', () => {
       content: 'Tom: can you send the pricing sheet?\nAnna: sure, tomorrow morning.',
       metadata: { participants: ['tom@example.com'] },
     });
-    expect(created).toMatchObject({ title: 'Quarterly pricing review', source: 'api', status: 'processing', summary: null, attachments: [] });
+    expect(created).toMatchObject({
+      title: 'Quarterly pricing review',
+      source: 'api',
+      status: 'processing',
+      summary: null,
+      attachments: [],
+    });
     expect(created.id).toMatch(/^conv_/);
 
     const { conversation } = await sdk.request(GetConversationDocument, { id: created.id });
     expect(conversation.metadata).toEqual({ participants: ['tom@example.com'] });
 
-    const updated = await sdk.request(UpdateConversationDocument, { id: created.id, title: 'Pricing review (Q3)', metadata: { reviewed: true } });
+    const updated = await sdk.request(UpdateConversationDocument, {
+      id: created.id,
+      title: 'Pricing review (Q3)',
+      metadata: { reviewed: true },
+    });
     expect(updated.updateConversation.title).toBe('Pricing review (Q3)');
     expect(updated.updateConversation.metadata).toEqual({ participants: ['tom@example.com'], reviewed: true });
 
@@ -67,11 +80,17 @@ describe('typed GraphQL client', () => {
     expect(hits.searchConversations.data[0].snippet).toContain('<mark>');
 
     // The first summary completes in the background; then a regenerated one, polled by id.
-    const first = await eventually(() => sdk.request(GetConversationDocument, { id: created.id }), (r) => r.conversation.status === 'completed');
+    const first = await eventually(
+      () => sdk.request(GetConversationDocument, { id: created.id }),
+      (r) => r.conversation.status === 'completed',
+    );
     expect(first.conversation.summary?.status).toBe('completed');
     const { regenerateSummary } = await sdk.request(RegenerateSummaryDocument, { conversationId: created.id, style: 'bullet_points' });
     expect(regenerateSummary).toMatchObject({ conversationId: created.id, status: 'processing', style: 'bullet_points' });
-    const done = await eventually(() => sdk.request(GetSummaryDocument, { id: regenerateSummary.id }), (r) => r.summary.status !== 'processing');
+    const done = await eventually(
+      () => sdk.request(GetSummaryDocument, { id: regenerateSummary.id }),
+      (r) => r.summary.status !== 'processing',
+    );
     expect(done.summary.status).toBe('completed');
     const history = await sdk.request(ListConversationSummariesDocument, { conversationId: created.id });
     expect(history.conversationSummaries.data[0].id).toBe(regenerateSummary.id);
@@ -81,7 +100,10 @@ describe('typed GraphQL client', () => {
     expect(account.email).toBe(email);
     expect(account.apiUsage.requestsToday).toBeGreaterThan(0);
 
-    expect((await sdk.request(DeleteConversationDocument, { id: created.id })).deleteConversation).toEqual({ deleted: true, id: created.id });
+    expect((await sdk.request(DeleteConversationDocument, { id: created.id })).deleteConversation).toEqual({
+      deleted: true,
+      id: created.id,
+    });
     expect((await failure(sdk.request(GetConversationDocument, { id: created.id }))).code).toBe('not_found');
   });
 

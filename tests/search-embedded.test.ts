@@ -32,7 +32,10 @@ describe('search on PGlite', () => {
   it('finds, highlights, filters and tolerates typos', async () => {
     const app = { config: config(), db, log };
     const accountId = newId('account');
-    await db.query(`INSERT INTO accounts (id, email, plan, updated_at) VALUES ($1, $2, 'free', now())`, [accountId, `${accountId}@example.com`]);
+    await db.query(`INSERT INTO accounts (id, email, plan, updated_at) VALUES ($1, $2, 'free', now())`, [
+      accountId,
+      `${accountId}@example.com`,
+    ]);
     const ids = [newId('conversation'), newId('conversation')];
     await db.query(
       `INSERT INTO conversations (id, account_id, title, content) VALUES ($1, $3, 'Pricing call', 'We discussed <b>pricing</b> and features.'),
@@ -40,7 +43,10 @@ describe('search on PGlite', () => {
       [ids[0], ids[1], accountId],
     );
     const scope = { accountId, plan: 'free' };
-    const res = await searchConversations(app, scope, { query: 'pricing features', filters: { dateTo: new Date().toISOString().slice(0, 10) } });
+    const res = await searchConversations(app, scope, {
+      query: 'pricing features',
+      filters: { dateTo: new Date().toISOString().slice(0, 10) },
+    });
     expect(res.meta.total).toBe(1);
     expect(res.data[0]).toMatchObject({ id: ids[0], title: 'Pricing call' });
     expect(res.data[0].snippet).toBe('We discussed &lt;b&gt;<mark>pricing</mark>&lt;/b&gt; and <mark>features</mark>.');

@@ -34,7 +34,13 @@ async function startElasticsearchStandIn() {
   const docs = new Map<string, { version: number; deleted: boolean; source: any }>();
 
   /** One versioned write; returns the HTTP status Elasticsearch would. */
-  const write = (id: string, op: 'index' | 'delete', version: number | undefined, versionType: string | undefined, source?: any): number => {
+  const write = (
+    id: string,
+    op: 'index' | 'delete',
+    version: number | undefined,
+    versionType: string | undefined,
+    source?: any,
+  ): number => {
     const cur = docs.get(id);
     // Deleting what is not there without a version changes nothing.
     if (op === 'delete' && (!cur || cur.deleted) && version === undefined) return 404;
@@ -75,7 +81,10 @@ async function startElasticsearchStandIn() {
     try {
       if (req.method === 'HEAD' && parts[0] === '_alias') return reply(200);
       if (parts[0] === '_bulk' || parts[1] === '_bulk') {
-        const lines = raw.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+        const lines = raw
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
         rec.body = lines;
         const items = [];
         for (let i = 0; i < lines.length; i += 2) {
@@ -103,10 +112,18 @@ async function startElasticsearchStandIn() {
         if (req.method === 'DELETE') {
           const status = write(id, 'delete', rec.version, rec.versionType);
           if (status === 409) return conflict();
-          return reply(status, { _index: INDEX, _id: id, _version: docs.get(id)!.version, result: status === 404 ? 'not_found' : 'deleted' });
+          return reply(status, {
+            _index: INDEX,
+            _id: id,
+            _version: docs.get(id)!.version,
+            result: status === 404 ? 'not_found' : 'deleted',
+          });
         }
       }
-      return reply(400, { error: { type: 'illegal_argument_exception', reason: `stand-in does not answer ${req.method} ${url.pathname}` }, status: 400 });
+      return reply(400, {
+        error: { type: 'illegal_argument_exception', reason: `stand-in does not answer ${req.method} ${url.pathname}` },
+        status: 400,
+      });
     } catch (e) {
       return reply(500, { error: { type: 'stand_in_error', reason: String(e) }, status: 500 });
     }
@@ -134,7 +151,9 @@ function searchQueue(prefix: string) {
 }
 
 async function searchVersion(server: TestServer, id: string): Promise<number | null> {
-  const rows = await server.running.app.db.query<{ search_version: number }>('SELECT search_version FROM conversations WHERE id = $1', [id]);
+  const rows = await server.running.app.db.query<{ search_version: number }>('SELECT search_version FROM conversations WHERE id = $1', [
+    id,
+  ]);
   return rows[0]?.search_version ?? null;
 }
 
@@ -148,7 +167,13 @@ async function indexState(server: TestServer, id: string) {
 }
 
 async function settledConversation(c: Client, id: string) {
-  return (await eventually(() => c.get(`/v1/conversations/${id}`), (r) => r.body?.status !== 'processing', WAIT)).body;
+  return (
+    await eventually(
+      () => c.get(`/v1/conversations/${id}`),
+      (r) => r.body?.status !== 'processing',
+      WAIT,
+    )
+  ).body;
 }
 
 /** Accepted writes (2xx, and a 404 delete, which Elasticsearch also records) must carry strictly increasing versions. */
@@ -174,7 +199,10 @@ describe('search indexing on Elasticsearch (fed by the outbox, through the searc
 
   it('create, update and delete over HTTP reach the index as versioned writes; an older job is a no-op', async () => {
     const { account, client } = await newAccount(server);
-    const created = await client.post('/v1/conversations', { title: 'Alpha launch', content: 'Tom: When is the alpha launch?\nAnna: Next Tuesday.' });
+    const created = await client.post('/v1/conversations', {
+      title: 'Alpha launch',
+      content: 'Tom: When is the alpha launch?\nAnna: Next Tuesday.',
+    });
     expect(created.status, created.text).toBe(201);
     const id = created.body.id as string;
 
@@ -203,7 +231,11 @@ describe('search indexing on Elasticsearch (fed by the outbox, through the searc
 
     // A delete: removed with one past the last version the row had, so any late write of an older state loses.
     expect((await client.delete(`/v1/conversations/${id}`)).status).toBe(200);
-    await eventually(async () => es.docs.get(id), (d) => !!d?.deleted, WAIT);
+    await eventually(
+      async () => es.docs.get(id),
+      (d) => !!d?.deleted,
+      WAIT,
+    );
     const writes = es.writesFor(id);
     const del = writes.filter((w) => w.method === 'DELETE');
     expect(del).toHaveLength(1);
@@ -230,7 +262,12 @@ describe('search indexing on Elasticsearch (fed by the outbox, through the searc
     await handler.run({ accountId: account.id, conversationId: id, version: 1, deleted: false }, ctx);
     await handler.run({ accountId: account.id, conversationId: id, version: 1, deleted: true }, ctx);
     expect(es.docs.get(id)).toMatchObject({ deleted: true, version: lastVersion + 1 });
-    expect(es.writesFor(id).slice(before).map((w) => w.status)).toEqual([404, 409]);
+    expect(
+      es
+        .writesFor(id)
+        .slice(before)
+        .map((w) => w.status),
+    ).toEqual([404, 409]);
   });
 
   it('an older job for a live conversation cannot overwrite the newer document', async () => {
@@ -250,7 +287,12 @@ describe('search indexing on Elasticsearch (fed by the outbox, through the searc
       { app: server.running.app, log: server.running.app.log, jobId: 'stale', attempt: 1, maxAttempts: 1 },
     );
     // The job re-sends the row's current version, which the index already holds: 409, treated as done.
-    expect(es.writesFor(id).slice(before).map((w) => [w.version, w.status])).toEqual([[settled.row, 409]]);
+    expect(
+      es
+        .writesFor(id)
+        .slice(before)
+        .map((w) => [w.version, w.status]),
+    ).toEqual([[settled.row, 409]]);
     expect(es.docs.get(id)).toEqual(settled.doc);
     expectIncreasingAccepted(es.writesFor(id));
   });
@@ -281,13 +323,23 @@ describe('search index recovery on Elasticsearch (jobs lost with Redis)', () => 
       await db.query('UPDATE conversations SET search_indexed_version = 0 WHERE id = $1', [id]);
       let before = es.writesFor(id).length;
       await handler.run({ accountId: account.id, conversationId: id, version, deleted: false }, ctx);
-      expect(es.writesFor(id).slice(before).map((w) => [w.version, w.status])).toEqual([[version, 409]]);
+      expect(
+        es
+          .writesFor(id)
+          .slice(before)
+          .map((w) => [w.version, w.status]),
+      ).toEqual([[version, 409]]);
       expect(await indexState(server, id)).toEqual({ search_version: version, search_indexed_version: version });
       // Only ever raised: a higher recorded version stays.
       await db.query('UPDATE conversations SET search_indexed_version = $2 WHERE id = $1', [id, version + 5]);
       before = es.writesFor(id).length;
       await handler.run({ accountId: account.id, conversationId: id, version, deleted: false }, ctx);
-      expect(es.writesFor(id).slice(before).map((w) => w.status)).toEqual([409]);
+      expect(
+        es
+          .writesFor(id)
+          .slice(before)
+          .map((w) => w.status),
+      ).toEqual([409]);
       expect((await indexState(server, id))!.search_indexed_version).toBe(version + 5);
       // Recording touches neither the row's version nor what the API shows.
       expect((await indexState(server, id))!.search_version).toBe(version);
@@ -298,7 +350,7 @@ describe('search index recovery on Elasticsearch (jobs lost with Redis)', () => 
     }
   }, 90_000);
 
-  it('the recovery sweep re-enqueues a sync whose job Redis lost, and the document reaches the index at the row\'s version', async () => {
+  it("the recovery sweep re-enqueues a sync whose job Redis lost, and the document reaches the index at the row's version", async () => {
     const es = await startElasticsearchStandIn();
     const esEnv = { ELASTICSEARCH_URL: es.url, ELASTICSEARCH_INDEX: INDEX };
     const lost = uniquePrefix('search_lost');
@@ -312,11 +364,16 @@ describe('search index recovery on Elasticsearch (jobs lost with Redis)', () => 
     let worker: TestServer | undefined;
     try {
       const { account, client } = await newAccount(apiOnly);
-      const id = (await client.post('/v1/conversations', { title: 'Kappa', content: 'Tom: Is the launch on?\nAnna: Yes, Friday.' })).body.id as string;
+      const id = (await client.post('/v1/conversations', { title: 'Kappa', content: 'Tom: Is the launch on?\nAnna: Yes, Friday.' })).body
+        .id as string;
       await settledConversation(client, id);
       expect((await client.patch(`/v1/conversations/${id}`, { title: 'Renamed while the index was away' })).status).toBe(200);
       const events = await eventually(
-        () => apiOnly!.running.app.db.query<{ type: string; dispatched: boolean }>('SELECT type, dispatched_at IS NOT NULL AS dispatched FROM events WHERE account_id = $1', [account.id]),
+        () =>
+          apiOnly!.running.app.db.query<{ type: string; dispatched: boolean }>(
+            'SELECT type, dispatched_at IS NOT NULL AS dispatched FROM events WHERE account_id = $1',
+            [account.id],
+          ),
         (rows) => rows.some((r) => r.type === 'conversation.updated') && rows.every((r) => r.dispatched),
         WAIT,
       );
@@ -391,12 +448,18 @@ describe('search indexing on PostgreSQL (no ELASTICSEARCH_URL)', () => {
     expect((await client.delete(`/v1/conversations/${id}`)).status).toBe(200);
     // Every event of the account (created, summary.generated, updated ×2, deleted) has been dispatched.
     const events = await eventually(
-      () => server.running.app.db.query<{ type: string; dispatched: boolean }>('SELECT type, dispatched_at IS NOT NULL AS dispatched FROM events WHERE account_id = $1', [account.id]),
+      () =>
+        server.running.app.db.query<{ type: string; dispatched: boolean }>(
+          'SELECT type, dispatched_at IS NOT NULL AS dispatched FROM events WHERE account_id = $1',
+          [account.id],
+        ),
       (rows) => rows.some((r) => r.type === 'conversation.deleted') && rows.every((r) => r.dispatched),
       WAIT,
     );
     expect(events.every((r) => r.dispatched)).toBe(true);
-    expect(events.map((r) => r.type)).toEqual(expect.arrayContaining(['conversation.created', 'summary.generated', 'conversation.updated', 'conversation.deleted']));
+    expect(events.map((r) => r.type)).toEqual(
+      expect.arrayContaining(['conversation.created', 'summary.generated', 'conversation.updated', 'conversation.deleted']),
+    );
     const queue = searchQueue(prefix);
     try {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children');

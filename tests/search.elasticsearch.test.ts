@@ -17,7 +17,11 @@ if (!url) {
   describeSearchEngine('Elasticsearch', 13, async () => {
     const backend = elasticBackend(createElasticClient({ url, apiKey: process.env.ELASTICSEARCH_API_KEY, timeoutMs: 30_000 }));
     return {
-      env: { SEARCH_ENGINE: 'elasticsearch', SEARCH_URL: url, ...(process.env.ELASTICSEARCH_API_KEY ? { ELASTICSEARCH_API_KEY: process.env.ELASTICSEARCH_API_KEY } : {}) },
+      env: {
+        SEARCH_ENGINE: 'elasticsearch',
+        SEARCH_URL: url,
+        ...(process.env.ELASTICSEARCH_API_KEY ? { ELASTICSEARCH_API_KEY: process.env.ELASTICSEARCH_API_KEY } : {}),
+      },
       aliasIndices: (alias) => backend.aliasIndices(alias),
       cleanup: async (alias) => {
         for (const index of await backend.aliasIndices(alias).catch(() => [] as string[])) await backend.deleteIndex(index).catch(() => {});

@@ -46,7 +46,14 @@ describe('search on OpenSearch: faults', { timeout: 300_000 }, () => {
   const alias = `aimychats-faults-${process.pid}-${Date.now().toString(36)}`;
   const prefix = uniquePrefix('search_os_faults');
   beforeAll(async () => {
-    server = await startTestServer(bullEnv(REDIS_DB, prefix, { ...engineEnv(), ELASTICSEARCH_INDEX: alias, JOB_RECOVERY_INTERVAL_MS: '500', ELASTICSEARCH_TIMEOUT_MS: '3000' }));
+    server = await startTestServer(
+      bullEnv(REDIS_DB, prefix, {
+        ...engineEnv(),
+        ELASTICSEARCH_INDEX: alias,
+        JOB_RECOVERY_INTERVAL_MS: '500',
+        ELASTICSEARCH_TIMEOUT_MS: '3000',
+      }),
+    );
   });
   afterAll(async () => {
     await server?.stop();
@@ -56,7 +63,11 @@ describe('search on OpenSearch: faults', { timeout: 300_000 }, () => {
   it('node stopped mid-load: search answers 503 with Retry-After, writes succeed, and the documents catch up when it is back', async () => {
     const { account, client } = await newAccount(server);
     const before = (await client.post('/v1/conversations', { title: 'Capybara one', content: 'capybara census' })).body.id as string;
-    await eventually(() => client.post('/v1/conversations/search', { query: 'capybara' }), (r) => r.body?.meta?.total === 1, WAIT);
+    await eventually(
+      () => client.post('/v1/conversations/search', { query: 'capybara' }),
+      (r) => r.body?.meta?.total === 1,
+      WAIT,
+    );
 
     await node.stop();
     const down = await client.post('/v1/conversations/search', { query: 'capybara' });
@@ -68,7 +79,10 @@ describe('search on OpenSearch: faults', { timeout: 300_000 }, () => {
     // Writes while the node is down: created, updated, deleted, all accepted.
     const made: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = await client.post('/v1/conversations', { title: `Capybara ${i + 2}`, content: `capybara census while the index was away ${i}` });
+      const r = await client.post('/v1/conversations', {
+        title: `Capybara ${i + 2}`,
+        content: `capybara census while the index was away ${i}`,
+      });
       expect(r.status, r.text).toBe(201);
       made.push(r.body.id);
     }
@@ -82,11 +96,23 @@ describe('search on OpenSearch: faults', { timeout: 300_000 }, () => {
 
     // Back on the same data: the lagging documents catch up with no reindex by hand.
     node = await startOpenSearch({ port, dataDir });
-    const back = await eventually(() => client.post('/v1/conversations/search', { query: 'capybara', per_page: 50 }), (r) => r.status === 200 && r.body.meta.total === 5, WAIT * 2);
+    const back = await eventually(
+      () => client.post('/v1/conversations/search', { query: 'capybara', per_page: 50 }),
+      (r) => r.status === 200 && r.body.meta.total === 5,
+      WAIT * 2,
+    );
     expect(back.body.data.map((h: { id: string }) => h.id).sort()).toEqual([...made].sort());
-    await eventually(() => client.post('/v1/conversations/search', { query: '"renamed offline"' }), (r) => r.body?.meta?.total === 1, WAIT);
     await eventually(
-      () => server.running.app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM conversations WHERE account_id = $1 AND search_indexed_version < search_version', [account.id]),
+      () => client.post('/v1/conversations/search', { query: '"renamed offline"' }),
+      (r) => r.body?.meta?.total === 1,
+      WAIT,
+    );
+    await eventually(
+      () =>
+        server.running.app.db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM conversations WHERE account_id = $1 AND search_indexed_version < search_version',
+          [account.id],
+        ),
       (rows) => rows[0].n === 0,
       WAIT,
     );
@@ -95,12 +121,21 @@ describe('search on OpenSearch: faults', { timeout: 300_000 }, () => {
   it('a lost delete (its job never ran) is repaired by `search reindex`', async () => {
     const { account, client } = await newAccount(server);
     const id = (await client.post('/v1/conversations', { title: 'Pangolin', content: 'pangolin scales' })).body.id as string;
-    await eventually(() => client.post('/v1/conversations/search', { query: 'pangolin' }), (r) => r.body?.meta?.total === 1, WAIT);
+    await eventually(
+      () => client.post('/v1/conversations/search', { query: 'pangolin' }),
+      (r) => r.body?.meta?.total === 1,
+      WAIT,
+    );
     // The row goes without its event or job (a delete whose job was lost): the document stays behind.
     await server.running.app.db.query('DELETE FROM conversations WHERE id = $1 AND account_id = $2', [id, account.id]);
     expect((await client.post('/v1/conversations/search', { query: 'pangolin' })).body.meta.total).toBe(1);
     // The documented repair (docs/search.md): reindex removes documents whose conversation is gone.
-    const out = await cli(['search', 'reindex', '--account', account.id], { ...engineEnv(), ELASTICSEARCH_INDEX: alias, DATABASE_URL: server.running.app.config.databaseUrl!, REDIS_URL: undefined });
+    const out = await cli(['search', 'reindex', '--account', account.id], {
+      ...engineEnv(),
+      ELASTICSEARCH_INDEX: alias,
+      DATABASE_URL: server.running.app.config.databaseUrl!,
+      REDIS_URL: undefined,
+    });
     expect(out.code, out.stderr).toBe(0);
     expect((await client.post('/v1/conversations/search', { query: 'pangolin' })).body.meta.total).toBe(0);
   }, 120_000);

@@ -53,7 +53,10 @@ async function seed(accountId: string, rows: Seed[]): Promise<string[]> {
 async function search(c: Client, body: Record<string, unknown>) {
   const res = await c.post('/v1/conversations/search', body);
   expect(res.status, res.text).toBe(200);
-  return res.body as { data: { id: string; title: string; snippet: string; score: number; created_at: string }[]; meta: Record<string, number> };
+  return res.body as {
+    data: { id: string; title: string; snippet: string; score: number; created_at: string }[];
+    meta: Record<string, number>;
+  };
 }
 
 const ids = (r: { data: { id: string }[] }) => r.data.map((h) => h.id);
@@ -141,7 +144,11 @@ describe('query language', () => {
       { title: 'Quarterly call', content: 'We went through the pricing plan for next year.', createdAt: '2024-03-01T10:00:00Z' },
       { title: 'Notes', content: 'The plan is to revisit pricing later.', createdAt: '2024-03-02T10:00:00Z' },
       { title: 'Refund request', content: 'Customer wants a refund for the broken kettle.', createdAt: '2024-03-03T10:00:00Z' },
-      { title: 'Pricing complaint', content: 'The customer wants a refund because the pricing changed.', createdAt: '2024-03-04T10:00:00Z' },
+      {
+        title: 'Pricing complaint',
+        content: 'The customer wants a refund because the pricing changed.',
+        createdAt: '2024-03-04T10:00:00Z',
+      },
       { title: 'Shipping delay', content: 'The parcel is late; shipping takes two weeks.', createdAt: '2024-03-05T10:00:00Z' },
     ]);
     c = { pricingPlan, planPricing, refund, pricingRefund, shipping };
@@ -403,7 +410,10 @@ describe('validation', () => {
     expect(missing.body.error.details.fields).toEqual({ query: ['Query is required'] });
     const empty = await client.post('/v1/conversations/search', { query: '   ' });
     expect(empty.body.error.details.fields).toEqual({ query: ['Query must not be empty'] });
-    const order = await client.post('/v1/conversations/search', { query: 'a', filters: { date_from: '2024-02-02', date_to: '2024-02-01' } });
+    const order = await client.post('/v1/conversations/search', {
+      query: 'a',
+      filters: { date_from: '2024-02-02', date_to: '2024-02-01' },
+    });
     expect(order.status).toBe(422);
     expect(order.body.error.details.fields).toEqual({ 'filters.date_from': ['Date from must not be after date to'] });
     const unknown = await client.post('/v1/conversations/search', { query: 'a', filters: { mood: 'happy' }, limit: 3 });
@@ -471,7 +481,12 @@ describe('the list search parameter and GraphQL use the same service', () => {
     expect(body.errors).toBeUndefined();
     const r = (body.data as any).searchConversations;
     expect(r.meta).toMatchObject({ total: 1, page: 1, perPage: 5 });
-    expect(r.data[0]).toMatchObject({ id, title: 'Pricing', snippet: 'a &lt;b&gt;<mark>pricing</mark>&lt;/b&gt; plan', createdAt: '2024-05-01T00:00:00.000Z' });
+    expect(r.data[0]).toMatchObject({
+      id,
+      title: 'Pricing',
+      snippet: 'a &lt;b&gt;<mark>pricing</mark>&lt;/b&gt; plan',
+      createdAt: '2024-05-01T00:00:00.000Z',
+    });
     const bad = await client.gql((await import('graphql')).parse(`{ searchConversations(query: "", perPage: 500) { meta { total } } }`));
     expect(bad.errors?.[0].extensions.code).toBe('validation_error');
     expect(Object.keys(bad.errors?.[0].extensions.details.fields).sort()).toEqual(['perPage', 'query']);

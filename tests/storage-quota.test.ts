@@ -105,7 +105,11 @@ describe('conversation writes over the quota', () => {
     const metadata = await client.patch(`/v1/conversations/${id}`, { metadata: { note: 'z'.repeat(600) } });
     expect(metadata.status).toBe(403);
     expect((await client.get(`/v1/conversations/${id}`)).body).toEqual(before);
-    expect((await storageEvents(server, account.id)).map((e) => e.type)).toEqual(['storage.limit_reached', 'storage.limit_exceeded', 'storage.limit_exceeded']);
+    expect((await storageEvents(server, account.id)).map((e) => e.type)).toEqual([
+      'storage.limit_reached',
+      'storage.limit_exceeded',
+      'storage.limit_exceeded',
+    ]);
     // Same size, then smaller: accepted.
     expect((await client.patch(`/v1/conversations/${id}`, { title: 'U' })).status).toBe(200);
     expect((await client.patch(`/v1/conversations/${id}`, { content: 'short now' })).status).toBe(200);
@@ -148,7 +152,9 @@ describe('one atomic check for every writer', () => {
     const target = (await conv(client, 1_000)).body.id;
     const writes = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        i % 2 ? conv(client, 2_000) : uploadFile(server.url, api_key, target, { file: { bytes: new Uint8Array(2_000).fill(65 + i), name: `f${i}.txt` } }),
+        i % 2
+          ? conv(client, 2_000)
+          : uploadFile(server.url, api_key, target, { file: { bytes: new Uint8Array(2_000).fill(65 + i), name: `f${i}.txt` } }),
       ),
     );
     // 1,000 stored + 4 × 2,000 = 9,000; a fifth would make 11,000 > 10,485.
@@ -162,7 +168,11 @@ describe('one atomic check for every writer', () => {
   it('GET /v1/account and /v1/account/usage read the counter; every deletion decreases it', async () => {
     const { client, api_key, account } = await newAccount(server);
     const MB = 1024 * 1024;
-    const created = await client.post('/v1/conversations', { title: 'Notes', content: 'é'.repeat(100_000), metadata: { participants: ['a@example.com'] } });
+    const created = await client.post('/v1/conversations', {
+      title: 'Notes',
+      content: 'é'.repeat(100_000),
+      metadata: { participants: ['a@example.com'] },
+    });
     expect(created.status).toBe(201);
     const id = created.body.id;
     expect((await client.patch(`/v1/conversations/${id}`, { content: 'é'.repeat(50_000) })).status).toBe(200);
@@ -206,12 +216,19 @@ describe('inbound channels over the quota', () => {
   it('email reply appended over the quota: 403 and the thread is unchanged', async () => {
     const { client, api_key } = await newAccount(server, 'tiny');
     const first = uniqueId('thread');
-    const created = await postEmail(server.url, rawEmail({ messageId: first, subject: 'Thread', mime: textPart('Short start.') }), { key: api_key });
+    const created = await postEmail(server.url, rawEmail({ messageId: first, subject: 'Thread', mime: textPart('Short start.') }), {
+      key: api_key,
+    });
     expect(created.status).toBe(201);
     const thread = created.body.id;
     const before = (await client.get(`/v1/conversations/${thread}`)).body;
     expect((await conv(client, 9_000)).status).toBe(201);
-    const reply = rawEmail({ messageId: uniqueId('reply'), inReplyTo: first, subject: 'Re: Thread', mime: textPart('long reply '.repeat(200)) });
+    const reply = rawEmail({
+      messageId: uniqueId('reply'),
+      inReplyTo: first,
+      subject: 'Re: Thread',
+      mime: textPart('long reply '.repeat(200)),
+    });
     const refused = await postEmail(server.url, reply, { key: api_key });
     expect(refused.status, refused.text).toBe(403);
     expect(refused.body.error.code).toBe('storage_quota_exceeded');
@@ -221,8 +238,13 @@ describe('inbound channels over the quota', () => {
   it('WhatsApp chat import: 403 storage_quota_exceeded, nothing stored', async () => {
     const { client, api_key } = await newAccount(server, 'tiny');
     await conv(client, 9_000);
-    const lines = Array.from({ length: 40 }, (_, i) => `12/01/2024, 09:${String(i).padStart(2, '0')} - Anna: message number ${i} with some words`).join('\n');
-    const res = await postForm(`${server.url}/v1/conversations/import/whatsapp`, api_key, { file: { bytes: lines, name: 'WhatsApp Chat with Anna.txt' } });
+    const lines = Array.from(
+      { length: 40 },
+      (_, i) => `12/01/2024, 09:${String(i).padStart(2, '0')} - Anna: message number ${i} with some words`,
+    ).join('\n');
+    const res = await postForm(`${server.url}/v1/conversations/import/whatsapp`, api_key, {
+      file: { bytes: lines, name: 'WhatsApp Chat with Anna.txt' },
+    });
     expect(res.status, res.text).toBe(403);
     expect(res.body.error.code).toBe('storage_quota_exceeded');
     expect((await client.get('/v1/conversations')).body.meta.total).toBe(1);
@@ -236,11 +258,17 @@ describe('inbound channels over the quota', () => {
     await linkPhoneNumber(server.running.app.db, other.account.id, otherNumber);
     const filler = (await conv(full.client, 10_000)).body.id;
     const at = new Date();
-    const a = cloudPayload(fullNumber, [{ id: `wamid.full${Date.now()}`, from: '4915100000001', name: 'Ann', at, text: 'hello '.repeat(200) }]);
+    const a = cloudPayload(fullNumber, [
+      { id: `wamid.full${Date.now()}`, from: '4915100000001', name: 'Ann', at, text: 'hello '.repeat(200) },
+    ]);
     const b = cloudPayload(otherNumber, [{ id: `wamid.other${Date.now()}`, from: '4915100000002', name: 'Bob', at, text: 'hi there' }]);
     const payload = JSON.stringify({ ...a, entry: [...a.entry, ...b.entry] });
     const deliver = () =>
-      fetch(`${server.url}/v1/inbound/whatsapp`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': signature(SECRET, payload) }, body: payload });
+      fetch(`${server.url}/v1/inbound/whatsapp`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': signature(SECRET, payload) },
+        body: payload,
+      });
     const refused = await deliver();
     expect(refused.status).toBe(403);
     expect((await refused.json()).error.code).toBe('storage_quota_exceeded');
@@ -262,7 +290,15 @@ describe('embedded database (PGlite)', () => {
 
   beforeAll(async () => {
     embeddedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'amc-quota-pglite-'));
-    const config = loadConfig({ DATA_DIR: embeddedDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', RATE_LIMITS_ENABLED: 'false', PLANS_JSON });
+    const config = loadConfig({
+      DATA_DIR: embeddedDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      NODE_ENV: 'test',
+      RATE_LIMITS_ENABLED: 'false',
+      PLANS_JSON,
+    });
     const running = await start(config);
     expect(running.app.db.kind).toBe('pglite');
     embedded = { running, url: running.url, stop: () => running.stop() };
@@ -282,11 +318,16 @@ describe('embedded database (PGlite)', () => {
     let { counter, recount } = await counterAndRecount(embedded, account.id);
     expect(counter).toEqual(recount);
     expect(counter.conversations).toBe('10000');
-    expect((await storageEvents(embedded, account.id)).map((e) => e.type).sort()).toEqual(['storage.limit_exceeded', 'storage.limit_exceeded', 'storage.limit_exceeded', 'storage.limit_exceeded', 'storage.limit_reached']);
+    expect((await storageEvents(embedded, account.id)).map((e) => e.type).sort()).toEqual([
+      'storage.limit_exceeded',
+      'storage.limit_exceeded',
+      'storage.limit_exceeded',
+      'storage.limit_exceeded',
+      'storage.limit_reached',
+    ]);
     expect((await client.delete(`/v1/conversations/${first.body.id}`)).status).toBe(200);
     ({ counter } = await counterAndRecount(embedded, account.id));
     expect(counter.conversations).toBe('6000');
     expect((await client.get('/v1/account')).body.storage).toEqual({ used_mb: 0.01, limit_mb: 0.01 });
   });
 });
-

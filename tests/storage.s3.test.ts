@@ -29,7 +29,13 @@ beforeAll(async () => {
       secretAccessKey: process.env.S3_TEST_SECRET_ACCESS_KEY ?? '',
     };
   } else {
-    s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: path.join(dir, 's3'), configureBuckets: [{ name: 'amc-test', configs: [] }] });
+    s3rver = new S3rver({
+      port: 0,
+      address: '127.0.0.1',
+      silent: true,
+      directory: path.join(dir, 's3'),
+      configureBuckets: [{ name: 'amc-test', configs: [] }],
+    });
     const { port } = (await s3rver.run()) as AddressInfo;
     s3 = { endpoint: `http://127.0.0.1:${port}`, bucket: 'amc-test', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
   }
@@ -51,8 +57,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const storage = () =>
-  new S3Storage({ ...s3, region: 'us-east-1', forcePathStyle: true, prefix: 'direct' });
+const storage = () => new S3Storage({ ...s3, region: 'us-east-1', forcePathStyle: true, prefix: 'direct' });
 
 describe('S3Storage', () => {
   it('streams objects in and out, and deletes them', async () => {

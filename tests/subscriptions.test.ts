@@ -49,7 +49,10 @@ function wsStream(client: WsClient, query: string, variables?: Record<string, un
   const items: any[] = [];
   let stop = () => {};
   const done = new Promise<void>((resolve) => {
-    stop = client.subscribe({ query, variables }, { next: (v) => void items.push(v), error: (e) => (items.push({ error: e }), resolve()), complete: () => resolve() });
+    stop = client.subscribe(
+      { query, variables },
+      { next: (v) => void items.push(v), error: (e) => (items.push({ error: e }), resolve()), complete: () => resolve() },
+    );
   });
   return { items, done, close: () => stop() };
 }
@@ -58,7 +61,11 @@ function wsStream(client: WsClient, query: string, variables?: Record<string, un
 async function primed(c: Client, stream: Stream<any>, pick: (item: any) => string | undefined) {
   for (let i = 0; i < 40; i++) {
     const probe = await c.post('/v1/conversations', { title: 'probe', content: CHAT });
-    const seen = await eventually(async () => stream.items.some((it) => pick(it) === probe.body.id), (s) => s, 500);
+    const seen = await eventually(
+      async () => stream.items.some((it) => pick(it) === probe.body.id),
+      (s) => s,
+      500,
+    );
     if (seen) return;
   }
   throw new Error('subscription never became active');
@@ -67,7 +74,7 @@ async function primed(c: Client, stream: Stream<any>, pick: (item: any) => strin
 const eventOf = (item: any) => item?.data?.conversationEvents;
 
 describe('conversationEvents', () => {
-  it('streams an account\'s events over SSE from another instance, and none of another account\'s', async () => {
+  it("streams an account's events over SSE from another instance, and none of another account's", async () => {
     const owner = await newAccount(a);
     const stranger = await newAccount(a);
     const mine = await sse(b.url, owner.api_key, EVENTS);
@@ -83,7 +90,9 @@ describe('conversationEvents', () => {
       // separate messages: wait for both, not just the first.
       const seen = await eventually(
         async () => forIt(),
-        (es) => ['summary.generated', 'conversation.updated'].every((t) => es.some((e) => e.type === t)) && es.some((e) => e.conversation?.status === 'completed'),
+        (es) =>
+          ['summary.generated', 'conversation.updated'].every((t) => es.some((e) => e.type === t)) &&
+          es.some((e) => e.conversation?.status === 'completed'),
       );
       const types = seen.map((e) => e.type);
       expect(types[0]).toBe('conversation.created');
@@ -92,7 +101,10 @@ describe('conversationEvents', () => {
       expect(seen.find((e) => e.type === 'summary.generated').summaryId).toMatch(/^summary_/);
 
       await owner.client.delete(`/v1/conversations/${created.id}`);
-      const deleted = await eventually(async () => forIt(), (es) => es.some((e) => e.type === 'conversation.deleted'));
+      const deleted = await eventually(
+        async () => forIt(),
+        (es) => es.some((e) => e.type === 'conversation.deleted'),
+      );
       expect(deleted.find((e) => e.type === 'conversation.deleted').conversation).toBeNull();
 
       // The stranger's stream carried only the stranger's own conversations.
@@ -116,18 +128,29 @@ describe('conversationUpdated over WebSocket', () => {
   it('follows one conversation through an edit and its summary, and ends when it is deleted', async () => {
     const owner = await newAccount(a);
     const created = (await owner.client.post('/v1/conversations', { title: 'Pricing', content: CHAT })).body;
-    await eventually(() => owner.client.get(`/v1/conversations/${created.id}`), (r) => r.body.status === 'completed');
+    await eventually(
+      () => owner.client.get(`/v1/conversations/${created.id}`),
+      (r) => r.body.status === 'completed',
+    );
     const client = ws(b.url, owner.api_key);
-    const updates = wsStream(client, 'subscription($id: ID!) { conversationUpdated(id: $id) { id title status summary { content } } }', { id: created.id });
+    const updates = wsStream(client, 'subscription($id: ID!) { conversationUpdated(id: $id) { id title status summary { content } } }', {
+      id: created.id,
+    });
     try {
       // Prime with title edits until one shows up in the stream.
       for (let i = 0; ; i++) {
         await owner.client.patch(`/v1/conversations/${created.id}`, { title: `Pricing ${i}` });
-        const seen = await eventually(async () => updates.items.length, (n) => n > 0, 500);
+        const seen = await eventually(
+          async () => updates.items.length,
+          (n) => n > 0,
+          500,
+        );
         if (seen) break;
         if (i > 40) throw new Error('subscription never became active');
       }
-      await owner.client.patch(`/v1/conversations/${created.id}`, { content: 'Maria: The Lisbon shipment is late.\nJoao: I will call the carrier.' });
+      await owner.client.patch(`/v1/conversations/${created.id}`, {
+        content: 'Maria: The Lisbon shipment is late.\nJoao: I will call the carrier.',
+      });
       const states = await eventually(
         async () => updates.items.map((it) => it.data?.conversationUpdated),
         (s) => s.some((c) => c?.status === 'completed' && /Maria|Joao/.test(c.summary?.content ?? '')),
@@ -143,7 +166,7 @@ describe('conversationUpdated over WebSocket', () => {
     }
   }, 60_000);
 
-  it('answers not_found for another account\'s conversation', async () => {
+  it("answers not_found for another account's conversation", async () => {
     const owner = await newAccount(a);
     const stranger = await newAccount(a);
     const created = (await owner.client.post('/v1/conversations', { title: 'Pricing', content: CHAT })).body;
@@ -166,7 +189,8 @@ describe('conversationUpdated over WebSocket', () => {
 });
 
 describe('exportUpdated over SSE', () => {
-  const EXPORT_UPDATED = 'subscription($id: ID!) { exportUpdated(id: $id) { id status format conversationCount sizeMb downloadUrl error } }';
+  const EXPORT_UPDATED =
+    'subscription($id: ID!) { exportUpdated(id: $id) { id status format conversationCount sizeMb downloadUrl error } }';
 
   it('sends the export when it completes (worker on another instance), then ends', async () => {
     const owner = await newAccount(a);
@@ -175,7 +199,15 @@ describe('exportUpdated over SSE', () => {
     // reaches it as an event rather than by the first read.
     const id = newId('export');
     await a.running.app.db.prisma.export.create({
-      data: { id, accountId: owner.account.id, status: 'processing', format: 'csv', filters: {}, includeAttachments: false, createdAt: new Date() },
+      data: {
+        id,
+        accountId: owner.account.id,
+        status: 'processing',
+        format: 'csv',
+        filters: {},
+        includeAttachments: false,
+        createdAt: new Date(),
+      },
     });
     const s = await sse(b.url, owner.api_key, EXPORT_UPDATED, { id });
     try {
@@ -202,7 +234,15 @@ describe('exportUpdated over SSE', () => {
     const owner = await newAccount(a);
     const id = newId('export');
     await a.running.app.db.prisma.export.create({
-      data: { id, accountId: owner.account.id, status: 'processing', format: 'json', filters: {}, includeAttachments: false, createdAt: new Date() },
+      data: {
+        id,
+        accountId: owner.account.id,
+        status: 'processing',
+        format: 'json',
+        filters: {},
+        includeAttachments: false,
+        createdAt: new Date(),
+      },
     });
     const s = await sse(b.url, owner.api_key, EXPORT_UPDATED, { id });
     await sleep(1000);
@@ -216,7 +256,7 @@ describe('exportUpdated over SSE', () => {
     ]);
   }, 60_000);
 
-  it('answers not_found for another account\'s export', async () => {
+  it("answers not_found for another account's export", async () => {
     const owner = await newAccount(a);
     const stranger = await newAccount(a);
     const started = await owner.client.post('/v1/exports', { format: 'csv' });

@@ -18,7 +18,11 @@ describe('in-process jobs (no REDIS_URL)', () => {
       content: 'Tom: Could you schedule the demo for Tuesday?\nAnna: Yes, I will book it today.',
     });
     expect(created.body.status).toBe('processing');
-    const poll = () => eventually(() => client.get(`/v1/conversations/${created.body.id}`), (r) => r.body.status !== 'processing');
+    const poll = () =>
+      eventually(
+        () => client.get(`/v1/conversations/${created.body.id}`),
+        (r) => r.body.status !== 'processing',
+      );
     expect((await poll()).body.status).toBe('completed');
 
     await client.patch(`/v1/conversations/${created.body.id}`, { content: 'Maria: The invoice is wrong.\nJoao: I will fix it tomorrow.' });
@@ -28,7 +32,10 @@ describe('in-process jobs (no REDIS_URL)', () => {
 
     const regen = await client.post(`/v1/conversations/${created.body.id}/summaries`, { style: 'detailed' });
     expect(regen.status).toBe(202);
-    const done = await eventually(() => client.get(`/v1/summaries/${regen.body.id}`), (r) => r.body.status !== 'processing');
+    const done = await eventually(
+      () => client.get(`/v1/summaries/${regen.body.id}`),
+      (r) => r.body.status !== 'processing',
+    );
     expect(done.body).toMatchObject({ status: 'completed', style: 'detailed', provider: 'local' });
     expect((await client.get(`/v1/conversations/${created.body.id}/summaries`)).body.meta.total).toBe(3);
   });
@@ -39,7 +46,11 @@ describe('in-process jobs (no REDIS_URL)', () => {
     const content = line.repeat(Math.floor(server.running.app.config.contentMaxChars / line.length));
     const created = await client.post('/v1/conversations', { title: 'Long', content });
     expect(created.status).toBe(201);
-    const done = await eventually(() => client.get(`/v1/conversations/${created.body.id}`), (r) => r.body.status !== 'processing', 30_000);
+    const done = await eventually(
+      () => client.get(`/v1/conversations/${created.body.id}`),
+      (r) => r.body.status !== 'processing',
+      30_000,
+    );
     expect(done.body.status).toBe('completed');
   }, 40_000);
 });

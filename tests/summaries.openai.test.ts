@@ -48,7 +48,13 @@ async function createScripted(steps: string, content = CHAT, c = client) {
 }
 
 async function settle(id: string, c = client) {
-  const conv = (await eventually(() => c.get(`/v1/conversations/${id}`), (r) => r.body.status !== 'processing', 20_000)).body;
+  const conv = (
+    await eventually(
+      () => c.get(`/v1/conversations/${id}`),
+      (r) => r.body.status !== 'processing',
+      20_000,
+    )
+  ).body;
   const [latest] = (await c.get(`/v1/conversations/${id}/summaries`)).body.data;
   return { conv, latest };
 }
@@ -78,7 +84,14 @@ describe('openai provider', () => {
     expect(req.body.messages[1].content).toContain(CHAT);
     expect(req.body.response_format.type).toBe('json_schema');
     expect(req.body.response_format.json_schema.strict).toBe(true);
-    expect(req.body.response_format.json_schema.schema.required).toEqual(['title', 'content', 'sentiment', 'topics', 'action_items', 'language']);
+    expect(req.body.response_format.json_schema.schema.required).toEqual([
+      'title',
+      'content',
+      'sentiment',
+      'topics',
+      'action_items',
+      'language',
+    ]);
   });
 
   it('honours language and style in the prompt', async () => {
@@ -86,7 +99,12 @@ describe('openai provider', () => {
     await settle(conversation.id);
     const res = await client.post(`/v1/conversations/${conversation.id}/summaries`, { language: 'fr', style: 'bullet_points' });
     expect(res.status).toBe(202);
-    const done = (await eventually(() => client.get(`/v1/summaries/${res.body.id}`), (r) => r.body.status !== 'processing')).body;
+    const done = (
+      await eventually(
+        () => client.get(`/v1/summaries/${res.body.id}`),
+        (r) => r.body.status !== 'processing',
+      )
+    ).body;
     expect(done).toMatchObject({ status: 'completed', language: 'fr', style: 'bullet_points' });
     const system = fake.requestsFor(script).at(-1)!.body.messages[0].content as string;
     expect(system).toContain('"fr"');
@@ -159,15 +177,23 @@ describe('openai provider', () => {
 });
 
 describe('an older content version finishing last', () => {
-  it('is kept in the history but never becomes the conversation\'s summary', async () => {
+  it("is kept in the history but never becomes the conversation's summary", async () => {
     const slow = await startTestServer(openAiEnv(fake.baseUrl, { OPENAI_TIMEOUT_MS: '20000' }));
     try {
       const c = (await newAccount(slow)).client;
       const { conversation, script } = await createScripted('hold,ok', CHAT, c);
       // Version 1's request is being answered slowly; the content changes meanwhile.
-      await eventually(async () => fake.isHeld(script), (h) => h);
-      await c.patch(`/v1/conversations/${conversation.id}`, { content: 'Maria: The Lisbon shipment is late.\nJoao: I will call the carrier.' });
-      const newer = await eventually(() => c.get(`/v1/conversations/${conversation.id}`), (r) => r.body.status !== 'processing');
+      await eventually(
+        async () => fake.isHeld(script),
+        (h) => h,
+      );
+      await c.patch(`/v1/conversations/${conversation.id}`, {
+        content: 'Maria: The Lisbon shipment is late.\nJoao: I will call the carrier.',
+      });
+      const newer = await eventually(
+        () => c.get(`/v1/conversations/${conversation.id}`),
+        (r) => r.body.status !== 'processing',
+      );
       expect(newer.body.status).toBe('completed');
       expect(newer.body.summary.content).toBe(GOOD_OUTPUT.content);
 

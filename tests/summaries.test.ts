@@ -32,11 +32,21 @@ async function create(c: Client, body: Record<string, unknown> = {}) {
 const settled = (s: { status: string }) => s.status !== 'processing';
 
 async function finishedConversation(c: Client, id: string) {
-  return (await eventually(() => c.get(`/v1/conversations/${id}`), (r) => r.body.status !== 'processing')).body;
+  return (
+    await eventually(
+      () => c.get(`/v1/conversations/${id}`),
+      (r) => r.body.status !== 'processing',
+    )
+  ).body;
 }
 
 async function finishedSummary(c: Client, id: string) {
-  return (await eventually(() => c.get(`/v1/summaries/${id}`), (r) => settled(r.body))).body;
+  return (
+    await eventually(
+      () => c.get(`/v1/summaries/${id}`),
+      (r) => settled(r.body),
+    )
+  ).body;
 }
 
 describe('automatic summaries', () => {
@@ -56,9 +66,33 @@ describe('automatic summaries', () => {
     expect(history.body.meta).toEqual({ page: 1, per_page: 20, total: 1, total_pages: 1 });
     const [s] = history.body.data;
     expect(Object.keys(s).sort()).toEqual(
-      ['action_items', 'completed_at', 'content', 'conversation_id', 'created_at', 'error', 'id', 'language', 'model', 'provider', 'sentiment', 'status', 'style', 'title', 'topics'].sort(),
+      [
+        'action_items',
+        'completed_at',
+        'content',
+        'conversation_id',
+        'created_at',
+        'error',
+        'id',
+        'language',
+        'model',
+        'provider',
+        'sentiment',
+        'status',
+        'style',
+        'title',
+        'topics',
+      ].sort(),
     );
-    expect(s).toMatchObject({ conversation_id: created.id, status: 'completed', style: 'concise', language: 'en', provider: 'local', model: null, error: null });
+    expect(s).toMatchObject({
+      conversation_id: created.id,
+      status: 'completed',
+      style: 'concise',
+      language: 'en',
+      provider: 'local',
+      model: null,
+      error: null,
+    });
     expect(s.id).toMatch(/^summary_[0-9a-z]{26}$/);
     expect(s.completed_at).toMatch(ISO);
     expect(s.content).toBe(done.summary.content);
@@ -68,7 +102,10 @@ describe('automatic summaries', () => {
     const { client } = await newAccount(server);
     const created = await create(client);
     await finishedConversation(client, created.id);
-    const patched = await client.patch(`/v1/conversations/${created.id}`, { content: 'Maria: The shipment to Lisbon is delayed again. I am really disappointed.\nJoao: Sorry Maria, I will call the carrier today.' });
+    const patched = await client.patch(`/v1/conversations/${created.id}`, {
+      content:
+        'Maria: The shipment to Lisbon is delayed again. I am really disappointed.\nJoao: Sorry Maria, I will call the carrier today.',
+    });
     expect(patched.body.status).toBe('processing');
     const done = await finishedConversation(client, created.id);
     expect(done.status).toBe('completed');
@@ -106,7 +143,14 @@ describe('POST /v1/conversations/{id}/summaries', () => {
     await finishedConversation(client, created.id);
     const res = await client.post(`/v1/conversations/${created.id}/summaries`, { language: 'en', style: 'bullet_points' });
     expect(res.status, res.text).toBe(202);
-    expect(res.body).toMatchObject({ conversation_id: created.id, status: 'processing', style: 'bullet_points', language: 'en', title: null, completed_at: null });
+    expect(res.body).toMatchObject({
+      conversation_id: created.id,
+      status: 'processing',
+      style: 'bullet_points',
+      language: 'en',
+      title: null,
+      completed_at: null,
+    });
     expect(res.body.id).toMatch(/^summary_/);
     expect(res.body.created_at).toMatch(ISO);
 
@@ -205,7 +249,10 @@ describe('GraphQL', () => {
     const pending = regen.data!.regenerateSummary;
     expect(pending).toMatchObject({ conversationId: created.id, status: 'processing', style: 'detailed', language: 'en' });
 
-    const done = await eventually(() => client.gql(GetSummaryDocument, { id: pending.id }), (r) => r.data?.summary.status !== 'processing');
+    const done = await eventually(
+      () => client.gql(GetSummaryDocument, { id: pending.id }),
+      (r) => r.data?.summary.status !== 'processing',
+    );
     expect(done.data!.summary).toMatchObject({ id: pending.id, status: 'completed', provider: 'local' });
     expect(done.data!.summary.content).toBeTruthy();
 
@@ -214,6 +261,9 @@ describe('GraphQL', () => {
     expect(list.data!.conversationSummaries.data[0].id).toBe(pending.id);
 
     const bad = await client.gql(RegenerateSummaryDocument, { conversationId: created.id, language: 'english' });
-    expect(bad.errors?.[0].extensions).toMatchObject({ code: 'validation_error', details: { fields: { language: ['Language must be an ISO 639-1 code, e.g. en'] } } });
+    expect(bad.errors?.[0].extensions).toMatchObject({
+      code: 'validation_error',
+      details: { fields: { language: ['Language must be an ISO 639-1 code, e.g. en'] } },
+    });
   });
 });

@@ -18,7 +18,13 @@ function startWorker(env: Record<string, string>) {
   // kill must reach the process that holds the job.
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: process.env.DEBUG_CRASH ? 'debug' : 'warn', DATABASE_URL: inject('databaseUrl'), ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LOG_LEVEL: process.env.DEBUG_CRASH ? 'debug' : 'warn',
+      DATABASE_URL: inject('databaseUrl'),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr!.on('data', (d) => process.env.DEBUG_CRASH && process.stderr.write(d));
@@ -48,16 +54,26 @@ describe('a worker killed mid-job', () => {
       const { client } = await newAccount(api);
       const script = `crash${Date.now()}`;
       // The first provider call never answers (the worker is killed while waiting); the next one succeeds.
-      const conv = (await client.post('/v1/conversations', { title: 'Crash', content: `Tom: hello [[script:${script}:hang,ok]]\nAnna: hi` })).body;
+      const conv = (
+        await client.post('/v1/conversations', { title: 'Crash', content: `Tom: hello [[script:${script}:hang,ok]]\nAnna: hi` })
+      ).body;
 
       const first = startWorker(env);
-      const started = await eventually(async () => fake.requestsFor(script).length, (n) => n >= 1, 60_000);
+      const started = await eventually(
+        async () => fake.requestsFor(script).length,
+        (n) => n >= 1,
+        60_000,
+      );
       expect(started).toBeGreaterThanOrEqual(1);
       first.child.kill('SIGKILL');
       await first.exited;
 
       const second = startWorker(env);
-      const done = await eventually(() => client.get(`/v1/conversations/${conv.id}`), (r) => r.body.status !== 'processing', 60_000);
+      const done = await eventually(
+        () => client.get(`/v1/conversations/${conv.id}`),
+        (r) => r.body.status !== 'processing',
+        60_000,
+      );
       expect(done.body.status).toBe('completed');
       expect(done.body.summary).not.toBeNull();
       expect(fake.requestsFor(script).length).toBeGreaterThanOrEqual(2);

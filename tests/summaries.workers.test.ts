@@ -37,7 +37,13 @@ afterAll(async () => {
 });
 
 async function finished(c: Client, id: string, timeoutMs = 20_000) {
-  return (await eventually(() => c.get(`/v1/conversations/${id}`), (r) => r.body.status !== 'processing', timeoutMs)).body;
+  return (
+    await eventually(
+      () => c.get(`/v1/conversations/${id}`),
+      (r) => r.body.status !== 'processing',
+      timeoutMs,
+    )
+  ).body;
 }
 
 const CHAT = 'Tom: Can you send the pricing sheet?\nAnna: Sure, I will send it tomorrow.';
@@ -55,7 +61,9 @@ describe('separate worker processes (npm run worker)', () => {
     const { client } = await newAccount(api);
     const stale = (await client.post('/v1/conversations', { title: 'Pricing', content: CHAT })).body;
     // Content changes before any worker ran: version 1's job must not produce the conversation's summary.
-    const patched = await client.patch(`/v1/conversations/${stale.id}`, { content: 'Maria: The Lisbon shipment is late again.\nJoao: I will call the carrier today.' });
+    const patched = await client.patch(`/v1/conversations/${stale.id}`, {
+      content: 'Maria: The Lisbon shipment is late again.\nJoao: I will call the carrier today.',
+    });
     expect(patched.body.status).toBe('processing');
     const others = await Promise.all([1, 2, 3, 4].map((i) => client.post('/v1/conversations', { title: `Call ${i}`, content: CHAT })));
     expect((await client.get(`/v1/conversations/${stale.id}`)).body.status).toBe('processing');
@@ -114,7 +122,12 @@ describe('recovery of work whose job was lost', () => {
 
   it('answers the create while Redis is unreachable; the job runs once workers recover it', async () => {
     // Nothing listens on port 1: enqueueing times out, the request still succeeds (201).
-    const down = await startTestServer({ DATABASE_URL: databaseUrl, REDIS_URL: 'redis://127.0.0.1:1/5', RUN_WORKERS: 'false', JOB_RECOVERY_INTERVAL_MS: '0' });
+    const down = await startTestServer({
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: 'redis://127.0.0.1:1/5',
+      RUN_WORKERS: 'false',
+      JOB_RECOVERY_INTERVAL_MS: '0',
+    });
     servers.push(down);
     const { client } = await newAccount(down);
     const res = await client.post('/v1/conversations', { title: 'Pricing', content: CHAT });

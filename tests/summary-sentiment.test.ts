@@ -23,7 +23,10 @@ Agent: Great, I can see it. It should arrive on Thursday.`;
 async function sentimentOf(c: Client, content: string): Promise<string> {
   const res = await c.post('/v1/conversations', { title: 'Delivery question', content });
   expect(res.status, res.text).toBe(201);
-  const done = await eventually(() => c.get(`/v1/conversations/${res.body.id}`), (r) => r.body.status !== 'processing');
+  const done = await eventually(
+    () => c.get(`/v1/conversations/${res.body.id}`),
+    (r) => r.body.status !== 'processing',
+  );
   expect(done.body.status).toBe('completed');
   return done.body.summary.sentiment;
 }

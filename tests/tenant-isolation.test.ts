@@ -11,10 +11,14 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 
 describe('tenant isolation', () => {
-  it('hides one account\'s conversations from another on every conversation route', async () => {
+  it("hides one account's conversations from another on every conversation route", async () => {
     const owner = await newAccount(server);
     const intruder = await newAccount(server);
-    const created = await owner.client.post('/v1/conversations', { title: 'Secret deal', content: 'Confidential pricing for ACME', metadata: { k: 1 } });
+    const created = await owner.client.post('/v1/conversations', {
+      title: 'Secret deal',
+      content: 'Confidential pricing for ACME',
+      metadata: { k: 1 },
+    });
     const id = created.body.id;
     const unknownId = 'conv_01jzzzzzzzzzzzzzzzzzzzzzzz';
 

@@ -79,7 +79,11 @@ describe('tracing', () => {
     expect(created.status, created.text).toBe(201);
     const requestId = created.headers.get('x-request-id');
 
-    const [delivery] = await eventually(async () => receiver.at(hook.path), (r) => r.length > 0, WAIT);
+    const [delivery] = await eventually(
+      async () => receiver.at(hook.path),
+      (r) => r.length > 0,
+      WAIT,
+    );
     expect(delivery?.json?.type).toBe('conversation.created');
 
     // The HTTP server span of the POST, found by the request id it records.
@@ -89,15 +93,23 @@ describe('tracing', () => {
       WAIT,
     );
     expect(request).toBeDefined();
-    expect(request!.attributes).toMatchObject({ 'http.request.method': 'POST', 'url.path': '/v1/conversations', 'http.response.status_code': 201 });
+    expect(request!.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'url.path': '/v1/conversations',
+      'http.response.status_code': 201,
+    });
     const traceId = request!.spanContext().traceId;
 
     // The webhook attempt's client span ends after the receiver answered, its job's span after the
     // attempt is recorded: wait for that one.
     const isDeliverJob = (s: ReadableSpan) => s.kind === SpanKind.CONSUMER && s.attributes['aimychats.job.name'] === 'webhook.deliver';
-    await eventually(async () => inTrace(traceId).some(isDeliverJob), (found) => found, WAIT);
+    await eventually(
+      async () => inTrace(traceId).some(isDeliverJob),
+      (found) => found,
+      WAIT,
+    );
     const attempt = inTrace(traceId).find((s) => s.kind === SpanKind.CLIENT && s.attributes['url.full'] === hook.url);
-    expect(attempt, 'the webhook attempt is in the request\'s trace').toBeDefined();
+    expect(attempt, "the webhook attempt is in the request's trace").toBeDefined();
     expect(attempt!.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.response.status_code': 200 });
 
     const trace = inTrace(traceId);
@@ -136,7 +148,12 @@ describe('tracing', () => {
     const { client } = await newAccount(server);
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const parent = '00f067aa0ba902b7';
-    const res = await client.request('POST', '/graphql', { query: 'query Me { account { id } }' }, { traceparent: `00-${traceId}-${parent}-01` });
+    const res = await client.request(
+      'POST',
+      '/graphql',
+      { query: 'query Me { account { id } }' },
+      { traceparent: `00-${traceId}-${parent}-01` },
+    );
     expect(res.status, res.text).toBe(200);
     const request = await eventually(
       async () => inTrace(traceId).find((s) => s.kind === SpanKind.SERVER),
@@ -178,7 +195,7 @@ describe('tracing across processes, exported over OTLP', () => {
     await dropPrefix(REDIS_DB, processPrefix);
   });
 
-  it('the worker process continues the API process\'s trace; both export it under their service names', async () => {
+  it("the worker process continues the API process's trace; both export it under their service names", async () => {
     const collector = await startCollector();
     try {
       const env = {
@@ -193,7 +210,11 @@ describe('tracing across processes, exported over OTLP', () => {
       expect((await client.post('/v1/webhooks', { url: hook.url, events: ['conversation.created'] })).status).toBe(201);
       const created = await client.post('/v1/conversations', { title: 'Traced across processes', content: CHAT });
       expect(created.status, created.text).toBe(201);
-      const [delivery] = await eventually(async () => receiver.at(hook.path), (r) => r.length > 0, WAIT);
+      const [delivery] = await eventually(
+        async () => receiver.at(hook.path),
+        (r) => r.length > 0,
+        WAIT,
+      );
       const traceId = /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(delivery?.headers.traceparent ?? '')?.[1];
       expect(traceId, `traceparent ${delivery?.headers.traceparent}`).toBeDefined();
 
@@ -201,7 +222,11 @@ describe('tracing across processes, exported over OTLP', () => {
       const requestLine = api.logs().find((l) => l.msg === 'request' && l.requestId === created.headers.get('x-request-id'));
       expect(requestLine?.traceId).toBe(traceId);
       // The worker logs the job's end after the receiver answered.
-      const jobLine = await eventually(async () => worker.logs().find((l) => l.msg === 'job completed' && l.job === 'webhook.deliver'), (l) => !!l, WAIT);
+      const jobLine = await eventually(
+        async () => worker.logs().find((l) => l.msg === 'job completed' && l.job === 'webhook.deliver'),
+        (l) => !!l,
+        WAIT,
+      );
       expect(jobLine?.traceId).toBe(traceId);
 
       // A graceful stop sends the spans still batched.
@@ -221,7 +246,9 @@ describe('tracing configuration', () => {
   const base = { DATABASE_URL: 'postgres://localhost/x' };
   it('is off without an OTLP endpoint, or with OTEL_SDK_DISABLED=true', () => {
     expect(loadConfig(base).tracing).toBeUndefined();
-    expect(loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }).tracing).toBeUndefined();
+    expect(
+      loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }).tracing,
+    ).toBeUndefined();
   });
 
   it('reads the standard variables', () => {
@@ -265,7 +292,12 @@ describe('tracing configuration', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_TRACES_SAMPLER_ARG']) {
+    for (const name of [
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_HEADERS',
+      'OTEL_EXPORTER_OTLP_PROTOCOL',
+      'OTEL_TRACES_SAMPLER_ARG',
+    ]) {
       expect((err as Error).message).toContain(name);
     }
   });

@@ -72,9 +72,21 @@ describe('webhook endpoints', () => {
   it('creates, lists, reads, updates and deletes; the secret is shown at creation only', async () => {
     const { client } = await newAccount(server);
     const { url } = receiver.endpoint();
-    const created = await createWebhook(client, { url, events: ['conversation.created', 'summary.generated', 'conversation.created'], description: 'CRM sync' });
-    expect(Object.keys(created).sort()).toEqual(['active', 'created_at', 'description', 'disabled_reason', 'events', 'id', 'secret', 'updated_at', 'url'].sort());
-    expect(created).toMatchObject({ url, events: ['conversation.created', 'summary.generated'], description: 'CRM sync', active: true, disabled_reason: null });
+    const created = await createWebhook(client, {
+      url,
+      events: ['conversation.created', 'summary.generated', 'conversation.created'],
+      description: 'CRM sync',
+    });
+    expect(Object.keys(created).sort()).toEqual(
+      ['active', 'created_at', 'description', 'disabled_reason', 'events', 'id', 'secret', 'updated_at', 'url'].sort(),
+    );
+    expect(created).toMatchObject({
+      url,
+      events: ['conversation.created', 'summary.generated'],
+      description: 'CRM sync',
+      active: true,
+      disabled_reason: null,
+    });
     expect(created.id).toMatch(/^webhook_[0-9a-z]{26}$/);
     expect(created.created_at).toMatch(ISO);
     expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
@@ -103,7 +115,10 @@ describe('webhook endpoints', () => {
 
   it('answers 422 naming every bad field', async () => {
     const { client } = await newAccount(server);
-    const bad = await client.post('/v1/webhooks', { url: 'ftp://example.com/x', events: ['conversation.created', 'conversation.exploded'] });
+    const bad = await client.post('/v1/webhooks', {
+      url: 'ftp://example.com/x',
+      events: ['conversation.created', 'conversation.exploded'],
+    });
     expect(bad.status).toBe(422);
     expect(bad.body.error.code).toBe('validation_error');
     expect(Object.keys(bad.body.error.details.fields).sort()).toEqual(['events', 'url']);
@@ -135,7 +150,8 @@ describe('webhook endpoints', () => {
     const { client } = await newAccount(server);
     const { url } = receiver.endpoint();
     const created = await client.request('POST', '/graphql', {
-      query: 'mutation($url: String!) { createWebhook(url: $url, events: ["conversation.deleted"], description: "gql") { id url events active secret createdAt } }',
+      query:
+        'mutation($url: String!) { createWebhook(url: $url, events: ["conversation.deleted"], description: "gql") { id url events active secret createdAt } }',
       variables: { url },
     });
     expect(created.body.errors).toBeUndefined();
@@ -143,15 +159,31 @@ describe('webhook endpoints', () => {
     expect(w).toMatchObject({ url, events: ['conversation.deleted'], active: true });
     expect(w.secret).toMatch(/^whsec_/);
     const read = await client.request('POST', '/graphql', {
-      query: 'query($id: ID!) { webhook(id: $id) { id description } webhooks { data { id } } webhookDeliveries(webhookId: $id) { data { id } meta { total } } }',
+      query:
+        'query($id: ID!) { webhook(id: $id) { id description } webhooks { data { id } } webhookDeliveries(webhookId: $id) { data { id } meta { total } } }',
       variables: { id: w.id },
     });
-    expect(read.body.data).toEqual({ webhook: { id: w.id, description: 'gql' }, webhooks: { data: [{ id: w.id }] }, webhookDeliveries: { data: [], meta: { total: 0 } } });
-    const rotated = await client.request('POST', '/graphql', { query: 'mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }', variables: { id: w.id } });
+    expect(read.body.data).toEqual({
+      webhook: { id: w.id, description: 'gql' },
+      webhooks: { data: [{ id: w.id }] },
+      webhookDeliveries: { data: [], meta: { total: 0 } },
+    });
+    const rotated = await client.request('POST', '/graphql', {
+      query: 'mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }',
+      variables: { id: w.id },
+    });
     expect(rotated.body.data.rotateWebhookSecret.secret).not.toBe(w.secret);
-    const bad = await client.request('POST', '/graphql', { query: 'mutation { createWebhook(url: "http://x.test/", events: ["nope"]) { id } }' });
-    expect(bad.body.errors[0].extensions).toMatchObject({ code: 'validation_error', details: { fields: { events: [expect.stringMatching(/Unknown event type/)] } } });
-    const gone = await client.request('POST', '/graphql', { query: 'mutation($id: ID!) { deleteWebhook(id: $id) { deleted id } }', variables: { id: w.id } });
+    const bad = await client.request('POST', '/graphql', {
+      query: 'mutation { createWebhook(url: "http://x.test/", events: ["nope"]) { id } }',
+    });
+    expect(bad.body.errors[0].extensions).toMatchObject({
+      code: 'validation_error',
+      details: { fields: { events: [expect.stringMatching(/Unknown event type/)] } },
+    });
+    const gone = await client.request('POST', '/graphql', {
+      query: 'mutation($id: ID!) { deleteWebhook(id: $id) { deleted id } }',
+      variables: { id: w.id },
+    });
     expect(gone.body.data.deleteWebhook).toEqual({ deleted: true, id: w.id });
   });
 });
@@ -183,7 +215,14 @@ describe('delivery', () => {
       expect(() => verifier.verify(`${r.body} `, swHeaders(r))).toThrow();
     }
     const created = all.find((r) => r.json.type === 'conversation.created')!.json;
-    expect(created.data).toMatchObject({ id: conv.id, title: 'Pricing', source: 'api', status: 'processing', metadata: { crm: 7 }, created_at: conv.created_at });
+    expect(created.data).toMatchObject({
+      id: conv.id,
+      title: 'Pricing',
+      source: 'api',
+      status: 'processing',
+      metadata: { crm: 7 },
+      created_at: conv.created_at,
+    });
     expect(created.data.content).toBeUndefined();
     expect(all.find((r) => r.json.type === 'conversation.deleted')!.json.data).toEqual({ id: conv.id });
     // The endpoint did not subscribe to summary events.
@@ -201,7 +240,9 @@ describe('delivery', () => {
     const rs = distinct(
       // Events are delivered by independent jobs, in no promised order: wait for every one expected.
       await receivedOn(path, (list) =>
-        ['conversation.created', 'conversation.updated', 'summary.generated', 'api_key.created', 'api_key.revoked'].every((t) => list.some((r) => r.json?.type === t)),
+        ['conversation.created', 'conversation.updated', 'summary.generated', 'api_key.created', 'api_key.revoked'].every((t) =>
+          list.some((r) => r.json?.type === t),
+        ),
       ),
     );
     const verifier = new Webhook(hook.secret);
@@ -240,14 +281,40 @@ describe('delivery', () => {
     expect(log.body.meta).toMatchObject({ page: 1, per_page: 20, total: 2 });
     const [second, first] = log.body.data;
     expect(Object.keys(first).sort()).toEqual(
-      ['attempt', 'attempted_at', 'created_at', 'duration_ms', 'error', 'event_id', 'event_type', 'id', 'next_retry_at', 'scheduled_at', 'status', 'status_code'].sort(),
+      [
+        'attempt',
+        'attempted_at',
+        'created_at',
+        'duration_ms',
+        'error',
+        'event_id',
+        'event_type',
+        'id',
+        'next_retry_at',
+        'scheduled_at',
+        'status',
+        'status_code',
+      ].sort(),
     );
-    expect(first).toMatchObject({ attempt: 1, status: 'failed', status_code: 500, event_type: 'conversation.created', event_id: rs[0].headers['webhook-id'] });
+    expect(first).toMatchObject({
+      attempt: 1,
+      status: 'failed',
+      status_code: 500,
+      event_type: 'conversation.created',
+      event_id: rs[0].headers['webhook-id'],
+    });
     expect(first.error).toMatch(/^HTTP 500/);
     expect(first.next_retry_at).toMatch(ISO);
     expect(first.duration_ms).toEqual(expect.any(Number));
     expect(first.id).toMatch(/^dlv_/);
-    expect(second).toMatchObject({ attempt: 2, status: 'succeeded', status_code: 200, error: null, next_retry_at: null, event_id: first.event_id });
+    expect(second).toMatchObject({
+      attempt: 2,
+      status: 'succeeded',
+      status_code: 200,
+      error: null,
+      next_retry_at: null,
+      event_id: first.event_id,
+    });
     expect((await client.get(`/v1/webhooks/${hook.id}`)).body.active).toBe(true);
   });
 
@@ -258,7 +325,11 @@ describe('delivery', () => {
     const hook = await createWebhook(client, { url: gone.url, events: ['conversation.created'] });
     await createWebhook(client, { url: witness.url, events: ['conversation.created'] });
     await client.post('/v1/conversations', { title: 'First', content: CHAT });
-    const off = await eventually(() => client.get(`/v1/webhooks/${hook.id}`), (r) => r.body.active === false, WAIT);
+    const off = await eventually(
+      () => client.get(`/v1/webhooks/${hook.id}`),
+      (r) => r.body.active === false,
+      WAIT,
+    );
     expect(off.body).toMatchObject({ active: false, disabled_reason: 'gone' });
     expect(receiver.at(gone.path)).toHaveLength(1); // not retried
 
@@ -278,7 +349,11 @@ describe('delivery', () => {
     const failing = receiver.endpoint([503]);
     const hook = await createWebhook(client, { url: failing.url, events: ['conversation.created'] });
     await client.post('/v1/conversations', { title: 'Doomed', content: CHAT });
-    const off = await eventually(() => client.get(`/v1/webhooks/${hook.id}`), (r) => r.body.active === false, WAIT);
+    const off = await eventually(
+      () => client.get(`/v1/webhooks/${hook.id}`),
+      (r) => r.body.active === false,
+      WAIT,
+    );
     expect(off.body.disabled_reason).toBe('failing');
     const attempts = receiver.at(failing.path);
     expect(attempts.length).toBeGreaterThanOrEqual(2);
@@ -297,8 +372,14 @@ describe('delivery', () => {
     const [r] = await receivedOn(target.path, (rs) => rs.length >= 1);
     const payload = new Webhook(hook.secret).verify(r.body, swHeaders(r));
     expect(payload).toEqual({ id: res.body.id, type: 'webhook.test', created_at: res.body.created_at, data: res.body.data });
-    const log = await eventually(() => client.get(`/v1/webhooks/${hook.id}/deliveries`), (l) => l.body.data[0]?.status === 'succeeded', WAIT);
-    expect(log.body.data).toEqual([expect.objectContaining({ event_id: res.body.id, event_type: 'webhook.test', attempt: 1, status_code: 200 })]);
+    const log = await eventually(
+      () => client.get(`/v1/webhooks/${hook.id}/deliveries`),
+      (l) => l.body.data[0]?.status === 'succeeded',
+      WAIT,
+    );
+    expect(log.body.data).toEqual([
+      expect.objectContaining({ event_id: res.body.id, event_type: 'webhook.test', attempt: 1, status_code: 200 }),
+    ]);
     expect((await client.post(`/v1/webhooks/${hook.id}/test`, { extra: 1 })).status).toBe(422);
   });
 
@@ -411,12 +492,16 @@ describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_URLS off)', () => {
     ]) {
       const res = await client.post('/v1/webhooks', { url, events: ['*'] });
       expect(res.status, url).toBe(422);
-      expect(res.body.error.details.fields, url).toEqual({ url: ['Url must not point to a private, loopback, link-local, multicast or metadata address'] });
+      expect(res.body.error.details.fields, url).toEqual({
+        url: ['Url must not point to a private, loopback, link-local, multicast or metadata address'],
+      });
     }
     const ok = await createWebhook(client, { url: 'https://93.184.215.14/hooks', events: ['*'] });
     const patch = await client.patch(`/v1/webhooks/${ok.id}`, { url: 'http://127.0.0.1:6379/' });
     expect(patch.status).toBe(422);
-    expect(patch.body.error.details.fields).toEqual({ url: ['Url must not point to a private, loopback, link-local, multicast or metadata address'] });
+    expect(patch.body.error.details.fields).toEqual({
+      url: ['Url must not point to a private, loopback, link-local, multicast or metadata address'],
+    });
   });
 
   it('checks again at delivery time and does not connect', async () => {
@@ -427,9 +512,18 @@ describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_URLS off)', () => {
     const sent = await owner.client.post(`/v1/webhooks/${hook.id}/test`);
     expect(sent.status).toBe(202);
     const first = (r: { body: any }) => r.body.data?.find((d: any) => d.attempt === 1);
-    const log = await eventually(() => owner.client.get(`/v1/webhooks/${hook.id}/deliveries`), (r) => first(r)?.status === 'failed', WAIT);
+    const log = await eventually(
+      () => owner.client.get(`/v1/webhooks/${hook.id}/deliveries`),
+      (r) => first(r)?.status === 'failed',
+      WAIT,
+    );
     // Refused like any failure, so retried: DNS may point somewhere else by then.
-    expect(first(log)).toMatchObject({ status: 'failed', status_code: null, error: expect.stringMatching(/^Refused: /), next_retry_at: expect.stringMatching(ISO) });
+    expect(first(log)).toMatchObject({
+      status: 'failed',
+      status_code: null,
+      error: expect.stringMatching(/^Refused: /),
+      next_retry_at: expect.stringMatching(ISO),
+    });
     expect(receiver.at(target.path)).toHaveLength(0);
   });
 });
@@ -475,7 +569,12 @@ describe('retention (WEBHOOK_RETENTION)', () => {
   it('prunes finished attempts and dispatched events past the retention, keeping pending work and anything newer', async () => {
     const pfx = uniquePrefix('webhooks-retention');
     const short = await startTestServer(
-      bullEnv(REDIS_DB, pfx, { WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WEBHOOK_RETENTION: '1500ms', WEBHOOK_RETRY_SCHEDULE: '1h', WEBHOOK_PRUNE_INTERVAL_MS: '0' }),
+      bullEnv(REDIS_DB, pfx, {
+        WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+        WEBHOOK_RETENTION: '1500ms',
+        WEBHOOK_RETRY_SCHEDULE: '1h',
+        WEBHOOK_PRUNE_INTERVAL_MS: '0',
+      }),
     );
     try {
       const { client } = await newAccount(short);
@@ -484,15 +583,31 @@ describe('retention (WEBHOOK_RETENTION)', () => {
       const okHook = await createWebhook(client, { url: ok.url, events: ['conversation.created'] });
       const failingHook = await createWebhook(client, { url: failing.url, events: ['conversation.created'] });
       const old = (await client.post('/v1/conversations', { title: 'Old news', content: CHAT })).body;
-      await eventually(() => client.get(`/v1/webhooks/${okHook.id}/deliveries`), (r) => r.body.data?.[0]?.status === 'succeeded', WAIT);
-      await eventually(() => client.get(`/v1/webhooks/${failingHook.id}/deliveries`), (r) => r.body.data?.length === 2, WAIT);
+      await eventually(
+        () => client.get(`/v1/webhooks/${okHook.id}/deliveries`),
+        (r) => r.body.data?.[0]?.status === 'succeeded',
+        WAIT,
+      );
+      await eventually(
+        () => client.get(`/v1/webhooks/${failingHook.id}/deliveries`),
+        (r) => r.body.data?.length === 2,
+        WAIT,
+      );
       // Its summary.generated event (no endpoint listens) is dispatched too: nothing pending keeps it.
-      await eventually(() => client.get(`/v1/conversations/${old.id}`), (r) => r.body.status === 'completed', WAIT);
+      await eventually(
+        () => client.get(`/v1/conversations/${old.id}`),
+        (r) => r.body.status === 'completed',
+        WAIT,
+      );
       await new Promise((r) => setTimeout(r, 1_700));
       const cutoff = new Date(Date.now() - 1_500);
       const fresh = (await client.post('/v1/conversations', { title: 'Fresh news', content: CHAT })).body;
       await receivedOn(ok.path, (rs) => rs.some((r) => r.json?.data?.id === fresh.id));
-      await eventually(() => client.get(`/v1/webhooks/${okHook.id}/deliveries`), (r) => r.body.data?.every((d: any) => d.status === 'succeeded'), WAIT);
+      await eventually(
+        () => client.get(`/v1/webhooks/${okHook.id}/deliveries`),
+        (r) => r.body.data?.every((d: any) => d.status === 'succeeded'),
+        WAIT,
+      );
 
       const oldEvents = () =>
         short.running.app.db.query<{ id: string; type: string }>(
@@ -500,7 +615,10 @@ describe('retention (WEBHOOK_RETENTION)', () => {
           [old.id, cutoff],
         );
       const undispatched = () =>
-        short.running.app.db.query(`SELECT 1 FROM events WHERE account_id = (SELECT account_id FROM conversations WHERE id = $1) AND dispatched_at IS NULL`, [old.id]);
+        short.running.app.db.query(
+          `SELECT 1 FROM events WHERE account_id = (SELECT account_id FROM conversations WHERE id = $1) AND dispatched_at IS NULL`,
+          [old.id],
+        );
       await eventually(undispatched, (rows) => rows.length === 0, WAIT);
       expect((await oldEvents()).map((e) => e.type)).toEqual(expect.arrayContaining(['conversation.created', 'summary.generated']));
       const { pruneWebhookHistory } = await import('../src/modules/webhooks/prune-history.js');
@@ -514,9 +632,16 @@ describe('retention (WEBHOOK_RETENTION)', () => {
       const oldEventId = receiver.at(failing.path).find((r) => r.json?.data?.id === old.id)!.headers['webhook-id'];
       const freshEventId = receiver.at(failing.path).find((r) => r.json?.data?.id === fresh.id)!.headers['webhook-id'];
       // The old event: its failed first attempt is gone, its retry still pending (due in an hour) is kept.
-      expect(failingLog.data.filter((d: any) => d.event_id === oldEventId).map((d: any) => [d.attempt, d.status])).toEqual([[2, 'pending']]);
+      expect(failingLog.data.filter((d: any) => d.event_id === oldEventId).map((d: any) => [d.attempt, d.status])).toEqual([
+        [2, 'pending'],
+      ]);
       // The fresh event is younger than the retention: both of its rows stay.
-      expect(failingLog.data.filter((d: any) => d.event_id === freshEventId).map((d: any) => d.attempt).sort()).toEqual([1, 2]);
+      expect(
+        failingLog.data
+          .filter((d: any) => d.event_id === freshEventId)
+          .map((d: any) => d.attempt)
+          .sort(),
+      ).toEqual([1, 2]);
       // A dispatched event with an attempt still pending is kept; the other old events are gone.
       expect((await oldEvents()).map((e) => e.id)).toEqual([oldEventId]);
     } finally {

@@ -6,7 +6,13 @@ import type { Database } from '../../src/lib/db.js';
 import { LINES, SUMMARY, TITLES, TOPICS } from './seed.js';
 
 /** Creates `count` conversations through the API, `concurrency` requests in flight. */
-export async function writeThroughApi(apiUrl: string, apiKey: string, count: number, concurrency = 16, onProgress?: (done: number) => void): Promise<void> {
+export async function writeThroughApi(
+  apiUrl: string,
+  apiKey: string,
+  count: number,
+  concurrency = 16,
+  onProgress?: (done: number) => void,
+): Promise<void> {
   let next = 0;
   let done = 0;
   const headers = { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' };
@@ -14,7 +20,12 @@ export async function writeThroughApi(apiUrl: string, apiKey: string, count: num
     while (next < count) {
       const i = next++;
       const lines = Array.from({ length: 12 + (i % 12) }, (_, j) => LINES[(i * 7 + j * 13) % LINES.length]);
-      const body = JSON.stringify({ title: `${TITLES[i % TITLES.length]} #${i}`, content: lines.join('\n'), source: (['email', 'whatsapp', 'api'] as const)[i % 3], metadata: { channel: 'bench', n: i } });
+      const body = JSON.stringify({
+        title: `${TITLES[i % TITLES.length]} #${i}`,
+        content: lines.join('\n'),
+        source: (['email', 'whatsapp', 'api'] as const)[i % 3],
+        metadata: { channel: 'bench', n: i },
+      });
       for (let attempt = 1; ; attempt++) {
         const res = await fetch(`${apiUrl}/v1/conversations`, { method: 'POST', headers, body });
         if (res.status === 201 || res.status === 202 || res.status === 200) {
@@ -34,7 +45,10 @@ export async function writeThroughApi(apiUrl: string, apiKey: string, count: num
 export async function waitForSummaries(db: Database, accountId: string, timeoutMs = 3_600_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const [r] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM conversations WHERE account_id = $1 AND status = 'processing'`, [accountId]);
+    const [r] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM conversations WHERE account_id = $1 AND status = 'processing'`,
+      [accountId],
+    );
     if (r.n === 0) return;
     if (Date.now() > until) throw new Error(`${r.n} summaries still processing after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -56,7 +70,15 @@ export async function createFloorTable(db: Database): Promise<void> {
   await db.query(`ANALYZE floor_conversations`);
 }
 
-export interface TableState { relname: string; n_live_tup: number; n_dead_tup: number; last_autovacuum: Date | null; last_autoanalyze: Date | null; last_vacuum: Date | null; last_analyze: Date | null }
+export interface TableState {
+  relname: string;
+  n_live_tup: number;
+  n_dead_tup: number;
+  last_autovacuum: Date | null;
+  last_autoanalyze: Date | null;
+  last_vacuum: Date | null;
+  last_analyze: Date | null;
+}
 
 /** pg_stat_user_tables for the list's tables, so that the state being measured is visible. */
 export async function tableState(db: Database): Promise<string> {
@@ -66,7 +88,10 @@ export async function tableState(db: Database): Promise<string> {
   );
   const t = (d: Date | null) => (d ? d.toISOString().slice(11, 19) : '-');
   return rows
-    .map((r) => `    ${r.relname.padEnd(20)} live ${String(r.n_live_tup).padStart(6)}  dead ${String(r.n_dead_tup).padStart(6)}  last autovacuum ${t(r.last_autovacuum)}  autoanalyze ${t(r.last_autoanalyze)}  vacuum ${t(r.last_vacuum)}  analyze ${t(r.last_analyze)}`)
+    .map(
+      (r) =>
+        `    ${r.relname.padEnd(20)} live ${String(r.n_live_tup).padStart(6)}  dead ${String(r.n_dead_tup).padStart(6)}  last autovacuum ${t(r.last_autovacuum)}  autoanalyze ${t(r.last_autoanalyze)}  vacuum ${t(r.last_vacuum)}  analyze ${t(r.last_analyze)}`,
+    )
     .join('\n');
 }
 

@@ -11,7 +11,11 @@ export const children: ChildProcess[] = [];
  * with a clean environment: a developer's PUBLIC_URL, REDIS_URL or LOG_LEVEL must not change what is
  * measured. `nodeArgs` go before the entry (e.g. --cpu-prof).
  */
-export async function spawnServer(entry: string, extraEnv: Record<string, string>, nodeArgs: string[] = []): Promise<ChildProcess & { url: string }> {
+export async function spawnServer(
+  entry: string,
+  extraEnv: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<ChildProcess & { url: string }> {
   const env = process.env;
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     env: { PATH: env.PATH, HOME: env.HOME, ...extraEnv },

@@ -31,7 +31,15 @@ try {
   let peak = baseline;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
   const row = await db.prisma.export.create({
-    data: { id: newId('export'), accountId, status: 'processing', format, filters: {}, includeAttachments: includeAttachments === 'true', createdAt: new Date() },
+    data: {
+      id: newId('export'),
+      accountId,
+      status: 'processing',
+      format,
+      filters: {},
+      includeAttachments: includeAttachments === 'true',
+      createdAt: new Date(),
+    },
   });
   const started = Date.now();
   const out = await writeExport(app, row);

@@ -29,7 +29,9 @@ function freePort(): Promise<number> {
 }
 
 /** SEARCH_URL when set (an OpenSearch you run), else a fresh node of tools/opensearch. */
-export async function openSearchForBench(heap = process.env.OPENSEARCH_HEAP ?? '1g'): Promise<{ url: string; version: string; stop(): Promise<void> }> {
+export async function openSearchForBench(
+  heap = process.env.OPENSEARCH_HEAP ?? '1g',
+): Promise<{ url: string; version: string; stop(): Promise<void> }> {
   let node: OpenSearchNode | undefined;
   let url = process.env.SEARCH_URL;
   if (!url) {

@@ -9,8 +9,28 @@
 // (filler, names), in a few percent (themes), in a handful (order numbers).
 import type { Database } from '../../src/lib/db.js';
 
-const NAMES = ['Tom', 'Anna', 'Maria', 'John', 'Priya', 'Lukas', 'Chen', 'Sofia', 'Omar', 'Grace', 'Kenji', 'Fatima', 'Diego', 'Olga',
-  'Noah', 'Amara', 'Pierre', 'Ingrid', 'Ravi', 'Leila'];
+const NAMES = [
+  'Tom',
+  'Anna',
+  'Maria',
+  'John',
+  'Priya',
+  'Lukas',
+  'Chen',
+  'Sofia',
+  'Omar',
+  'Grace',
+  'Kenji',
+  'Fatima',
+  'Diego',
+  'Olga',
+  'Noah',
+  'Amara',
+  'Pierre',
+  'Ingrid',
+  'Ravi',
+  'Leila',
+];
 
 /** Most frequent first. */
 export const VOCABULARY = `invoice contract pricing delivery refund meeting budget report order account payment discount
@@ -30,10 +50,32 @@ export const VOCABULARY = `invoice contract pricing delivery refund meeting budg
   carburetor alternator camshaft windshield upholstery hydraulics turbocharger differential
   saxophone harpsichord theremin didgeridoo xylophone accordion mandolin
   quokka axolotl pangolin narwhal okapi capybara platypus
-  zeppelin gondola funicular hovercraft catamaran trebuchet`.split(/\s+/).filter(Boolean);
+  zeppelin gondola funicular hovercraft catamaran trebuchet`
+  .split(/\s+/)
+  .filter(Boolean);
 
-const FILLER = ['file', 'document', 'numbers', 'update', 'plan', 'figures', 'details', 'issue', 'request', 'notes', 'changes',
-  'slides', 'draft', 'list', 'email', 'form', 'agreement', 'estimate', 'call', 'spreadsheet'];
+const FILLER = [
+  'file',
+  'document',
+  'numbers',
+  'update',
+  'plan',
+  'figures',
+  'details',
+  'issue',
+  'request',
+  'notes',
+  'changes',
+  'slides',
+  'draft',
+  'list',
+  'email',
+  'form',
+  'agreement',
+  'estimate',
+  'call',
+  'spreadsheet',
+];
 
 /** [template, slot class of %1, slot class of %2]: w = vocabulary word, n = name, o = order number. */
 const TEMPLATES: [string, string, string][] = [

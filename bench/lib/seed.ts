@@ -4,24 +4,38 @@
 // as in a live account, so the list's LEFT JOIN and summary previews do real work.
 import type { Database } from '../../src/lib/db.js';
 
-export const TITLES = ['Q3 pricing review with Acme', 'Onboarding call notes', 'Invoice dispute follow-up', 'Roadmap sync', 'WhatsApp support thread',
-  'Contract renewal', 'Demo feedback from Globex', 'Weekly sales stand-up', 'Budget approval', 'Hiring plan discussion'];
+export const TITLES = [
+  'Q3 pricing review with Acme',
+  'Onboarding call notes',
+  'Invoice dispute follow-up',
+  'Roadmap sync',
+  'WhatsApp support thread',
+  'Contract renewal',
+  'Demo feedback from Globex',
+  'Weekly sales stand-up',
+  'Budget approval',
+  'Hiring plan discussion',
+];
 const NAMES = ['Tom', 'Anna', 'Maria', 'John', 'Priya', 'Lukas', 'Chen', 'Sofia', 'Omar', 'Grace'];
-const PHRASES = ['did you get a chance to look at the pricing sheet I sent over on Monday?',
+const PHRASES = [
+  'did you get a chance to look at the pricing sheet I sent over on Monday?',
   'yes, it looks good overall, but a few numbers in the second table are still off.',
-  "could you send me the updated contract by Friday? Legal wants to review it before we sign.",
+  'could you send me the updated contract by Friday? Legal wants to review it before we sign.',
   "sure, I'll send it tomorrow morning. I'm still waiting for the final figures from finance.",
   "great, thanks! Let's schedule a call with the whole team next week to go through it together.",
   'I am not happy with the delays, the client has been asking about the report for two weeks now.',
   'I understand, we will fix it today. Can you ask Grace to review the onboarding plan as well?',
   "no need for a meeting room, we can do it online. I'll share the link after lunch.",
   'also the roadmap needs another pass, the last version still had a couple of mistakes in Q4.',
-  'agreed. We should update the budget before the demo, otherwise the numbers will not match.'];
+  'agreed. We should update the budget before the demo, otherwise the numbers will not match.',
+];
 export const LINES = NAMES.flatMap((n, i) => PHRASES.map((p, j) => `${n}: ${(i + j) % 3 ? 'Hi, ' : ''}${p}`));
-export const SUMMARY = ['The team reviewed the pricing sheet and agreed to fix the remaining numbers before the client call.',
+export const SUMMARY = [
+  'The team reviewed the pricing sheet and agreed to fix the remaining numbers before the client call.',
   'Finance still owes the final figures; the contract goes to legal by Friday.',
   'The client is unhappy about delays on the report; a fix was promised for today.',
-  'A follow-up call is planned next week to walk everyone through the updated budget and roadmap.'];
+  'A follow-up call is planned next week to walk everyone through the updated budget and roadmap.',
+];
 export const TOPICS = ['pricing', 'contract', 'invoice', 'roadmap', 'budget', 'onboarding', 'support', 'hiring'];
 
 export async function seedConversations(db: Database, accountId: string, count: number): Promise<void> {
@@ -58,6 +72,8 @@ export async function attachSummaries(db: Database, accountId: string): Promise<
   // as empty the planner chose a scan of the account's summaries per row (the 180,000-row UPDATE of the
   // search bench ran for over 20 minutes).
   await db.query('ANALYZE summaries');
-  await db.query(`UPDATE conversations SET summary_id = 'summary_' || substr(id, 6) WHERE account_id = $1 AND status = 'completed'`, [accountId]);
+  await db.query(`UPDATE conversations SET summary_id = 'summary_' || substr(id, 6) WHERE account_id = $1 AND status = 'completed'`, [
+    accountId,
+  ]);
   await db.query('ANALYZE');
 }

@@ -10,4 +10,11 @@ const running = await start(loadConfig(process.env));
 // measure what they cost (there is no such switch in the product: requests are always counted).
 if (process.env.BENCH_NO_ACCOUNTING === '1') running.app.accounting.admit = async () => {};
 process.stdout.write(`${JSON.stringify({ url: running.url })}\n`);
-process.once('SIGTERM', () => void running.stop().then(() => process.exit(0), () => process.exit(1)));
+process.once(
+  'SIGTERM',
+  () =>
+    void running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    ),
+);

@@ -21,7 +21,15 @@ const server = http.createServer(async (req, res) => {
     const totalPages = Math.ceil(total / perPage);
     const link = (p: number) => `http://${req.headers.host}/v1/conversations?page=${p}&per_page=${perPage}`;
     const body = JSON.stringify({
-      data: rows.map((r) => ({ id: r.id, title: r.title, source: r.source, status: r.status, created_at: r.created_at, updated_at: r.updated_at, summary: r.summary })),
+      data: rows.map((r) => ({
+        id: r.id,
+        title: r.title,
+        source: r.source,
+        status: r.status,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        summary: r.summary,
+      })),
       meta: { page: 1, per_page: perPage, total, total_pages: totalPages },
       links: { first: link(1), last: link(Math.max(1, totalPages)), prev: null, next: totalPages > 1 ? link(2) : null },
     });

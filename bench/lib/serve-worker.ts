@@ -6,4 +6,11 @@ import { startWorker } from '../../src/worker.js';
 
 const worker = await startWorker(loadConfig(process.env));
 process.stdout.write(`${JSON.stringify({ url: null, pid: process.pid })}\n`);
-process.once('SIGTERM', () => void worker.stop().then(() => process.exit(0), () => process.exit(1)));
+process.once(
+  'SIGTERM',
+  () =>
+    void worker.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    ),
+);

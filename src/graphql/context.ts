@@ -18,7 +18,13 @@ export function requireScope(ctx: RequestContext): AccountScope {
   return ctx.principal;
 }
 
-export function createRequestContext(app: App, principal: Principal | null, requestId: string, log: Logger, baseUrl: string): RequestContext {
+export function createRequestContext(
+  app: App,
+  principal: Principal | null,
+  requestId: string,
+  log: Logger,
+  baseUrl: string,
+): RequestContext {
   return { app, principal, requestId, log, baseUrl };
 }
 

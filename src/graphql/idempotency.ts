@@ -58,9 +58,14 @@ export function useIdempotency(app: App, principalOf: (request: Request) => Prin
       if (!claim) return;
       claimed.delete(request);
       const body = await response.clone().text();
-      const stored = isReplayable(response.status) && !failedOnServer(body)
-        ? { status: response.status, headers: { 'Content-Type': response.headers.get('content-type') ?? 'application/json; charset=utf-8' }, body }
-        : undefined;
+      const stored =
+        isReplayable(response.status) && !failedOnServer(body)
+          ? {
+              status: response.status,
+              headers: { 'Content-Type': response.headers.get('content-type') ?? 'application/json; charset=utf-8' },
+              body,
+            }
+          : undefined;
       await finishIdempotencyKey(app, claim.accountId, claim.key, stored);
     },
   };

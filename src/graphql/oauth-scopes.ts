@@ -7,7 +7,12 @@ import { isAppError } from '../lib/errors.js';
 import { assertFieldScope } from '../modules/oauth/oauth-scopes.js';
 import type { RequestContext } from './context.js';
 
-function rootFields(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, out: Set<string>, seen = new Set<string>()): Set<string> {
+function rootFields(
+  set: SelectionSetNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  out: Set<string>,
+  seen = new Set<string>(),
+): Set<string> {
   for (const sel of set.selections) {
     if (sel.kind === Kind.FIELD) out.add(sel.name.value);
     else if (sel.kind === Kind.INLINE_FRAGMENT) rootFields(sel.selectionSet, fragments, out, seen);
@@ -26,7 +31,9 @@ function refusal(document: DocumentNode, operationName: string | null | undefine
   const op = getOperationAST(document, operationName);
   if (!op) return null;
   const typeName = op.operation === 'query' ? 'Query' : op.operation === 'mutation' ? 'Mutation' : 'Subscription';
-  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  const fragments = new Map(
+    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+  );
   for (const field of rootFields(op.selectionSet, fragments, new Set())) {
     if (field.startsWith('__')) continue; // __typename, introspection
     try {

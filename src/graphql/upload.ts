@@ -43,7 +43,10 @@ export function useGraphQLUpload(maxFileBytes: number): Plugin {
         } catch (e) {
           const err = e as { status?: number; message: string };
           throw new GraphQLError(err.message, {
-            extensions: { code: err.status === 413 ? 'payload_too_large' : 'bad_request', http: { status: err.status && err.status < 500 ? err.status : 400 } },
+            extensions: {
+              code: err.status === 413 ? 'payload_too_large' : 'bad_request',
+              http: { status: err.status && err.status < 500 ? err.status : 400 },
+            },
           });
         }
       });

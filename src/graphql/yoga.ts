@@ -144,7 +144,14 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
       warn: (...a) => app.log.warn(a.map(String).join(' ')),
       error: (...a) => app.log.debug(a.map(String).join(' ')),
     },
-    context: async ({ request, requestId, log, baseUrl, onAuthenticated, res }: GraphQLServerContext & { request: Request; res?: ServerResponse }) => {
+    context: async ({
+      request,
+      requestId,
+      log,
+      baseUrl,
+      onAuthenticated,
+      res,
+    }: GraphQLServerContext & { request: Request; res?: ServerResponse }) => {
       try {
         // Admitted before parsing (useAdmission); operations over WebSocket are admitted here.
         let principal = admittedRequests.get(request);
@@ -167,7 +174,10 @@ export function createGraphQLDoor(app: App, schema: GraphQLSchema) {
         // reach a resolver before the service's own limit check does.
         if ((original as { status?: unknown } | undefined)?.status === 413) {
           const limit = app.config.files.maxUploadBytes;
-          return graphQLErrorFrom(new AppError('payload_too_large', `The upload must be at most ${limit} bytes`, { limit_bytes: limit }), gqlError);
+          return graphQLErrorFrom(
+            new AppError('payload_too_large', `The upload must be at most ${limit} bytes`, { limit_bytes: limit }),
+            gqlError,
+          );
         }
         // graphql-js's own errors (syntax, validation, variable coercion) are the client's to read.
         if (gqlError && (!original || original instanceof GraphQLError)) return gqlError;

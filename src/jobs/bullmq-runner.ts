@@ -51,14 +51,20 @@ export class BullMqRunner implements JobRunner {
 
   async enqueue<P>(def: JobDefinition<P>, payload: P, opts: EnqueueOptions = {}): Promise<void> {
     await traceEnqueue(def.queue, def.name, 1, 'bullmq', (carrier) =>
-      this.queue(def.queue).add(def.name, payload, { jobId: def.jobId(payload), ...(opts.delayMs ? { delay: Math.round(opts.delayMs) } : {}), ...traceOpts(carrier) }),
+      this.queue(def.queue).add(def.name, payload, {
+        jobId: def.jobId(payload),
+        ...(opts.delayMs ? { delay: Math.round(opts.delayMs) } : {}),
+        ...traceOpts(carrier),
+      }),
     );
   }
 
   async enqueueMany<P>(def: JobDefinition<P>, payloads: readonly P[]): Promise<void> {
     if (!payloads.length) return;
     await traceEnqueue(def.queue, def.name, payloads.length, 'bullmq', (carrier) =>
-      this.queue(def.queue).addBulk(payloads.map((data) => ({ name: def.name, data, opts: { jobId: def.jobId(data), ...traceOpts(carrier) } }))),
+      this.queue(def.queue).addBulk(
+        payloads.map((data) => ({ name: def.name, data, opts: { jobId: def.jobId(data), ...traceOpts(carrier) } })),
+      ),
     );
   }
 
@@ -91,7 +97,14 @@ export class BullMqRunner implements JobRunner {
     if (!def) throw new UnrecoverableError(`No handler for job ${job.name} on queue ${queueName}`);
     const info = { jobId: job.id!, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 };
     try {
-      await traceJob(queueName, def.name, { ...info, carrier: carrierOf(job) }, 'bullmq', () => runAttempt(this.app, def, job.data, info), isDeferral);
+      await traceJob(
+        queueName,
+        def.name,
+        { ...info, carrier: carrierOf(job) },
+        'bullmq',
+        () => runAttempt(this.app, def, job.data, info),
+        isDeferral,
+      );
     } catch (err) {
       if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);
       if (err instanceof DeferJob) {
@@ -126,7 +139,12 @@ export class BullMqRunner implements JobRunner {
     await Promise.all(
       [...new Set(this.definitions.map((d) => d.queue))].map(async (name) => {
         const c = await this.queue(name).getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
-        out[name] = { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+        out[name] = {
+          waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+          active: c.active ?? 0,
+          delayed: c.delayed ?? 0,
+          failed: c.failed ?? 0,
+        };
       }),
     );
     return out;

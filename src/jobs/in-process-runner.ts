@@ -140,7 +140,14 @@ export class InProcessRunner implements JobRunner {
     this.states.set(key, 'active');
     try {
       const info = { jobId: task.id, attempt: task.attempt, maxAttempts };
-      await traceJob(task.def.queue, task.def.name, { ...info, carrier: task.carrier }, 'in-process', () => runAttempt(this.app, task.def, task.payload, info), (e) => e instanceof DeferJob);
+      await traceJob(
+        task.def.queue,
+        task.def.name,
+        { ...info, carrier: task.carrier },
+        'in-process',
+        () => runAttempt(this.app, task.def, task.payload, info),
+        (e) => e instanceof DeferJob,
+      );
       this.finish(key, 'completed');
     } catch (err) {
       if (err instanceof DeferJob && !this.closed) {
@@ -150,7 +157,14 @@ export class InProcessRunner implements JobRunner {
       }
       if (err instanceof PermanentJobError || task.attempt >= maxAttempts) {
         this.finish(key, 'failed');
-        this.failed.push({ queue: task.def.queue, id: task.id, name: task.def.name, reason: failureReason(err), attempts: task.attempt, failedAt: new Date() });
+        this.failed.push({
+          queue: task.def.queue,
+          id: task.id,
+          name: task.def.name,
+          reason: failureReason(err),
+          attempts: task.attempt,
+          failedAt: new Date(),
+        });
         if (this.failed.length > KEEP_FINISHED) this.failed.shift();
         return;
       }

@@ -2,7 +2,11 @@
 import type { JobDefinition, JobApp } from './definition.js';
 
 /** Re-enqueues what each definition's `recover` finds; `ensure` adds a job or inspects the one already known. */
-export function startRecovery(app: JobApp, definitions: readonly JobDefinition<any>[], ensure: (def: JobDefinition<any>, payload: unknown) => Promise<void>): () => void {
+export function startRecovery(
+  app: JobApp,
+  definitions: readonly JobDefinition<any>[],
+  ensure: (def: JobDefinition<any>, payload: unknown) => Promise<void>,
+): () => void {
   const every = app.config.jobs.recoveryIntervalMs;
   if (every <= 0) return () => {};
   let running = false;

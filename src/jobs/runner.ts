@@ -32,7 +32,9 @@ export async function enqueueAfterCommit<P>(app: Enqueuer, def: JobDefinition<P>
 /** `enqueueAfterCommit` for several jobs of one definition, added together. */
 export async function enqueueManyAfterCommit<P>(app: Enqueuer, def: JobDefinition<P>, payloads: readonly P[]): Promise<void> {
   if (!payloads.length) return;
-  await boundedEnqueue(app, def, payloads.length === 1 ? def.jobId(payloads[0]) : `${payloads.length} jobs`, () => app.jobs.enqueueMany(def, payloads));
+  await boundedEnqueue(app, def, payloads.length === 1 ? def.jobId(payloads[0]) : `${payloads.length} jobs`, () =>
+    app.jobs.enqueueMany(def, payloads),
+  );
 }
 
 async function boundedEnqueue(app: Pick<Enqueuer, 'log'>, def: JobDefinition<any>, what: string, add: () => Promise<void>): Promise<void> {

@@ -37,10 +37,12 @@ export async function openDatabase(config: Config, log: Logger, opts: { shareEmb
   // the Unix socket the server opens there.
   const socket = embeddedSocketPath(config.dataDir);
   if (!opts.shareEmbedded && (await socketAnswers(socket))) {
-    log.debug({ socket }, 'using the running server\'s embedded database');
+    log.debug({ socket }, "using the running server's embedded database");
     // One connection, and no advisory lock: every socket client shares PGlite's single session,
     // so a lock would only wait for ourselves.
-    return openPostgres(`postgresql://postgres@localhost/postgres?host=${encodeURIComponent(path.dirname(socket))}`, 1, log, { locks: false });
+    return openPostgres(`postgresql://postgres@localhost/postgres?host=${encodeURIComponent(path.dirname(socket))}`, 1, log, {
+      locks: false,
+    });
   }
   return openEmbedded(config.dataDir, log, opts.shareEmbedded ? socket : undefined);
 }
@@ -171,7 +173,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const RETRY_AFTER_S = 5;
 // Node socket errors, and pg's own messages for a connection that went away or could not be had.
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-const PG_MESSAGES = /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Can't reach database server|Unable to start a transaction in the given time/i;
+const PG_MESSAGES =
+  /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Can't reach database server|Unable to start a transaction in the given time/i;
 // SQLSTATE: class 08 connection exceptions (not 08P01, a protocol violation: that is the statement's
 // fault, e.g. more than 65,535 parameters), 57P01-03 (admin shutdown, crash shutdown, cannot connect
 // now: stopping or starting), 53300 (too many connections).
@@ -186,7 +189,12 @@ const ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'Sock
  */
 export function isConnectionError(e: unknown): boolean {
   for (let cur = e, depth = 0; cur && typeof cur === 'object' && depth < 5; depth++) {
-    const err = cur as { code?: unknown; message?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string; code?: string } } }; cause?: unknown };
+    const err = cur as {
+      code?: unknown;
+      message?: unknown;
+      meta?: { driverAdapterError?: { cause?: { kind?: string; code?: string } } };
+      cause?: unknown;
+    };
     const code = typeof err.code === 'string' ? err.code : '';
     if (SOCKET_CODES.has(code) || PG_STATES.test(code) || PRISMA_CODES.has(code)) return true;
     const adapter = err.meta?.driverAdapterError?.cause;
@@ -204,7 +212,12 @@ export function isConnectionError(e: unknown): boolean {
 function asAppError(e: unknown): unknown {
   if (e instanceof AppError) return e;
   if (isConnectionError(e)) {
-    return new AppError('service_unavailable', 'The database is unavailable; try again shortly', {}, { 'Retry-After': String(RETRY_AFTER_S) });
+    return new AppError(
+      'service_unavailable',
+      'The database is unavailable; try again shortly',
+      {},
+      { 'Retry-After': String(RETRY_AFTER_S) },
+    );
   }
   return nulTextError(e) ?? e;
 }
@@ -230,9 +243,10 @@ function withAppErrors(prisma: PrismaClient): PrismaClient {
     get(target, prop) {
       const value = Reflect.get(target, prop);
       if (prop !== '$transaction') return value;
-      return (...args: unknown[]) => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((e: unknown) => {
-        throw asAppError(e);
-      });
+      return (...args: unknown[]) =>
+        (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((e: unknown) => {
+          throw asAppError(e);
+        });
     },
   });
 }

@@ -74,7 +74,10 @@ const NUL_TEXT = 'Text must not contain the NUL character (U+0000)';
 export function nulTextError(e: unknown): AppError | undefined {
   for (let cur = e, depth = 0; cur && typeof cur === 'object' && depth < 5; depth++) {
     const err = cur as { code?: unknown; message?: unknown; cause?: unknown; originalError?: unknown };
-    if (err.code === '22021' || (typeof err.message === 'string' && /Code: `22021`|invalid byte sequence for encoding "UTF8": 0x00/.test(err.message))) {
+    if (
+      err.code === '22021' ||
+      (typeof err.message === 'string' && /Code: `22021`|invalid byte sequence for encoding "UTF8": 0x00/.test(err.message))
+    ) {
       return AppError.validation({ _: [NUL_TEXT] }, NUL_TEXT);
     }
     cur = err.originalError ?? err.cause;

@@ -51,7 +51,10 @@ export class EventBus {
   /** The topic (a Redis channel prefix): pub/sub channels ignore the database number, so it carries it. */
   private readonly topic: string;
 
-  constructor(config: Config, private readonly log: Logger) {
+  constructor(
+    config: Config,
+    private readonly log: Logger,
+  ) {
     this.topic = config.redisUrl ? `${config.jobs.prefix}:db${redisOptionsFromUrl(config.redisUrl).db}:events` : 'events';
     if (!config.redisUrl) {
       this.pubsub = createPubSub<Topics>();
@@ -84,7 +87,10 @@ export class EventBus {
   }
 
   /** `id`/`createdAt` are the outbox event's (modules/webhooks/dispatch-event.ts publishes every dispatched event). */
-  publish(type: EventType, e: { accountId: string; conversationId: string; summaryId?: string | null; id?: string; createdAt?: Date }): void {
+  publish(
+    type: EventType,
+    e: { accountId: string; conversationId: string; summaryId?: string | null; id?: string; createdAt?: Date },
+  ): void {
     const event: AppEvent = {
       id: e.id ?? newId('event'),
       type,

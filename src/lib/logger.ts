@@ -24,5 +24,14 @@ const REDACTED = [
  * before the logger), each line inside a span carries its `traceId` and `spanId`.
  */
 export function createLogger(level: string, name = 'aimychats'): Logger {
-  return pino({ name, level, base: { pid: process.pid }, redact: { paths: REDACTED, censor: '[redacted]' }, ...(tracingEnabled() ? { mixin: traceLogFields } : {}) }, pino.destination({ fd: 2, sync: true }));
+  return pino(
+    {
+      name,
+      level,
+      base: { pid: process.pid },
+      redact: { paths: REDACTED, censor: '[redacted]' },
+      ...(tracingEnabled() ? { mixin: traceLogFields } : {}),
+    },
+    pino.destination({ fd: 2, sync: true }),
+  );
 }

@@ -101,7 +101,10 @@ new Gauge({
       const counts = await Promise.race([
         source.jobs.counts(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`queue counts timed out after ${QUEUE_COUNTS_TIMEOUT_MS} ms`)), QUEUE_COUNTS_TIMEOUT_MS);
+          timer = setTimeout(
+            () => reject(new Error(`queue counts timed out after ${QUEUE_COUNTS_TIMEOUT_MS} ms`)),
+            QUEUE_COUNTS_TIMEOUT_MS,
+          );
         }),
       ]);
       for (const [queue, states] of Object.entries(counts)) {

@@ -20,16 +20,18 @@ export interface Migration {
 
 export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
   if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    // Names are interpolated into SQL below; only plain directory names qualify.
-    .filter((d) => d.isDirectory() && /^[\w-]+$/.test(d.name) && fs.existsSync(path.join(dir, d.name, 'migration.sql')))
-    .map((d) => d.name)
-    .sort()
-    .map((name) => {
-      const sql = fs.readFileSync(path.join(dir, name, 'migration.sql'), 'utf8');
-      return { name, sql, checksum: crypto.createHash('sha256').update(sql).digest('hex') };
-    });
+  return (
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      // Names are interpolated into SQL below; only plain directory names qualify.
+      .filter((d) => d.isDirectory() && /^[\w-]+$/.test(d.name) && fs.existsSync(path.join(dir, d.name, 'migration.sql')))
+      .map((d) => d.name)
+      .sort()
+      .map((name) => {
+        const sql = fs.readFileSync(path.join(dir, name, 'migration.sql'), 'utf8');
+        return { name, sql, checksum: crypto.createHash('sha256').update(sql).digest('hex') };
+      })
+  );
 }
 
 const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (

@@ -4,12 +4,7 @@ import { z } from 'zod';
 
 export const pageInput = {
   page: z.number().int().min(1, 'Page must be at least 1').default(1),
-  perPage: z
-    .number()
-    .int()
-    .min(1, 'Per page must be between 1 and 100')
-    .max(100, 'Per page must be between 1 and 100')
-    .default(20),
+  perPage: z.number().int().min(1, 'Per page must be between 1 and 100').max(100, 'Per page must be between 1 and 100').default(20),
 };
 
 export const pageOnlyInput = z.object(pageInput);

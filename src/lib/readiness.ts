@@ -39,7 +39,10 @@ function withTimeout(run: Check, ms: number): Promise<void> {
 }
 
 /** `extra`: checks of dependencies lib/ does not know (the search engine), keyed by their name. */
-export function createReadinessChecks(app: { config: Config; db: { ping(): Promise<void> }; log: Logger }, extra: Record<string, Check> = {}) {
+export function createReadinessChecks(
+  app: { config: Config; db: { ping(): Promise<void> }; log: Logger },
+  extra: Record<string, Check> = {},
+) {
   const { config } = app;
   let redis: Redis | undefined;
   let s3Head: Promise<(signal: AbortSignal) => Promise<void>> | undefined;
@@ -54,7 +57,12 @@ export function createReadinessChecks(app: { config: Config; db: { ping(): Promi
     checks.redis = async () => {
       // Its own connection, made on the first probe: never queues a command while disconnected, so
       // a Redis that is down answers at once; a hung one is cut off by the timeout.
-      redis ??= createRedis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectionName: 'aimychats:readyz' }).on('error', () => {});
+      redis ??= createRedis(url, {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        connectionName: 'aimychats:readyz',
+      }).on('error', () => {});
       if (redis.status === 'wait') await redis.connect();
       else if (redis.status !== 'ready') await redisReady(redis);
       await redis.ping();
@@ -64,12 +72,14 @@ export function createReadinessChecks(app: { config: Config; db: { ping(): Promi
   const s3 = config.files.s3;
   if (s3) {
     checks.storage = async (signal) => {
-      s3Head ??= Promise.all([import('@aws-sdk/client-s3'), import('./storage/s3-storage.js')]).then(([{ HeadBucketCommand, S3Client }, { s3ClientConfig }]) => {
-        const client = new S3Client({ ...s3ClientConfig(s3), maxAttempts: 1 });
-        return async (s: AbortSignal) => {
-          await client.send(new HeadBucketCommand({ Bucket: s3.bucket }), { abortSignal: s });
-        };
-      });
+      s3Head ??= Promise.all([import('@aws-sdk/client-s3'), import('./storage/s3-storage.js')]).then(
+        ([{ HeadBucketCommand, S3Client }, { s3ClientConfig }]) => {
+          const client = new S3Client({ ...s3ClientConfig(s3), maxAttempts: 1 });
+          return async (s: AbortSignal) => {
+            await client.send(new HeadBucketCommand({ Bucket: s3.bucket }), { abortSignal: s });
+          };
+        },
+      );
       await (await s3Head)(signal);
     };
   } else {

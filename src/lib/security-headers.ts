@@ -47,7 +47,10 @@ export function createSecurityHeaders(server: ServerConfig) {
     strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
   };
   // Nothing this API returns is a page to render: no sources at all, never framed.
-  const api = helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } }) as Middleware;
+  const api = helmet({
+    ...common,
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  }) as Middleware;
   // The GraphiQL page sets its own CSP (graphql/graphiql.ts: its inline script by hash, workers from
   // blob:, requests to this origin only); every other header as usual.
   const graphiql = helmet({ ...common, contentSecurityPolicy: false }) as Middleware;

@@ -60,7 +60,10 @@ export interface UrlCheck {
 const REFUSED = 'Url must not point to a private, loopback, link-local, multicast or metadata address';
 
 export function hostOf(url: URL): string {
-  return url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  return url.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
 }
 
 /** Syntax, scheme and host checks that need no DNS. */

@@ -2,7 +2,14 @@
 // usual deployment manifests work unchanged. Tracing is on only when an OTLP endpoint is set.
 import { z } from 'zod';
 
-const SAMPLERS = ['parentbased_always_on', 'parentbased_traceidratio', 'always_on', 'traceidratio', 'always_off', 'parentbased_always_off'] as const;
+const SAMPLERS = [
+  'parentbased_always_on',
+  'parentbased_traceidratio',
+  'always_on',
+  'traceidratio',
+  'always_off',
+  'parentbased_always_off',
+] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
 
 const url = z
@@ -13,7 +20,10 @@ const url = z
 /** `key=value,key2=value2`, values URL-encoded (the OTLP exporter specification's format). */
 const headers = z.string().transform((s, ctx) => {
   const out: Record<string, string> = {};
-  for (const pair of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = pair.indexOf('=');
     const key = eq > 0 ? pair.slice(0, eq).trim() : '';
     if (!/^[!#$%&'*+.^_`|~\w-]+$/.test(key)) {
@@ -60,7 +70,9 @@ export interface TracingConfig {
 
 /** Undefined (tracing off) without an endpoint, or with OTEL_SDK_DISABLED=true. */
 export function tracingConfig(e: TracingEnv): TracingConfig | undefined {
-  const endpoint = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT && `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
+  const endpoint =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (e.OTEL_EXPORTER_OTLP_ENDPOINT && `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
   if (!endpoint || e.OTEL_SDK_DISABLED === 'true') return undefined;
   return {
     endpoint,

@@ -35,7 +35,11 @@ export function tracingEnabled(): boolean {
  * Null when tracing stays off, or was already started (by a test, or by the API and worker sharing a
  * process): the one who started it shuts it down.
  */
-export async function startTracing(config: Config, defaultService: string, opts: { exporter?: SpanExporter } = {}): Promise<Tracing | null> {
+export async function startTracing(
+  config: Config,
+  defaultService: string,
+  opts: { exporter?: SpanExporter } = {},
+): Promise<Tracing | null> {
   const settings = config.tracing;
   if (otel || (!settings && !opts.exporter)) return null;
   const [api, sdk, { AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { resourceFromAttributes }] = await Promise.all([
@@ -49,7 +53,10 @@ export async function startTracing(config: Config, defaultService: string, opts:
   const processor = opts.exporter
     ? new sdk.SimpleSpanProcessor({ exporter: opts.exporter })
     : new sdk.BatchSpanProcessor({
-        exporter: new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter({ url: settings!.endpoint, headers: settings!.headers }),
+        exporter: new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter({
+          url: settings!.endpoint,
+          headers: settings!.headers,
+        }),
       });
   const provider = new sdk.TracerProvider({
     resource: resourceFromAttributes({ 'service.name': settings?.serviceName ?? defaultService }),
@@ -74,7 +81,11 @@ export async function startTracing(config: Config, defaultService: string, opts:
 }
 
 function sampler(sdk: typeof import('@opentelemetry/sdk-trace'), name: string, ratio: number) {
-  const root = name.endsWith('always_off') ? new sdk.AlwaysOffSampler() : name.endsWith('traceidratio') ? new sdk.TraceIdRatioBasedSampler(ratio) : new sdk.AlwaysOnSampler();
+  const root = name.endsWith('always_off')
+    ? new sdk.AlwaysOffSampler()
+    : name.endsWith('traceidratio')
+      ? new sdk.TraceIdRatioBasedSampler(ratio)
+      : new sdk.AlwaysOnSampler();
   return name.startsWith('parentbased_') ? new sdk.ParentBasedSampler({ root }) : root;
 }
 
@@ -91,17 +102,28 @@ export function inSpan<T>(
 ): Promise<T> {
   if (!otel) return fn();
   const { api, tracer } = otel;
-  const spanKind = { internal: api.SpanKind.INTERNAL, server: api.SpanKind.SERVER, client: api.SpanKind.CLIENT, producer: api.SpanKind.PRODUCER, consumer: api.SpanKind.CONSUMER }[kind];
-  return tracer.startActiveSpan(name, { kind: spanKind, attributes: defined(attributes) }, opts.parent ?? api.context.active(), async (span) => {
-    try {
-      return await fn(span);
-    } catch (err) {
-      if (!opts.expected?.(err)) failed(span, err);
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  const spanKind = {
+    internal: api.SpanKind.INTERNAL,
+    server: api.SpanKind.SERVER,
+    client: api.SpanKind.CLIENT,
+    producer: api.SpanKind.PRODUCER,
+    consumer: api.SpanKind.CONSUMER,
+  }[kind];
+  return tracer.startActiveSpan(
+    name,
+    { kind: spanKind, attributes: defined(attributes) },
+    opts.parent ?? api.context.active(),
+    async (span) => {
+      try {
+        return await fn(span);
+      } catch (err) {
+        if (!opts.expected?.(err)) failed(span, err);
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 function failed(span: Api.Span, err: unknown): void {
@@ -176,12 +198,17 @@ export function traceHttpServer(handler: Handler): Handler {
 }
 
 /** The GraphQL execution span (`query conversations`, `mutation createConversation`), for both doors. */
-export function traceGraphQL<T>(args: { document: DocumentNode; operationName?: string | null }, execute: () => T | Promise<T>): Promise<T> | T {
+export function traceGraphQL<T>(
+  args: { document: DocumentNode; operationName?: string | null },
+  execute: () => T | Promise<T>,
+): Promise<T> | T {
   if (!otel) return execute();
   const op = operationOf(args.document, args.operationName);
   const type = op?.operation ?? 'query';
   const name = op?.name?.value;
-  return inSpan(name ? `${type} ${name}` : type, 'internal', { 'graphql.operation.type': type, 'graphql.operation.name': name }, async () => execute());
+  return inSpan(name ? `${type} ${name}` : type, 'internal', { 'graphql.operation.type': type, 'graphql.operation.name': name }, async () =>
+    execute(),
+  );
 }
 
 /** graphql-js's getOperationAST, here so that loading this module (the logger does) loads nothing else. */
@@ -209,7 +236,12 @@ export function traceQuery<T>(text: string, run: () => Promise<T>): Promise<T> {
   if (!otel) return run();
   // The first keyword (WITH for a statement with CTEs: finding its main verb would mean parsing SQL).
   const operation = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'SQL';
-  return inSpan(operation, 'client', { ...DB, 'db.operation.name': operation, 'db.query.text': text.replace(/\s+/g, ' ').trim().slice(0, 2000) }, run);
+  return inSpan(
+    operation,
+    'client',
+    { ...DB, 'db.operation.name': operation, 'db.query.text': text.replace(/\s+/g, ' ').trim().slice(0, 2000) },
+    run,
+  );
 }
 
 /** A Prisma operation (`Conversation.create`); its SQL runs inside. */
@@ -220,12 +252,24 @@ export function tracePrisma<T>(model: string | undefined, operation: string, run
 }
 
 /** Adding jobs to a queue (one Redis round trip); `run` gets the context to store with the jobs. */
-export function traceEnqueue<T>(queue: string, jobName: string, count: number, system: 'bullmq' | 'in-process', run: (carrier?: Record<string, string>) => Promise<T>): Promise<T> {
+export function traceEnqueue<T>(
+  queue: string,
+  jobName: string,
+  count: number,
+  system: 'bullmq' | 'in-process',
+  run: (carrier?: Record<string, string>) => Promise<T>,
+): Promise<T> {
   if (!otel) return run();
   return inSpan(
     `send ${queue}`,
     'producer',
-    { 'messaging.system': system, 'messaging.destination.name': queue, 'messaging.operation.type': 'send', 'messaging.batch.message_count': count > 1 ? count : undefined, 'aimychats.job.name': jobName },
+    {
+      'messaging.system': system,
+      'messaging.destination.name': queue,
+      'messaging.operation.type': 'send',
+      'messaging.batch.message_count': count > 1 ? count : undefined,
+      'aimychats.job.name': jobName,
+    },
     () => run(traceCarrier()),
   );
 }
@@ -297,10 +341,20 @@ export function traceHttpClient<T extends { statusCode?: number; error?: string 
 export function logTracingProblems(log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void }): void {
   if (!otel) return;
   const { api } = otel;
-  const to = (level: 'warn' | 'error') => (message: string, ...args: unknown[]) =>
-    log[level](args.length ? { detail: args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a))).join(' ') } : {}, `OpenTelemetry: ${message}`);
+  const to =
+    (level: 'warn' | 'error') =>
+    (message: string, ...args: unknown[]) =>
+      log[level](
+        args.length
+          ? { detail: args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a))).join(' ') }
+          : {},
+        `OpenTelemetry: ${message}`,
+      );
   const none = () => {};
-  api.diag.setLogger({ error: to('error'), warn: to('warn'), info: none, debug: none, verbose: none }, { logLevel: api.DiagLogLevel.WARN, suppressOverrideMessage: true });
+  api.diag.setLogger(
+    { error: to('error'), warn: to('warn'), info: none, debug: none, verbose: none },
+    { logLevel: api.DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
 }
 
 /** For pino's `mixin`: the trace and span ids of the active span, beside the log line's other fields. */

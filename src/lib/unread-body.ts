@@ -16,7 +16,11 @@ export const DRAIN_BYTES = 1024 * 1024;
 export const LINGER_MS = 5_000;
 
 /** Call once per request, before any handler runs. */
-export function settleUnreadBody(req: IncomingMessage, res: ServerResponse, limits = { drainBytes: DRAIN_BYTES, lingerMs: LINGER_MS }): void {
+export function settleUnreadBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limits = { drainBytes: DRAIN_BYTES, lingerMs: LINGER_MS },
+): void {
   res.once('finish', () => {
     if (req.complete || req.destroyed) return;
     // A parser the handler piped the body into (busboy) stops getting it; the rest is discarded here.

@@ -5,4 +5,12 @@ import { generateSummaryJob } from './summaries/summaries.jobs.js';
 import { deliverWebhookJob, dispatchEventJob, pruneWebhookHistoryJob } from './webhooks/webhooks.jobs.js';
 import type { JobDefinition } from '../jobs/definition.js';
 
-export const JOBS: readonly JobDefinition<any>[] = [generateSummaryJob, dispatchEventJob, deliverWebhookJob, generateExportJob, cleanupExportsJob, searchSyncJob, pruneWebhookHistoryJob];
+export const JOBS: readonly JobDefinition<any>[] = [
+  generateSummaryJob,
+  dispatchEventJob,
+  deliverWebhookJob,
+  generateExportJob,
+  cleanupExportsJob,
+  searchSyncJob,
+  pruneWebhookHistoryJob,
+];

@@ -37,7 +37,13 @@ export function allowHeader(allowed: readonly string[]): string {
  * client's If-None-Match matches, no body for HEAD. Returns false (nothing written) for anything
  * else, which the caller writes as usual.
  */
-export function writeConditionalRead(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string | number>, body: string): boolean {
+export function writeConditionalRead(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string | number>,
+  body: string,
+): boolean {
   if ((req.method !== 'GET' && req.method !== 'HEAD') || status !== 200) return false;
   const etag = etagOf(body);
   const validators = { ETag: etag, 'Cache-Control': READ_CACHE_CONTROL };

@@ -27,7 +27,12 @@ export function createFilesDoor(app: App) {
   return async function handleFiles(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        throw new AppError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}`, { allowed: ['GET', 'HEAD'] }, { Allow: 'GET, HEAD' });
+        throw new AppError(
+          'method_not_allowed',
+          `${req.method} is not allowed on ${url.pathname}`,
+          { allowed: ['GET', 'HEAD'] },
+          { Allow: 'GET, HEAD' },
+        );
       }
       let segments: string[];
       try {

@@ -22,7 +22,10 @@ const REPLAYED = new Set(['content-type', 'location']);
  * media type and Content-Length instead of the bytes (the multipart boundary differs between tries anyway).
  */
 export function multipartFingerprintBody(req: IncomingMessage): unknown {
-  return { multipart: (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase(), length: req.headers['content-length'] ?? null };
+  return {
+    multipart: (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase(),
+    length: req.headers['content-length'] ?? null,
+  };
 }
 
 /**
@@ -95,7 +98,14 @@ function recordAnswer(res: ServerResponse, store: (response: StoredResponse | un
   }) as typeof res.write;
   res.end = ((...args: unknown[]) => {
     const [chunk] = args;
-    const body = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : '';
+    const body =
+      typeof chunk === 'string'
+        ? chunk
+        : Buffer.isBuffer(chunk)
+          ? chunk.toString('utf8')
+          : chunk instanceof Uint8Array
+            ? Buffer.from(chunk).toString('utf8')
+            : '';
     const answer = streamed ? undefined : { status: status || res.statusCode, headers, body };
     void settle(answer).finally(() => end(...args));
     return res;

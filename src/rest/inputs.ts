@@ -99,7 +99,10 @@ function friendly(field: string, invalid: unknown, message: string, type: GraphQ
   const named = getNamedType(type);
   const name = label(field.split('.').pop()!);
   if (isEnumType(named) && typeof invalid === 'string') {
-    return `${name} must be one of: ${named.getValues().map((v) => v.value as string).join(', ')}`;
+    return `${name} must be one of: ${named
+      .getValues()
+      .map((v) => v.value as string)
+      .join(', ')}`;
   }
   if (/^Field ".*" is not defined by type/.test(message)) return 'Unknown field';
   if (/non-nullable|required type/.test(message)) return `${name} is required`;

@@ -30,24 +30,28 @@ const conversation = object(
   'The conversation in its REST shape, without `content` (fetch it when needed).',
 );
 
-const summaryCompleted = object(
-  {
-    id: string,
-    conversation_id: string,
-    status: { const: 'completed' },
-    language: nullableString,
-    style: nullableString,
-    title: nullableString,
-    content: nullableString,
-    sentiment: nullableString,
-    topics: { type: 'array', items: string },
-    action_items: { type: 'array', items: string },
-  },
-);
+const summaryCompleted = object({
+  id: string,
+  conversation_id: string,
+  status: { const: 'completed' },
+  language: nullableString,
+  style: nullableString,
+  title: nullableString,
+  content: nullableString,
+  sentiment: nullableString,
+  topics: { type: 'array', items: string },
+  action_items: { type: 'array', items: string },
+});
 
 const summaryFailed = object({ id: string, conversation_id: string, status: { const: 'failed' }, error: nullableString });
 
-const apiKey = object({ id: string, name: nullableString, prefix: string, created_at: dateTime, revoked_at: { type: ['string', 'null'], format: 'date-time' } });
+const apiKey = object({
+  id: string,
+  name: nullableString,
+  prefix: string,
+  created_at: dateTime,
+  revoked_at: { type: ['string', 'null'], format: 'date-time' },
+});
 
 const storage = (refused: boolean) =>
   object(
@@ -64,7 +68,10 @@ const subscription = object({ account_id: string, plan: string, previous_plan: s
 
 const EVENTS: Record<EventType | typeof TEST_EVENT_TYPE, { summary: string; data: JsonSchema }> = {
   'conversation.created': { summary: 'A conversation was created (REST, GraphQL, email, WhatsApp or an import).', data: conversation },
-  'conversation.updated': { summary: 'A conversation changed: its title, content or metadata, or its status after summarization.', data: conversation },
+  'conversation.updated': {
+    summary: 'A conversation changed: its title, content or metadata, or its status after summarization.',
+    data: conversation,
+  },
   'conversation.deleted': { summary: 'A conversation was deleted.', data: object({ id: string }) },
   'summary.generated': { summary: 'A summary was generated.', data: summaryCompleted },
   'summary.failed': { summary: 'Summarization failed for good.', data: summaryFailed },
@@ -72,9 +79,18 @@ const EVENTS: Record<EventType | typeof TEST_EVENT_TYPE, { summary: string; data
   'storage.limit_exceeded': { summary: 'A write was refused: it would have exceeded the storage quota.', data: storage(true) },
   'export.completed': {
     summary: 'An export file is ready to download (GET /v1/exports/{id}).',
-    data: object({ id: string, status: { const: 'completed' }, format: string, size_mb: { type: 'number' }, conversation_count: { type: 'integer' } }),
+    data: object({
+      id: string,
+      status: { const: 'completed' },
+      format: string,
+      size_mb: { type: 'number' },
+      conversation_count: { type: 'integer' },
+    }),
   },
-  'export.failed': { summary: 'An export failed.', data: object({ id: string, status: { const: 'failed' }, format: string, error: string }) },
+  'export.failed': {
+    summary: 'An export failed.',
+    data: object({ id: string, status: { const: 'failed' }, format: string, error: string }),
+  },
   'api_key.created': { summary: 'An API key was created (its secret is never sent).', data: apiKey },
   'api_key.revoked': { summary: 'An API key was revoked.', data: apiKey },
   'subscription.updated': { summary: "The account's plan changed.", data: subscription },
@@ -93,7 +109,12 @@ export function webhookDocs(): { schemas: Record<string, JsonSchema>; webhooks: 
   const webhooks: Record<string, unknown> = {};
   for (const [type, { summary, data }] of Object.entries(EVENTS)) {
     schemas[componentName(type)] = object(
-      { id: { ...string, description: 'The event id (`evt_…`), also in the `webhook-id` header: de-duplicate on it.' }, type: { const: type }, created_at: dateTime, data },
+      {
+        id: { ...string, description: 'The event id (`evt_…`), also in the `webhook-id` header: de-duplicate on it.' },
+        type: { const: type },
+        created_at: dateTime,
+        data,
+      },
       undefined,
       summary,
     );
@@ -108,9 +129,17 @@ export function webhookDocs(): { schemas: Record<string, JsonSchema>; webhooks: 
         parameters: [
           { name: 'webhook-id', in: 'header', required: true, schema: string },
           { name: 'webhook-timestamp', in: 'header', required: true, schema: { type: 'string', description: 'Unix seconds' } },
-          { name: 'webhook-signature', in: 'header', required: true, schema: { type: 'string', description: '`v1,<base64 HMAC-SHA256>`, space-separated when two secrets sign' } },
+          {
+            name: 'webhook-signature',
+            in: 'header',
+            required: true,
+            schema: { type: 'string', description: '`v1,<base64 HMAC-SHA256>`, space-separated when two secrets sign' },
+          },
         ],
-        requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${componentName(type)}` } } } },
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { $ref: `#/components/schemas/${componentName(type)}` } } },
+        },
         responses: {
           '200': { description: 'Received (any 2xx is success)' },
           '410': { description: 'Gone: the endpoint is disabled and gets nothing more' },

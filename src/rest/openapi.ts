@@ -60,7 +60,13 @@ function componentSchemas(schema: GraphQLSchema): Record<string, JsonSchema> {
         properties[f.name] = nullable({ ...t.schema, ...(f.description ? { description: f.description } : {}) }, t.required);
         if (t.required) required.push(f.name);
       }
-      out[type.name] = { type: 'object', ...(type.description ? { description: type.description } : {}), properties, ...(required.length ? { required } : {}), ...(isInputObjectType(type) ? { additionalProperties: false } : {}) };
+      out[type.name] = {
+        type: 'object',
+        ...(type.description ? { description: type.description } : {}),
+        properties,
+        ...(required.length ? { required } : {}),
+        ...(isInputObjectType(type) ? { additionalProperties: false } : {}),
+      };
     }
   }
   out.Error = {
@@ -73,7 +79,11 @@ function componentSchemas(schema: GraphQLSchema): Record<string, JsonSchema> {
         properties: {
           code: { type: 'string', examples: ['validation_error'] },
           message: { type: 'string' },
-          details: { type: 'object', additionalProperties: true, description: 'For validation errors: `fields`, a map from field path to messages.' },
+          details: {
+            type: 'object',
+            additionalProperties: true,
+            description: 'For validation errors: `fields`, a map from field path to messages.',
+          },
         },
       },
     },
@@ -84,7 +94,7 @@ function componentSchemas(schema: GraphQLSchema): Record<string, JsonSchema> {
 const ERRORS: Record<string, string> = {
   '400': 'Malformed request (e.g. invalid JSON)',
   '401': 'Missing or invalid API key',
-  '404': 'Resource not found (also for another account\'s resources)',
+  '404': "Resource not found (also for another account's resources)",
   '405': 'Method not allowed on this path',
   '413': 'Request body too large',
   '415': 'Unsupported Content-Type',
@@ -119,7 +129,13 @@ export function buildOpenApi(schema: GraphQLSchema, routes: RestRoute[]) {
         bodyProps[arg.name] = { ...d.schema, ...(d.description ? { description: d.description } : {}) };
         if (d.required) bodyRequired.push(arg.name);
       } else {
-        parameters.push({ name: arg.name, in: 'query', required: d.required, schema: d.schema, ...(d.description ? { description: d.description } : {}) });
+        parameters.push({
+          name: arg.name,
+          in: 'query',
+          required: d.required,
+          schema: d.schema,
+          ...(d.description ? { description: d.description } : {}),
+        });
       }
     }
     const status = String(route.status ?? 200);
@@ -128,7 +144,11 @@ export function buildOpenApi(schema: GraphQLSchema, routes: RestRoute[]) {
       summary: route.summary,
       ...(field.description ? { description: field.description } : {}),
       tags: [route.path.split('/')[1]],
-      ...(route.method === 'POST' ? { parameters: [...parameters, { $ref: '#/components/parameters/IdempotencyKey' }] } : parameters.length ? { parameters } : {}),
+      ...(route.method === 'POST'
+        ? { parameters: [...parameters, { $ref: '#/components/parameters/IdempotencyKey' }] }
+        : parameters.length
+          ? { parameters }
+          : {}),
       ...(hasBody
         ? {
             requestBody: {
@@ -136,7 +156,12 @@ export function buildOpenApi(schema: GraphQLSchema, routes: RestRoute[]) {
               content: {
                 // Routes with their own handler take multipart uploads (routes.ts).
                 [route.handler ? 'multipart/form-data' : 'application/json']: {
-                  schema: { type: 'object', properties: bodyProps, additionalProperties: false, ...(bodyRequired.length ? { required: bodyRequired } : {}) },
+                  schema: {
+                    type: 'object',
+                    properties: bodyProps,
+                    additionalProperties: false,
+                    ...(bodyRequired.length ? { required: bodyRequired } : {}),
+                  },
                 },
               },
             },
@@ -146,7 +171,14 @@ export function buildOpenApi(schema: GraphQLSchema, routes: RestRoute[]) {
         [status]: {
           description: 'Success',
           ...(route.method === 'POST'
-            ? { headers: { 'Idempotent-Replayed': { description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } } } }
+            ? {
+                headers: {
+                  'Idempotent-Replayed': {
+                    description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key',
+                    schema: { type: 'string', enum: ['true'] },
+                  },
+                },
+              }
             : {}),
           content: { 'application/json': { schema: typeSchema(getNamedType(field.type) as GraphQLOutputType).schema } },
         },

@@ -70,7 +70,10 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
       basePath: '/v1',
       schema: restSchema,
       routes: Object.fromEntries(
-        REST_ROUTES.map((r) => [`${r.field.split('.')[0]}.${toSnake(r.field.split('.')[1])}`, { method: r.method, path: r.path, responseStatus: r.status ?? 200 }]),
+        REST_ROUTES.map((r) => [
+          `${r.field.split('.')[0]}.${toSnake(r.field.split('.')[1])}`,
+          { method: r.method, path: r.path, responseStatus: r.status ?? 200 },
+        ]),
       ),
       context: ({ ctx }: { ctx: RequestContext }) => ctx,
       // Our variables, already validated, replace Sofa's own parsing of the request.
@@ -114,7 +117,12 @@ export function createRestDoor(app: App, graphqlSchema: GraphQLSchema) {
       if (!found) throw new AppError('not_found', `No route for ${req.method} ${url.pathname}`);
       if ('allowed' in found) {
         const allow = allowHeader(found.allowed);
-        throw new AppError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}`, { allowed: allow.split(', ') }, { Allow: allow });
+        throw new AppError(
+          'method_not_allowed',
+          `${req.method} is not allowed on ${url.pathname}`,
+          { allowed: allow.split(', ') },
+          { Allow: allow },
+        );
       }
       const { route, params } = found.match;
       const principal = route.authenticate

@@ -72,7 +72,10 @@ export function buildRestSchema(schema: GraphQLSchema, shape: RestShape): GraphQ
     if (isIntrospectionType(type) || type === schema.getSubscriptionType()) continue;
     if (isScalarType(type) || isEnumType(type)) types.set(type.name, type);
     else if (isObjectType(type)) {
-      types.set(type.name, new GraphQLObjectType({ name: type.name, description: type.description, fields: objectFields(type, type.name) }));
+      types.set(
+        type.name,
+        new GraphQLObjectType({ name: type.name, description: type.description, fields: objectFields(type, type.name) }),
+      );
     } else if (isInputObjectType(type)) {
       types.set(
         type.name,
@@ -110,7 +113,11 @@ export function buildRestSchema(schema: GraphQLSchema, shape: RestShape): GraphQ
 type ArgDef = { name: string; type: GraphQLInputType };
 
 /** Wraps a resolver so it receives camelCase arguments and reads the camelCase source property. */
-function keepResolver(name: string, resolve: GraphQLFieldResolver<unknown, unknown> | undefined, args: readonly ArgDef[]): GraphQLFieldResolver<unknown, unknown> {
+function keepResolver(
+  name: string,
+  resolve: GraphQLFieldResolver<unknown, unknown> | undefined,
+  args: readonly ArgDef[],
+): GraphQLFieldResolver<unknown, unknown> {
   const argNames = args.map((a) => [toSnake(a.name), a] as const);
   const toCamelArgs = (snakeArgs: Record<string, unknown>) => {
     const camel: Record<string, unknown> = {};

@@ -39,7 +39,12 @@ export interface RestView {
   path: string;
 }
 
-export type RestHandler = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, params: Record<string, string>) => Promise<void | RestView>;
+export type RestHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+  params: Record<string, string>,
+) => Promise<void | RestView>;
 
 export interface Projection {
   /** The GraphQL type whose fields (and resolvers) the projection reuses. */

@@ -15,7 +15,19 @@ import type { HttpMethod, RestRoute, RestShape } from './route-types.js';
 
 export type { HttpMethod, RestHandler, RestRoute, RestShape, RestView } from './route-types.js';
 
-export const REST_ROUTES: RestRoute[] = [...conversationRoutes, ...apiKeyRoutes, ...summaryRoutes, ...searchRoutes, ...webhookRoutes, ...attachmentRoutes, ...exportRoutes, ...accountRoutes, ...usageRoutes, ...inboundRoutes, ...oauthClientRoutes];
+export const REST_ROUTES: RestRoute[] = [
+  ...conversationRoutes,
+  ...apiKeyRoutes,
+  ...summaryRoutes,
+  ...searchRoutes,
+  ...webhookRoutes,
+  ...attachmentRoutes,
+  ...exportRoutes,
+  ...accountRoutes,
+  ...usageRoutes,
+  ...inboundRoutes,
+  ...oauthClientRoutes,
+];
 
 export const REST_SHAPE: RestShape = {
   projections: { ...conversationShape.projections, ...attachmentShape.projections, ...exportShape.projections },

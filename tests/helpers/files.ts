@@ -15,7 +15,12 @@ export async function uploadFile(
   parts: { file?: { bytes: Uint8Array | string; name?: string; type?: string }; filename?: string; extra?: Record<string, string> },
 ) {
   const form = new FormData();
-  if (parts.file) form.append('file', new Blob([parts.file.bytes as BlobPart], { type: parts.file.type ?? 'text/plain' }), parts.file.name ?? 'upload.bin');
+  if (parts.file)
+    form.append(
+      'file',
+      new Blob([parts.file.bytes as BlobPart], { type: parts.file.type ?? 'text/plain' }),
+      parts.file.name ?? 'upload.bin',
+    );
   if (parts.filename !== undefined) form.append('filename', parts.filename);
   for (const [k, v] of Object.entries(parts.extra ?? {})) form.append(k, v);
   const res = await fetch(`${baseUrl}/v1/conversations/${conversationId}/attachments`, {
@@ -27,7 +32,13 @@ export async function uploadFile(
 }
 
 /** A GraphQL multipart request (https://github.com/jaydenseric/graphql-multipart-request-spec). */
-export async function graphqlUpload(baseUrl: string, apiKey: string, query: string, variables: Record<string, unknown>, file: { bytes: Uint8Array | string; name: string }) {
+export async function graphqlUpload(
+  baseUrl: string,
+  apiKey: string,
+  query: string,
+  variables: Record<string, unknown>,
+  file: { bytes: Uint8Array | string; name: string },
+) {
   const form = new FormData();
   form.append('operations', JSON.stringify({ query, variables: { ...variables, file: null } }));
   form.append('map', JSON.stringify({ 0: ['variables.file'] }));

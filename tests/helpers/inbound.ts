@@ -35,7 +35,8 @@ export function rawEmail(p: EmailParts): string {
   return `${headers.join(CRLF)}${CRLF}${p.mime.replace(/\r?\n/g, CRLF)}`;
 }
 
-export const textPart = (body: string, charset = 'utf-8') => `Content-Type: text/plain; charset=${charset}\nContent-Transfer-Encoding: 8bit\n\n${body}\n`;
+export const textPart = (body: string, charset = 'utf-8') =>
+  `Content-Type: text/plain; charset=${charset}\nContent-Transfer-Encoding: 8bit\n\n${body}\n`;
 
 export function uniqueId(label: string): string {
   return `${label}.${crypto.randomBytes(6).toString('hex')}@mail.example.com`;
@@ -45,11 +46,19 @@ export async function postEmail(baseUrl: string, raw: string | Buffer, auth: { k
   const headers: Record<string, string> = { 'Content-Type': 'message/rfc822' };
   if (auth.key) headers.Authorization = `Bearer ${auth.key}`;
   if (auth.basic) headers.Authorization = `Basic ${Buffer.from(`inbound:${auth.basic}`).toString('base64')}`;
-  const res = await fetch(`${baseUrl}/v1/inbound/email${auth.query ?? ''}`, { method: 'POST', headers, body: new Uint8Array(typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw) });
+  const res = await fetch(`${baseUrl}/v1/inbound/email${auth.query ?? ''}`, {
+    method: 'POST',
+    headers,
+    body: new Uint8Array(typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw),
+  });
   return readResponse(res);
 }
 
-export async function postForm(url: string, key: string | undefined, parts: Record<string, string | { bytes: Uint8Array | string; name: string }>) {
+export async function postForm(
+  url: string,
+  key: string | undefined,
+  parts: Record<string, string | { bytes: Uint8Array | string; name: string }>,
+) {
   const form = new FormData();
   for (const [k, v] of Object.entries(parts)) {
     if (typeof v === 'string') form.append(k, v);
@@ -58,7 +67,6 @@ export async function postForm(url: string, key: string | undefined, parts: Reco
   const res = await fetch(url, { method: 'POST', headers: key ? { Authorization: `Bearer ${key}` } : {}, body: form });
   return readResponse(res);
 }
-
 
 /** A zip made with yazl; entries are deflated unless `store`. */
 export function makeZip(entries: { name: string; data: Buffer | string; store?: boolean }[]): Promise<Buffer> {
@@ -133,7 +141,13 @@ export function cloudPayload(phoneNumberId: string, messages: WaMessage[], opts:
               messages: messages.map((m) =>
                 m.raw
                   ? { from: m.from, id: m.id, timestamp: String(Math.floor(m.at.getTime() / 1000)), ...m.raw }
-                  : { from: m.from, id: m.id, timestamp: String(Math.floor(m.at.getTime() / 1000)), type: 'text', text: { body: m.text ?? '' } },
+                  : {
+                      from: m.from,
+                      id: m.id,
+                      timestamp: String(Math.floor(m.at.getTime() / 1000)),
+                      type: 'text',
+                      text: { body: m.text ?? '' },
+                    },
               ),
               ...(opts.status
                 ? {

@@ -53,7 +53,9 @@ export function spawnNode(entry: string, env: Record<string, string>): NodeProce
   };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const proc: NodeProcess = {
     child,
     pid: child.pid!,
@@ -78,8 +80,13 @@ export function spawnNode(entry: string, env: Record<string, string>): NodeProce
 
 /** Waits for a log line `match` accepts; throws with the output if the process exits or time runs out. */
 export async function waitForLog(proc: NodeProcess, match: (l: LogLine) => boolean, timeoutMs = 60_000): Promise<LogLine> {
-  const found = await eventually(async () => proc.logs().find(match), (l) => !!l || !proc.running(), timeoutMs);
-  if (!found) throw new Error(`process ${proc.pid} ${proc.running() ? 'did not log the line in time' : 'exited'}:\n${proc.output().slice(-4000)}`);
+  const found = await eventually(
+    async () => proc.logs().find(match),
+    (l) => !!l || !proc.running(),
+    timeoutMs,
+  );
+  if (!found)
+    throw new Error(`process ${proc.pid} ${proc.running() ? 'did not log the line in time' : 'exited'}:\n${proc.output().slice(-4000)}`);
   return found;
 }
 
@@ -195,8 +202,17 @@ export class PrivatePostgres {
   /** Starts the server (pg_ctl waits until it accepts connections). */
   async start(): Promise<void> {
     await this.run([
-      path.join(PG_BIN, 'pg_ctl'), '-D', path.join(this.dir, 'data'), '-l', path.join(this.dir, 'log'), '-w', '-t', '60',
-      '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`, 'start',
+      path.join(PG_BIN, 'pg_ctl'),
+      '-D',
+      path.join(this.dir, 'data'),
+      '-l',
+      path.join(this.dir, 'log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`,
+      'start',
     ]);
   }
 
@@ -231,9 +247,15 @@ export class PrivateRedis {
   }
 
   async start(): Promise<void> {
-    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     this.proc = proc;
-    const up = await eventually(() => portAnswers(this.port), (ok) => ok || proc.exitCode !== null, 15_000);
+    const up = await eventually(
+      () => portAnswers(this.port),
+      (ok) => ok || proc.exitCode !== null,
+      15_000,
+    );
     if (!up) throw new Error(`redis-server on port ${this.port} did not start`);
   }
 

@@ -106,7 +106,10 @@ export function describeSearchEngine(name: string, redisDb: number, setup: () =>
 
     it('indexes through search.sync jobs: create, status change, update and delete', async () => {
       const { client } = await newAccount(server);
-      const created = await client.post('/v1/conversations', { title: 'Walrus expedition', content: 'Tom: Are the walrus permits ready?\nAnna: Tomorrow.' });
+      const created = await client.post('/v1/conversations', {
+        title: 'Walrus expedition',
+        content: 'Tom: Are the walrus permits ready?\nAnna: Tomorrow.',
+      });
       expect(created.status, created.text).toBe(201);
       const id = created.body.id as string;
 
@@ -114,7 +117,11 @@ export function describeSearchEngine(name: string, redisDb: number, setup: () =>
       const first = await searchUntil(client, { query: 'walrus permits' }, (r) => r.meta.total === 1);
       expect(ids(first)).toEqual([id]);
       // Its status changes when the summary completes: the document follows.
-      await eventually(() => client.get(`/v1/conversations/${id}`), (r) => r.body?.status === 'completed', WAIT);
+      await eventually(
+        () => client.get(`/v1/conversations/${id}`),
+        (r) => r.body?.status === 'completed',
+        WAIT,
+      );
       await searchUntil(client, { query: 'walrus', filters: { status: 'completed' } }, (r) => r.meta.total === 1);
       expect((await search(client, { query: 'walrus', filters: { status: 'processing' } })).meta.total).toBe(0);
 
@@ -134,10 +141,17 @@ export function describeSearchEngine(name: string, redisDb: number, setup: () =>
     it('a stale sync never overwrites a newer version', async () => {
       const { account, client } = await newAccount(server);
       const id = (await client.post('/v1/conversations', { title: 'Okapi', content: 'Tom: okapi sighting.' })).body.id as string;
-      await eventually(() => client.get(`/v1/conversations/${id}`), (r) => r.body?.status !== 'processing', WAIT);
+      await eventually(
+        () => client.get(`/v1/conversations/${id}`),
+        (r) => r.body?.status !== 'processing',
+        WAIT,
+      );
       expect((await client.patch(`/v1/conversations/${id}`, { title: 'Quokka' })).status).toBe(200);
       await searchUntil(client, { query: 'quokka' }, (r) => r.meta.total === 1);
-      const [row] = await server.running.app.db.query<{ search_version: number }>('SELECT search_version FROM conversations WHERE id = $1', [id]);
+      const [row] = await server.running.app.db.query<{ search_version: number }>(
+        'SELECT search_version FROM conversations WHERE id = $1',
+        [id],
+      );
 
       // Late jobs of older versions, as a retry after a long delay would run them.
       const handler = await searchSyncJob.handler();
@@ -145,9 +159,13 @@ export function describeSearchEngine(name: string, redisDb: number, setup: () =>
       await handler.run({ accountId: account.id, conversationId: id, version: 1, deleted: true }, ctx);
       // An older document written straight to the index loses to the one it holds.
       const services = await searchServices(server.running.app);
-      const backend = (services as unknown as { backend: import('../../src/modules/search/elasticsearch/backend.js').SearchBackend }).backend;
+      const backend = (services as unknown as { backend: import('../../src/modules/search/elasticsearch/backend.js').SearchBackend })
+        .backend;
       await expect(
-        backend.index({ index: alias, id, routing: account.id, version: row.search_version - 1, versionType: 'external' }, { id, account_id: account.id, title: 'Okapi', content: 'okapi' }),
+        backend.index(
+          { index: alias, id, routing: account.id, version: row.search_version - 1, versionType: 'external' },
+          { id, account_id: account.id, title: 'Okapi', content: 'okapi' },
+        ),
       ).rejects.toMatchObject({ status: 409 });
       await backend.refresh(alias);
       const after = await search(client, { query: 'quokka' });
@@ -158,16 +176,25 @@ export function describeSearchEngine(name: string, redisDb: number, setup: () =>
     it('honours the query language, ranking and <mark> snippets escaped as PostgreSQL does', async () => {
       const { account, client } = await newAccount(server);
       const [pricing, refund] = await seedIndexed(account.id, [
-        { title: 'Pricing question', content: 'The customer asked about <script>pricing</script> & features.', createdAt: '2024-01-02T00:00:00Z' },
+        {
+          title: 'Pricing question',
+          content: 'The customer asked about <script>pricing</script> & features.',
+          createdAt: '2024-01-02T00:00:00Z',
+        },
         { title: 'Refund', content: 'A refund for the pricing error was sent.', createdAt: '2024-01-03T00:00:00Z' },
         { title: 'Shipping', content: 'Parcel lost in transit.', createdAt: '2024-01-04T00:00:00Z' },
       ]);
       const res = await search(client, { query: 'pricing features' });
       expect(res.meta.total).toBe(2);
       expect(ids(res)).toEqual([pricing, refund]);
-      expect(res.data[0].snippet).toBe('The customer asked about &lt;script&gt;<mark>pricing</mark>&lt;/script&gt; &amp; <mark>features</mark>.');
+      expect(res.data[0].snippet).toBe(
+        'The customer asked about &lt;script&gt;<mark>pricing</mark>&lt;/script&gt; &amp; <mark>features</mark>.',
+      );
       // The same snippets as the PostgreSQL engine gives for the same rows.
-      const pg = await new PostgresSearchEngine(server.running.app.db).search(account.id, toSearchRequest(searchInput.parse({ query: 'pricing features' })));
+      const pg = await new PostgresSearchEngine(server.running.app.db).search(
+        account.id,
+        toSearchRequest(searchInput.parse({ query: 'pricing features' })),
+      );
       expect(res.data.map((h) => h.snippet)).toEqual(pg.hits.map((h) => h.snippet));
       for (const h of res.data) expect(h.score).toBeGreaterThan(0);
       expect(res.data[1].score).toBeLessThanOrEqual(res.data[0].score);
@@ -186,10 +213,33 @@ export function describeSearchEngine(name: string, redisDb: number, setup: () =>
     it('applies every filter of the REST contract', async () => {
       const { account, client } = await newAccount(server);
       const [jan31late, feb1, mar, emailFailed] = await seedIndexed(account.id, [
-        { title: 'Invoice question', content: 'Invoice number 1 is wrong.', createdAt: '2024-01-31T23:59:59.500Z', summary: { content: 'Invoice is wrong.', sentiment: 'negative', topics: ['billing', 'invoices'] } },
-        { title: 'Invoice thanks', content: 'Thanks for the invoice.', createdAt: '2024-02-01T00:00:00.000Z', source: 'whatsapp', summary: { content: 'Thanked for the invoice.', sentiment: 'positive', topics: ['billing'] } },
-        { title: 'Invoice sent', content: 'Invoice sent in March.', createdAt: '2024-03-10T12:00:00Z', status: 'processing', summary: { content: 'Invoice was sent.', sentiment: 'neutral', topics: ['shipping'] } },
-        { title: 'Invoice failed', content: 'No invoice summary yet.', createdAt: '2024-03-11T12:00:00Z', source: 'email', status: 'failed' },
+        {
+          title: 'Invoice question',
+          content: 'Invoice number 1 is wrong.',
+          createdAt: '2024-01-31T23:59:59.500Z',
+          summary: { content: 'Invoice is wrong.', sentiment: 'negative', topics: ['billing', 'invoices'] },
+        },
+        {
+          title: 'Invoice thanks',
+          content: 'Thanks for the invoice.',
+          createdAt: '2024-02-01T00:00:00.000Z',
+          source: 'whatsapp',
+          summary: { content: 'Thanked for the invoice.', sentiment: 'positive', topics: ['billing'] },
+        },
+        {
+          title: 'Invoice sent',
+          content: 'Invoice sent in March.',
+          createdAt: '2024-03-10T12:00:00Z',
+          status: 'processing',
+          summary: { content: 'Invoice was sent.', sentiment: 'neutral', topics: ['shipping'] },
+        },
+        {
+          title: 'Invoice failed',
+          content: 'No invoice summary yet.',
+          createdAt: '2024-03-11T12:00:00Z',
+          source: 'email',
+          status: 'failed',
+        },
       ]);
       const find = async (filters: Record<string, unknown>) => ids(await search(client, { query: 'invoice', filters, sort: 'created_at' }));
       expect(await find({})).toEqual([jan31late, feb1, mar, emailFailed]);
@@ -213,7 +263,11 @@ export function describeSearchEngine(name: string, redisDb: number, setup: () =>
       const N = 23;
       const made = await seedIndexed(
         account.id,
-        Array.from({ length: N }, (_, i) => ({ title: `Harpsichord ${i}`, content: `harpsichord tuning number ${i}`, createdAt: new Date(Date.UTC(2024, 0, 1 + i)).toISOString() })),
+        Array.from({ length: N }, (_, i) => ({
+          title: `Harpsichord ${i}`,
+          content: `harpsichord tuning number ${i}`,
+          createdAt: new Date(Date.UTC(2024, 0, 1 + i)).toISOString(),
+        })),
       );
       const asc = await search(client, { query: 'harpsichord', sort: 'created_at', per_page: 10 });
       expect(asc.meta).toMatchObject({ total: N, page: 1, per_page: 10 });
@@ -250,7 +304,9 @@ export function describeSearchEngine(name: string, redisDb: number, setup: () =>
     it("never returns or counts another account's documents, whatever the query", async () => {
       const a = await newAccount(server);
       const b = await newAccount(server);
-      const [mine] = await seedIndexed(a.account.id, [{ title: 'Tenant marmot', content: 'marmot colony report', summary: { sentiment: 'positive', topics: ['marmots'] } }]);
+      const [mine] = await seedIndexed(a.account.id, [
+        { title: 'Tenant marmot', content: 'marmot colony report', summary: { sentiment: 'positive', topics: ['marmots'] } },
+      ]);
       await seedIndexed(b.account.id, [
         { title: 'Tenant marmot', content: 'marmot marmot marmot colony report', summary: { sentiment: 'positive', topics: ['marmots'] } },
         { title: 'Other marmot', content: 'marmot', summary: { sentiment: 'negative', topics: ['marmots'] } },
@@ -274,7 +330,9 @@ export function describeSearchEngine(name: string, redisDb: number, setup: () =>
 
     it('GraphQL searchConversations answers from the same engine', async () => {
       const { client, account } = await newAccount(server);
-      const [id] = await seedIndexed(account.id, [{ title: 'Pricing', content: 'a <b>lutefisk</b> plan', createdAt: '2024-05-01T00:00:00Z' }]);
+      const [id] = await seedIndexed(account.id, [
+        { title: 'Pricing', content: 'a <b>lutefisk</b> plan', createdAt: '2024-05-01T00:00:00Z' },
+      ]);
       const body = await client.gql(
         (await import('graphql')).parse(`query($q: String!, $f: SearchFilters) {
           searchConversations(query: $q, filters: $f, perPage: 5) { data { id title snippet score createdAt } meta { total page perPage } }
@@ -290,7 +348,10 @@ export function describeSearchEngine(name: string, redisDb: number, setup: () =>
     it('`npx aimychats search reindex` builds a new index and swaps the alias: search never answers empty meanwhile', async () => {
       const { account, client } = await newAccount(server);
       const N = 12;
-      await seedIndexed(account.id, Array.from({ length: N }, (_, i) => ({ title: `Theremin ${i}`, content: `theremin lesson ${i}` })));
+      await seedIndexed(
+        account.id,
+        Array.from({ length: N }, (_, i) => ({ title: `Theremin ${i}`, content: `theremin lesson ${i}` })),
+      );
       const before = await engine.aliasIndices(alias);
       expect(before).toHaveLength(1);
 

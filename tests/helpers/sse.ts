@@ -9,7 +9,12 @@ export interface Stream<T = any> {
 
 export type SseStream<T = any> = Stream<T> & { status: number };
 
-export async function sse(baseUrl: string, apiKey: string | undefined, query: string, variables?: Record<string, unknown>): Promise<SseStream> {
+export async function sse(
+  baseUrl: string,
+  apiKey: string | undefined,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<SseStream> {
   const abort = new AbortController();
   const res = await fetch(`${baseUrl}/graphql`, {
     method: 'POST',

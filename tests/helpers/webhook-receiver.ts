@@ -75,5 +75,9 @@ export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
 /** Headers as `standardwebhooks` wants them. */
 export function swHeaders(r: Received): Record<string, string> {
-  return { 'webhook-id': r.headers['webhook-id'], 'webhook-timestamp': r.headers['webhook-timestamp'], 'webhook-signature': r.headers['webhook-signature'] };
+  return {
+    'webhook-id': r.headers['webhook-id'],
+    'webhook-timestamp': r.headers['webhook-timestamp'],
+    'webhook-signature': r.headers['webhook-signature'],
+  };
 }

@@ -81,6 +81,8 @@ describe('S3 mapping', () => {
 
 describe('contentDisposition', () => {
   it('gives an ASCII fallback and the UTF-8 name', () => {
-    expect(contentDisposition('Résumé "x".pdf')).toBe(`attachment; filename="R_sum_ _x_.pdf"; filename*=UTF-8''R%C3%A9sum%C3%A9%20%22x%22.pdf`);
+    expect(contentDisposition('Résumé "x".pdf')).toBe(
+      `attachment; filename="R_sum_ _x_.pdf"; filename*=UTF-8''R%C3%A9sum%C3%A9%20%22x%22.pdf`,
+    );
   });
 });

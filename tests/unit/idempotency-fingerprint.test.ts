@@ -35,7 +35,8 @@ describe('idempotencyKeyOf', () => {
     expect(idempotencyKeyOf(null)).toBeUndefined();
     expect(idempotencyKeyOf('a b~')).toBe('a b~');
     expect(idempotencyKeyOf('k'.repeat(255))).toHaveLength(255);
-    for (const bad of ['', 'k'.repeat(256), 'tab\there', 'clé']) expect(() => idempotencyKeyOf(bad), JSON.stringify(bad)).toThrow(/1–255 printable/);
+    for (const bad of ['', 'k'.repeat(256), 'tab\there', 'clé'])
+      expect(() => idempotencyKeyOf(bad), JSON.stringify(bad)).toThrow(/1–255 printable/);
     expect(() => idempotencyKeyOf(['a', 'b'])).toThrow(/at most once/);
   });
 });

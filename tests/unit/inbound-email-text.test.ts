@@ -26,16 +26,20 @@ describe('cleanSubject', () => {
 
 describe('trimReply', () => {
   it('cuts a wrapped attribution line and everything after it', () => {
-    expect(trimReply('Works for me.\n\nOn Mon, Jan 1, 2024 at 9:00 AM Anna Schmidt <\nanna@example.com> wrote:\n> Does Friday work?\n> Anna')).toBe('Works for me.');
+    expect(
+      trimReply('Works for me.\n\nOn Mon, Jan 1, 2024 at 9:00 AM Anna Schmidt <\nanna@example.com> wrote:\n> Does Friday work?\n> Anna'),
+    ).toBe('Works for me.');
   });
 
   it('cuts German and French attributions', () => {
     expect(trimReply('Passt.\n\nAm 02.01.2024 um 10:00 schrieb Anna <a@b.de>:\n> Passt Freitag?')).toBe('Passt.');
-    expect(trimReply('D\'accord.\n\nLe 2 janv. 2024 à 10:00, Anna <a@b.fr> a écrit :\n> Vendredi ?')).toBe('D\'accord.');
+    expect(trimReply("D'accord.\n\nLe 2 janv. 2024 à 10:00, Anna <a@b.fr> a écrit :\n> Vendredi ?")).toBe("D'accord.");
   });
 
   it('cuts Outlook header blocks and Original Message separators', () => {
-    expect(trimReply('See below.\n\n________________________________\nFrom: Tom <t@x.com>\nSent: Monday\nTo: Anna\nSubject: Re: x\n\nold text')).toBe('See below.');
+    expect(
+      trimReply('See below.\n\n________________________________\nFrom: Tom <t@x.com>\nSent: Monday\nTo: Anna\nSubject: Re: x\n\nold text'),
+    ).toBe('See below.');
     expect(trimReply('Fine.\n-----Original Message-----\nFrom: Tom\nold')).toBe('Fine.');
     expect(trimReply('Gut.\n\nVon: Tom <t@x.de>\nGesendet: Montag\nAn: Anna\nBetreff: x\n\nalt')).toBe('Gut.');
   });

@@ -74,8 +74,10 @@ describe('summarizeLocally', () => {
   });
 
   it('returns at most 8 short lowercase topics', () => {
-    const long = Array.from({ length: 30 }, (_, i) =>
-      `${i % 2 ? 'Ann' : 'Bob'}: we discussed the ${['roadmap', 'hiring plan', 'office move', 'budget review', 'customer churn', 'pricing page', 'security audit', 'release train', 'marketing launch', 'support backlog'][i % 10]} again`,
+    const long = Array.from(
+      { length: 30 },
+      (_, i) =>
+        `${i % 2 ? 'Ann' : 'Bob'}: we discussed the ${['roadmap', 'hiring plan', 'office move', 'budget review', 'customer churn', 'pricing page', 'security audit', 'release train', 'marketing launch', 'support backlog'][i % 10]} again`,
     ).join('\n');
     const r = summarizeLocally({ content: long });
     expect(r.topics.length).toBeGreaterThan(0);
@@ -109,7 +111,8 @@ describe('summarizeLocally', () => {
 
   it('detects non-English languages', () => {
     const es = summarizeLocally({
-      content: 'Hola equipo, mañana tenemos la reunión con el cliente para revisar el presupuesto. Por favor, envíen sus comentarios antes de las diez.',
+      content:
+        'Hola equipo, mañana tenemos la reunión con el cliente para revisar el presupuesto. Por favor, envíen sus comentarios antes de las diez.',
     });
     expect(es.language).toBe('es');
     expect(es.topics).not.toContain('de');
@@ -122,7 +125,8 @@ describe('summarizeLocally', () => {
 
   it('keeps free-form meeting notes and their action lines', () => {
     const r = summarizeLocally({
-      content: 'Weekly marketing sync\n- Budget for paid social approved\n- Action: Maria to finalize the landing page copy\n- Ben will share the analytics report by Thursday',
+      content:
+        'Weekly marketing sync\n- Budget for paid social approved\n- Action: Maria to finalize the landing page copy\n- Ben will share the analytics report by Thursday',
     });
     expect(r.title).toBe('Weekly marketing sync');
     expect(r.actionItems).toContain('Maria to finalize the landing page copy');

@@ -26,9 +26,19 @@ describe('mapping', () => {
 
   it('documents carry every mapped field and no highlight sentinel', () => {
     const row: ConversationSearchRow = {
-      id: 'conv_1', account_id: ACCOUNT, title: `A${S}B`, content: 'x'.repeat(100) + E, source: 'api', status: 'completed',
-      created_at: new Date('2024-01-01T00:00:00Z'), updated_at: new Date('2024-01-02T00:00:00Z'), search_version: 3,
-      s_title: 'Sum', s_content: 'Body', s_sentiment: 'positive', s_topics: ['pricing'],
+      id: 'conv_1',
+      account_id: ACCOUNT,
+      title: `A${S}B`,
+      content: 'x'.repeat(100) + E,
+      source: 'api',
+      status: 'completed',
+      created_at: new Date('2024-01-01T00:00:00Z'),
+      updated_at: new Date('2024-01-02T00:00:00Z'),
+      search_version: 3,
+      s_title: 'Sum',
+      s_content: 'Body',
+      s_sentiment: 'positive',
+      s_topics: ['pricing'],
     };
     const doc = toDocument(row);
     expect(Object.keys(doc).sort()).toEqual(Object.keys(INDEX_MAPPINGS.properties!).sort());
@@ -54,15 +64,24 @@ describe('buildSearchBody', () => {
     expect(loose.must).toEqual([]);
     expect(loose.should).toHaveLength(2);
     const mixed = buildSearchBody(ACCOUNT, request({ query: '"pricing plan" demo -spam' })).query!.bool!;
-    expect(mixed.must).toEqual([{ multi_match: { query: 'pricing plan', fields: ['title', 'summary', 'content'], type: 'phrase', tie_breaker: 0.3 } }]);
+    expect(mixed.must).toEqual([
+      { multi_match: { query: 'pricing plan', fields: ['title', 'summary', 'content'], type: 'phrase', tie_breaker: 0.3 } },
+    ]);
     expect(mixed.minimum_should_match).toBe(0);
-    expect(mixed.must_not).toEqual([{ multi_match: { query: 'spam', fields: ['title', 'summary', 'content'], type: 'phrase', tie_breaker: 0.3 } }]);
+    expect(mixed.must_not).toEqual([
+      { multi_match: { query: 'spam', fields: ['title', 'summary', 'content'], type: 'phrase', tie_breaker: 0.3 } },
+    ]);
   });
 
   it('dates, topics, sentiment, status; sort; pages; highlight with sentinels', () => {
     const body = buildSearchBody(
       ACCOUNT,
-      request({ filters: { dateFrom: '2024-01-01', dateTo: '2024-01-31', topics: ['Pricing'], sentiment: 'negative', status: 'failed' }, sort: '-created_at', page: 3, perPage: 10 }),
+      request({
+        filters: { dateFrom: '2024-01-01', dateTo: '2024-01-31', topics: ['Pricing'], sentiment: 'negative', status: 'failed' },
+        sort: '-created_at',
+        page: 3,
+        perPage: 10,
+      }),
     );
     expect(body.query!.bool!.filter).toEqual([
       { term: { account_id: ACCOUNT } },
@@ -78,7 +97,9 @@ describe('buildSearchBody', () => {
 
   it('the typo retry uses fuzzy matching for loose words only', () => {
     const bool = buildSearchBody(ACCOUNT, request({ query: 'pricng "exact words"' }), { fuzzy: true }).query!.bool!;
-    expect(bool.should).toEqual([expect.objectContaining({ multi_match: expect.objectContaining({ query: 'pricng', fuzziness: 'AUTO' }) })]);
+    expect(bool.should).toEqual([
+      expect.objectContaining({ multi_match: expect.objectContaining({ query: 'pricng', fuzziness: 'AUTO' }) }),
+    ]);
     expect(bool.must).toEqual([expect.objectContaining({ multi_match: expect.objectContaining({ type: 'phrase' }) })]);
   });
 });
@@ -129,7 +150,14 @@ function fakeClient(script: Record<string, (req: any) => unknown>) {
   return { client: elasticBackend(client), calls };
 }
 
-const conflict = () => new errors.ResponseError({ statusCode: 409, body: { error: { type: 'version_conflict_engine_exception' } }, headers: {}, warnings: null, meta: {} as never });
+const conflict = () =>
+  new errors.ResponseError({
+    statusCode: 409,
+    body: { error: { type: 'version_conflict_engine_exception' } },
+    headers: {},
+    warnings: null,
+    meta: {} as never,
+  });
 
 describe('ElasticsearchEngine', () => {
   it('routes and filters by account, retries fuzzily when nothing matches, maps hits', async () => {
@@ -138,7 +166,25 @@ describe('ElasticsearchEngine', () => {
       search: () =>
         n++ === 0
           ? { hits: { total: { value: 0 }, hits: [] } }
-          : { hits: { total: { value: 1 }, hits: [{ _id: 'conv_1', _score: 4, _source: { title: 'T', created_at: '2024-01-01T00:00:00.000Z', content_length: 9, content_head: 'a pricing', content_tail: 'a pricing' }, highlight: { content: [`a ${S}pricing${E}`] } }] } },
+          : {
+              hits: {
+                total: { value: 1 },
+                hits: [
+                  {
+                    _id: 'conv_1',
+                    _score: 4,
+                    _source: {
+                      title: 'T',
+                      created_at: '2024-01-01T00:00:00.000Z',
+                      content_length: 9,
+                      content_head: 'a pricing',
+                      content_tail: 'a pricing',
+                    },
+                    highlight: { content: [`a ${S}pricing${E}`] },
+                  },
+                ],
+              },
+            },
     });
     const engine = new ElasticsearchEngine(client, 'conversations');
     const res = await engine.search(ACCOUNT, request({ query: 'pricng' }));
@@ -147,7 +193,10 @@ describe('ElasticsearchEngine', () => {
       expect(c.req.routing).toBe(ACCOUNT);
       expect(c.req.query.bool.filter[0]).toEqual({ term: { account_id: ACCOUNT } });
     }
-    expect(res).toEqual({ total: 1, hits: [{ id: 'conv_1', title: 'T', snippet: 'a <mark>pricing</mark>', score: 0.25, createdAt: new Date('2024-01-01T00:00:00Z') }] });
+    expect(res).toEqual({
+      total: 1,
+      hits: [{ id: 'conv_1', title: 'T', snippet: 'a <mark>pricing</mark>', score: 0.25, createdAt: new Date('2024-01-01T00:00:00Z') }],
+    });
   });
 
   it('answers a query with nothing positive without asking the cluster', async () => {
@@ -159,8 +208,19 @@ describe('ElasticsearchEngine', () => {
 
 describe('ElasticsearchIndexer', () => {
   const row: ConversationSearchRow = {
-    id: 'conv_1', account_id: ACCOUNT, title: 'T', content: 'C', source: 'api', status: 'completed',
-    created_at: new Date(), updated_at: new Date(), search_version: 7, s_title: null, s_content: null, s_sentiment: null, s_topics: null,
+    id: 'conv_1',
+    account_id: ACCOUNT,
+    title: 'T',
+    content: 'C',
+    source: 'api',
+    status: 'completed',
+    created_at: new Date(),
+    updated_at: new Date(),
+    search_version: 7,
+    s_title: null,
+    s_content: null,
+    s_sentiment: null,
+    s_topics: null,
   };
   const db = (rows: unknown[]) => ({ query: async () => rows }) as unknown as Database;
   const log = createLogger('silent');

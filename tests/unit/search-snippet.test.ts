@@ -1,7 +1,14 @@
 // Snippet rendering: marks from sentinels, HTML escaping, cutting around the first match.
 import { describe, expect, it } from 'vitest';
 import { snippetFromRow } from '../../src/modules/search/postgres-engine.js';
-import { MARK_END as E, MARK_START as S, renderSnippet, restoreOriginal, segmentsOf, snippetPlainText } from '../../src/modules/search/snippet.js';
+import {
+  MARK_END as E,
+  MARK_START as S,
+  renderSnippet,
+  restoreOriginal,
+  segmentsOf,
+  snippetPlainText,
+} from '../../src/modules/search/snippet.js';
 
 describe('snippets', () => {
   it('escapes everything but the marks, even inside them', () => {

@@ -38,7 +38,13 @@ afterAll(async () => {
 });
 
 const send = (path: string, opts: { timeoutMs?: number; allowPrivate?: boolean } = {}) =>
-  sendWebhook({ url: `${base}${path}`, body: '{}', headers: {}, timeoutMs: opts.timeoutMs ?? 2000, allowPrivate: opts.allowPrivate ?? true });
+  sendWebhook({
+    url: `${base}${path}`,
+    body: '{}',
+    headers: {},
+    timeoutMs: opts.timeoutMs ?? 2000,
+    allowPrivate: opts.allowPrivate ?? true,
+  });
 
 describe('sendWebhook', () => {
   it('succeeds on 2xx', async () => {
@@ -104,7 +110,13 @@ describe('sendWebhook', () => {
     const r = await send('/ok', { allowPrivate: false });
     expect(r.statusCode).toBeUndefined();
     expect(r.error).toMatch(/^Refused: /);
-    const byName = await sendWebhook({ url: `${base.replace('127.0.0.1', 'localhost.')}/ok`, body: '{}', headers: {}, timeoutMs: 2000, allowPrivate: false });
+    const byName = await sendWebhook({
+      url: `${base.replace('127.0.0.1', 'localhost.')}/ok`,
+      body: '{}',
+      headers: {},
+      timeoutMs: 2000,
+      allowPrivate: false,
+    });
     expect(byName.error).toMatch(/^Refused: /);
     expect(hits.length).toBe(before);
   });
@@ -139,10 +151,16 @@ describe('retry schedule', () => {
 
 describe('webhook settings', () => {
   it('reads retention and concurrency, and names the variable of a bad value', () => {
-    expect(loadConfig({}).webhooks).toMatchObject({ retentionMs: 30 * 86_400_000, pruneIntervalMs: 3_600_000, dispatchConcurrency: 16, deliveryConcurrency: 32 });
+    expect(loadConfig({}).webhooks).toMatchObject({
+      retentionMs: 30 * 86_400_000,
+      pruneIntervalMs: 3_600_000,
+      dispatchConcurrency: 16,
+      deliveryConcurrency: 32,
+    });
     expect(loadConfig({ WEBHOOK_RETENTION: '0' }).webhooks.retentionMs).toBe(0); // keep everything
     expect(loadConfig({ WEBHOOK_RETENTION: '7d' }).webhooks.retentionMs).toBe(7 * 86_400_000);
     for (const bad of ['forever', '1d,2d', '-1d']) expect(() => loadConfig({ WEBHOOK_RETENTION: bad })).toThrow(/WEBHOOK_RETENTION/);
-    for (const bad of ['0', '1001', 'many']) expect(() => loadConfig({ WEBHOOK_DISPATCH_CONCURRENCY: bad })).toThrow(/WEBHOOK_DISPATCH_CONCURRENCY/);
+    for (const bad of ['0', '1001', 'many'])
+      expect(() => loadConfig({ WEBHOOK_DISPATCH_CONCURRENCY: bad })).toThrow(/WEBHOOK_DISPATCH_CONCURRENCY/);
   });
 });

@@ -18,9 +18,15 @@ const mtime = (f: string) => (fs.existsSync(f) ? fs.statSync(f).mtimeMs : 0);
 export function buildLauncher(): void {
   const built = Math.min(mtime(JAR), mtime(CLASSPATH));
   if (built && SOURCES.every((s) => mtime(s) <= built)) return;
-  const res = spawnSync('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: LAUNCHER_DIR, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const res = spawnSync('mvn', ['-q', '-B', 'package', '-DskipTests'], {
+    cwd: LAUNCHER_DIR,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  });
   if (res.error || res.status !== 0) {
-    throw new Error(`building the OpenSearch launcher failed (mvn -q package in ${LAUNCHER_DIR}): ${res.error ?? ''}\n${res.stdout}\n${res.stderr}`);
+    throw new Error(
+      `building the OpenSearch launcher failed (mvn -q package in ${LAUNCHER_DIR}): ${res.error ?? ''}\n${res.stdout}\n${res.stderr}`,
+    );
   }
 }
 
@@ -50,7 +56,17 @@ export async function startOpenSearch(opts: StartOptions): Promise<OpenSearchNod
   buildLauncher();
   const heap = opts.heap ?? process.env.OPENSEARCH_HEAP ?? '512m';
   const classpath = `${JAR}${path.delimiter}${fs.readFileSync(CLASSPATH, 'utf8').trim()}`;
-  const args = [`-Xms${heap}`, `-Xmx${heap}`, '-XX:+UseSerialGC', '-Djava.awt.headless=true', '-cp', classpath, 'chat.aimy.opensearch.Launcher', '--port', String(opts.port)];
+  const args = [
+    `-Xms${heap}`,
+    `-Xmx${heap}`,
+    '-XX:+UseSerialGC',
+    '-Djava.awt.headless=true',
+    '-cp',
+    classpath,
+    'chat.aimy.opensearch.Launcher',
+    '--port',
+    String(opts.port),
+  ];
   if (opts.dataDir) args.push('--data', opts.dataDir);
   const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JAVA_TOOL_OPTIONS: '' } });
   let err = '';
@@ -67,7 +83,10 @@ export async function startOpenSearch(opts: StartOptions): Promise<OpenSearchNod
       if (out.includes(' ready on ')) resolve();
     });
     void exited.then((code) => reject(new Error(`OpenSearch exited (code ${code}) before answering:\n${err.slice(-4000)}`)));
-    const timer = setTimeout(() => reject(new Error(`OpenSearch did not answer within ${opts.timeoutMs ?? 180_000} ms:\n${err.slice(-4000)}`)), opts.timeoutMs ?? 180_000);
+    const timer = setTimeout(
+      () => reject(new Error(`OpenSearch did not answer within ${opts.timeoutMs ?? 180_000} ms:\n${err.slice(-4000)}`)),
+      opts.timeoutMs ?? 180_000,
+    );
     timer.unref();
   });
   const node: OpenSearchNode = {

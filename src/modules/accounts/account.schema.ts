@@ -34,7 +34,7 @@ const AccountRef = builder.objectRef<AccountInfo>('Account').implement({
 builder.queryFields((t) => ({
   account: t.field({
     type: AccountRef,
-    description: 'The account of the API key: plan, storage and today\'s requests.',
+    description: "The account of the API key: plan, storage and today's requests.",
     resolve: (_r, _a, ctx) => getAccount(ctx.app, requireScope(ctx)),
   }),
 }));

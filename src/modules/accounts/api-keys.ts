@@ -41,10 +41,14 @@ export async function createApiKey(app: App, scope: AccountScope, input: { name?
 export async function revokeApiKey(app: App, scope: AccountScope, id: string): Promise<ApiKeyRecord> {
   if (!isId('apiKey', id)) throw AppError.notFound('API key');
   const { row, event } = await app.db.prisma.$transaction(async (tx) => {
-    const { count } = await tx.apiKey.updateMany({ where: { id, accountId: scope.accountId, revokedAt: null }, data: { revokedAt: new Date() } });
+    const { count } = await tx.apiKey.updateMany({
+      where: { id, accountId: scope.accountId, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
     const row = await tx.apiKey.findFirst({ where: { id, accountId: scope.accountId } });
     // Only the request that revoked it tells the world; revoking again changes nothing.
-    const event = row && count ? await recordEvent(tx, { accountId: scope.accountId, type: 'api_key.revoked', data: apiKeyData(row) }) : null;
+    const event =
+      row && count ? await recordEvent(tx, { accountId: scope.accountId, type: 'api_key.revoked', data: apiKeyData(row) }) : null;
     return { row, event };
   });
   if (!row) throw AppError.notFound('API key');

@@ -65,7 +65,10 @@ export async function authenticate(db: Database, cache: ApiKeyCache, authorizati
   if (!principal) throw UNAUTHORIZED();
   // Recorded on cache misses only, so at most once per key per cache period; never on the hot path.
   void db
-    .query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [principal.keyId])
+    .query(
+      `UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+      [principal.keyId],
+    )
     .catch(() => {});
   return principal;
 }

@@ -19,7 +19,10 @@ export interface AccountInfo {
 export async function getAccount(app: App, scope: AccountScope): Promise<AccountInfo> {
   const today = utcDay(Date.now());
   const [rows, storage, requests] = await Promise.all([
-    app.db.query<{ id: string; email: string; plan: string; created_at: Date }>(`SELECT id, email, plan, created_at FROM accounts WHERE id = $1`, [scope.accountId]),
+    app.db.query<{ id: string; email: string; plan: string; created_at: Date }>(
+      `SELECT id, email, plan, created_at FROM accounts WHERE id = $1`,
+      [scope.accountId],
+    ),
     storageBytesByType(app.db, scope.accountId),
     app.accounting.requestCounts(scope.accountId, today, today),
   ]);

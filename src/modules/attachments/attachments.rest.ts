@@ -104,7 +104,12 @@ async function restAttachment(ctx: RequestContext, a: Attachment) {
 }
 
 export const attachmentRoutes: RestRoute[] = [
-  { field: 'Query.conversationAttachments', method: 'GET', path: '/conversations/:conversation_id/attachments', summary: 'List the attachments of a conversation' },
+  {
+    field: 'Query.conversationAttachments',
+    method: 'GET',
+    path: '/conversations/:conversation_id/attachments',
+    summary: 'List the attachments of a conversation',
+  },
   {
     field: 'Mutation.uploadAttachment',
     method: 'POST',

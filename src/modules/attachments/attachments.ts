@@ -17,7 +17,11 @@ export async function listAttachments(app: App, scope: AccountScope, conversatio
 }
 
 /** Attachments of many conversations at once (the `attachments` field of conversations). */
-export async function attachmentsByConversation(app: App, scope: AccountScope, conversationIds: readonly string[]): Promise<Map<string, Attachment[]>> {
+export async function attachmentsByConversation(
+  app: App,
+  scope: AccountScope,
+  conversationIds: readonly string[],
+): Promise<Map<string, Attachment[]>> {
   // Raw SQL: GET /v1/conversations/{id} runs this on every read, and a Prisma query cost that read about
   // a millisecond of CPU more than the statement itself (bench/README.md).
   const rows = await app.db.query<Attachment>(
@@ -38,9 +42,15 @@ export async function attachmentsByConversation(app: App, scope: AccountScope, c
 
 export async function deleteAttachment(app: App, scope: AccountScope, id: string): Promise<{ deleted: true; id: string }> {
   if (!isId('attachment', id)) throw AppError.notFound('Attachment');
-  const rows = await app.db.query<{ storage_key: string }>(`DELETE FROM attachments WHERE id = $1 AND account_id = $2 RETURNING storage_key`, [id, scope.accountId]);
+  const rows = await app.db.query<{ storage_key: string }>(
+    `DELETE FROM attachments WHERE id = $1 AND account_id = $2 RETURNING storage_key`,
+    [id, scope.accountId],
+  );
   if (!rows.length) throw AppError.notFound('Attachment');
-  await deleteStoredFiles(app, rows.map((r) => r.storage_key));
+  await deleteStoredFiles(
+    app,
+    rows.map((r) => r.storage_key),
+  );
   return { deleted: true, id };
 }
 

@@ -59,14 +59,20 @@ export async function uploadAttachment(app: App, scope: AccountScope, conversati
   const key = `attachments/${scope.accountId}/${conversationId}/${id}`;
   // The bytes stop at what the quota still allows; the transaction below re-checks with the counter locked.
   const quotaBound = room.freeBytes < maxFile;
-  const gate = new ByteGate(Math.min(maxFile, room.freeBytes), () => (quotaBound ? new AppError('storage_quota_exceeded', 'quota') : payloadTooLarge(maxFile)));
+  const gate = new ByteGate(Math.min(maxFile, room.freeBytes), () =>
+    quotaBound ? new AppError('storage_quota_exceeded', 'quota') : payloadTooLarge(maxFile),
+  );
   // The gate's error (a limit) is reported by `put`, which may attach its listeners a moment later.
   gate.on('error', () => {});
   // A body cut short (multipart without its closing boundary, an aborted request) is the client's 400.
   // graphql-upload-minimal reports a file over its size limit as an error with status 413.
   const broken = (e: unknown) =>
     gate.destroy(
-      isAppError(e) ? e : (e as { status?: unknown }).status === 413 ? payloadTooLarge(maxFile) : new AppError('bad_request', `Upload interrupted: ${(e as Error).message}`),
+      isAppError(e)
+        ? e
+        : (e as { status?: unknown }).status === 413
+          ? payloadTooLarge(maxFile)
+          : new AppError('bad_request', `Upload interrupted: ${(e as Error).message}`),
     );
   source.stream.on('error', broken);
   // busboy (REST and graphql-upload-minimal alike, with its limit at one byte over ours) stops a file
@@ -79,7 +85,8 @@ export async function uploadAttachment(app: App, scope: AccountScope, conversati
     await storage.put(key, gate);
   } catch (e) {
     discard();
-    if (isAppError(e) && e.code === 'storage_quota_exceeded') throw await refuseStorage(app, scope, 'attachment', room.usedBytes, gate.bytes);
+    if (isAppError(e) && e.code === 'storage_quota_exceeded')
+      throw await refuseStorage(app, scope, 'attachment', room.usedBytes, gate.bytes);
     throw e;
   }
 
@@ -89,7 +96,9 @@ export async function uploadAttachment(app: App, scope: AccountScope, conversati
     const filename = sanitizeFilename((await source.filename()) ?? source.partFilename);
     const mimeType = await sniffMimeType(gate.headBuffer(), filename);
     return await storageTransaction(app, scope, 'attachment', async (tx) => {
-      const conv = await tx.$queryRaw<unknown[]>`SELECT 1 FROM conversations WHERE id = ${conversationId} AND account_id = ${scope.accountId} FOR KEY SHARE`;
+      const conv = await tx.$queryRaw<
+        unknown[]
+      >`SELECT 1 FROM conversations WHERE id = ${conversationId} AND account_id = ${scope.accountId} FOR KEY SHARE`;
       if (!conv.length) throw NOT_FOUND();
       return tx.attachment.create({
         data: { id, accountId: scope.accountId, conversationId, filename, size, mimeType, storageKey: key, createdAt: new Date() },

@@ -10,7 +10,7 @@ import { getConversation } from './load-conversation.js';
 import type { ConversationRecord } from './conversation-record.js';
 
 const ConversationEventRef = builder.objectRef<AppEvent>('ConversationEvent').implement({
-  description: 'Something that happened to one of the account\'s conversations.',
+  description: "Something that happened to one of the account's conversations.",
   fields: (t) => ({
     id: t.exposeID('id', { description: 'evt_…' }),
     type: t.exposeString('type', { description: `One of: ${EVENT_TYPES.join(', ')}.` }),

@@ -80,8 +80,7 @@ builder.queryFields((t) => ({
       search: t.arg.string({ description: 'Words to find in the title and content.' }),
       sort: t.arg.string({ description: 'created_at, -created_at (default), updated_at or -updated_at.' }),
     },
-    resolve: (_root, args, ctx) =>
-      listConversations(ctx.app, requireScope(ctx), withoutNulls(args), `${ctx.baseUrl}/v1/conversations`),
+    resolve: (_root, args, ctx) => listConversations(ctx.app, requireScope(ctx), withoutNulls(args), `${ctx.baseUrl}/v1/conversations`),
   }),
 }));
 

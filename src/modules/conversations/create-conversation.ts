@@ -19,11 +19,7 @@ const createInput = (maxChars: number) =>
 
 export type CreateConversationInput = z.input<ReturnType<typeof createInput>>;
 
-export async function createConversation(
-  app: App,
-  scope: AccountScope,
-  input: CreateConversationInput,
-): Promise<ConversationRecord> {
+export async function createConversation(app: App, scope: AccountScope, input: CreateConversationInput): Promise<ConversationRecord> {
   const data = parseInput(createInput(app.config.contentMaxChars), input);
   const now = new Date();
   const id = newId('conversation');

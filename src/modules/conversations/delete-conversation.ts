@@ -21,7 +21,11 @@ export async function deleteConversation(app: App, scope: AccountScope, id: stri
       DELETE FROM conversations WHERE id = ${id} AND account_id = ${scope.accountId} RETURNING search_version`;
     const count = deleted.length;
     const event = count
-      ? await recordEvent(tx, { accountId: scope.accountId, type: 'conversation.deleted', data: { id, search_version: deleted[0].search_version } })
+      ? await recordEvent(tx, {
+          accountId: scope.accountId,
+          type: 'conversation.deleted',
+          data: { id, search_version: deleted[0].search_version },
+        })
       : null;
     return { count, fileKeys: files.map((f) => f.storage_key), event };
   });

@@ -27,10 +27,7 @@ export interface UpdateConversationInput {
   metadata?: Record<string, unknown> | null;
 }
 
-export function mergeMetadata(
-  current: Record<string, unknown>,
-  patch: Record<string, unknown> | null,
-): Record<string, unknown> {
+export function mergeMetadata(current: Record<string, unknown>, patch: Record<string, unknown> | null): Record<string, unknown> {
   if (patch === null) return {};
   const merged: Record<string, unknown> = { ...current };
   for (const [k, v] of Object.entries(patch)) {
@@ -76,7 +73,11 @@ export async function updateConversation(
       },
       select: { id: true, title: true, source: true, status: true, metadata: true, createdAt: true, updatedAt: true, contentVersion: true },
     });
-    const event: OutboxEvent = await recordEvent(tx, { accountId: scope.accountId, type: 'conversation.updated', data: conversationData(updated) });
+    const event: OutboxEvent = await recordEvent(tx, {
+      accountId: scope.accountId,
+      type: 'conversation.updated',
+      data: conversationData(updated),
+    });
     if (!contentChanged) return { changed: true as const, event };
     const summary = pendingSummaryData({ accountId: scope.accountId, conversationId: id, contentVersion: updated.contentVersion });
     await tx.summary.create({ data: summary });

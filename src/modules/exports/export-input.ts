@@ -6,7 +6,9 @@ export const FORMATS = ['pdf', 'json', 'csv', 'markdown'] as const;
 export type ExportFormat = (typeof FORMATS)[number];
 
 export const exportInput = z.object({
-  format: z.enum(FORMATS, { error: (i) => (i.input === undefined ? 'Format is required' : `Format must be one of: ${FORMATS.join(', ')}`) }),
+  format: z.enum(FORMATS, {
+    error: (i) => (i.input === undefined ? 'Format is required' : `Format must be one of: ${FORMATS.join(', ')}`),
+  }),
   filters: filtersInput.default({}),
   options: z
     .object({ includeAttachments: z.boolean({ error: 'Include attachments must be true or false' }).default(false) })

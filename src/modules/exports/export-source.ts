@@ -69,7 +69,13 @@ export async function* exportConversations(
     const byConversation = new Map<string, ExportAttachment[]>();
     for (const f of files) {
       const list = byConversation.get(f.conversation_id as string) ?? [];
-      list.push({ id: f.id as string, filename: f.filename as string, size: Number(f.size), mimeType: f.mime_type as string, storageKey: f.storage_key as string });
+      list.push({
+        id: f.id as string,
+        filename: f.filename as string,
+        size: Number(f.size),
+        mimeType: f.mime_type as string,
+        storageKey: f.storage_key as string,
+      });
       byConversation.set(f.conversation_id as string, list);
     }
     yield rows.map((r) => ({

@@ -53,7 +53,11 @@ export const ExportRef = builder.prismaObject('Export', {
         return signer.url(ctx.baseUrl, `${e.id}/${e.filename}`, e.expiresAt);
       },
     }),
-    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'When the file is deleted (7 days after completion).' }),
+    expiresAt: t.expose('expiresAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the file is deleted (7 days after completion).',
+    }),
     error: t.exposeString('error', { nullable: true, description: 'Why the export failed.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
@@ -78,13 +82,18 @@ builder.queryFields((t) => ({
   }),
   exports: t.field({
     type: ExportPageRef,
-    description: 'The account\'s exports, newest first.',
+    description: "The account's exports, newest first.",
     args: {
       page: t.arg.int({ description: 'Page number, from 1 (default 1).' }),
       perPage: t.arg.int({ description: 'Items per page, 1–100 (default 20).' }),
     },
     resolve: (_root, args, ctx) =>
-      listExports(ctx.app, requireScope(ctx), { page: args.page ?? undefined, perPage: args.perPage ?? undefined }, `${ctx.baseUrl}/v1/exports`),
+      listExports(
+        ctx.app,
+        requireScope(ctx),
+        { page: args.page ?? undefined, perPage: args.perPage ?? undefined },
+        `${ctx.baseUrl}/v1/exports`,
+      ),
   }),
 }));
 
@@ -154,7 +163,8 @@ async function* exportStates(ctx: RequestContext, id: string): AsyncGenerator<Ex
 builder.subscriptionFields((t) => ({
   exportUpdated: t.field({
     type: ExportRef,
-    description: 'The export when its status changes from processing to completed or failed (at once if it already has); the stream then ends.',
+    description:
+      'The export when its status changes from processing to completed or failed (at once if it already has); the stream then ends.',
     args: { id: t.arg.id({ required: true }) },
     subscribe: (_root, args, ctx) => exportStates(ctx, String(args.id)),
     resolve: (e) => e,

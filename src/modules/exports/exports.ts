@@ -39,7 +39,12 @@ export async function getExport(app: App, scope: AccountScope, id: string): Prom
 export type ExportPage = Page<Export>;
 
 /** `linkBase` is the absolute URL of the REST list endpoint (`links`, as every list has). */
-export async function listExports(app: App, scope: AccountScope, opts: { page?: number; perPage?: number }, linkBase: string): Promise<ExportPage> {
+export async function listExports(
+  app: App,
+  scope: AccountScope,
+  opts: { page?: number; perPage?: number },
+  linkBase: string,
+): Promise<ExportPage> {
   const { page, perPage } = parseInput(pageOnlyInput, opts);
   const [data, total] = await Promise.all([
     app.db.prisma.export.findMany({

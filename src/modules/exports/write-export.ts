@@ -76,7 +76,12 @@ export async function writeExport(app: App, row: Export): Promise<{ key: string;
 }
 
 /** The export file at the top, each attachment under attachments/<conversation>/<name> (names made unique). */
-function zipStream(storage: ObjectStorage, exportFile: string, name: string, files: { conversationId: string; file: ExportAttachment }[]): Readable {
+function zipStream(
+  storage: ObjectStorage,
+  exportFile: string,
+  name: string,
+  files: { conversationId: string; file: ExportAttachment }[],
+): Readable {
   const zip = new yazl.ZipFile();
   zip.addFile(exportFile, name);
   const used = new Set<string>();
@@ -131,11 +136,19 @@ export const writeExportHandler: JobHandler<{ exportId: string }> = {
         return recordEvent(tx, {
           accountId: row.accountId,
           type: 'export.completed',
-          data: { id: exportId, status: 'completed', format: row.format, size_mb: Math.round((out.size / 1048576) * 1000) / 1000, conversation_count: out.count },
+          data: {
+            id: exportId,
+            status: 'completed',
+            format: row.format,
+            size_mb: Math.round((out.size / 1048576) * 1000) / 1000,
+            conversation_count: out.count,
+          },
         });
       });
     } catch (e) {
-      await storage.delete([out.key]).catch((err) => ctx.log.warn({ err, key: out.key }, 'could not delete the file of an export not completed'));
+      await storage
+        .delete([out.key])
+        .catch((err) => ctx.log.warn({ err, key: out.key }, 'could not delete the file of an export not completed'));
       if (!(isAppError(e) && e.code === 'storage_quota_exceeded')) throw e;
       await fail(app, exportId, `${e.message} (the export file is ${(out.size / 1048576).toFixed(2)} MB)`);
       return;
@@ -151,9 +164,16 @@ export const writeExportHandler: JobHandler<{ exportId: string }> = {
 async function fail(app: App, exportId: string, reason: string): Promise<void> {
   const event = await app.db.prisma.$transaction(async (tx) => {
     const row = await tx.export.findUnique({ where: { id: exportId }, select: { accountId: true, format: true } });
-    const { count } = await tx.export.updateMany({ where: { id: exportId, status: 'processing' }, data: { status: 'failed', error: reason, completedAt: new Date() } });
+    const { count } = await tx.export.updateMany({
+      where: { id: exportId, status: 'processing' },
+      data: { status: 'failed', error: reason, completedAt: new Date() },
+    });
     if (!count || !row) return undefined;
-    return recordEvent(tx, { accountId: row.accountId, type: 'export.failed', data: { id: exportId, status: 'failed', format: row.format, error: reason } });
+    return recordEvent(tx, {
+      accountId: row.accountId,
+      type: 'export.failed',
+      data: { id: exportId, status: 'failed', format: row.format, error: reason },
+    });
   });
   await dispatchAfterCommit(app, event);
 }

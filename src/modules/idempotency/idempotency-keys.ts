@@ -20,9 +20,7 @@ export interface StoredResponse {
   body: string;
 }
 
-export type Claim =
-  | { kind: 'claimed'; key: string }
-  | { kind: 'replay'; response: StoredResponse };
+export type Claim = { kind: 'claimed'; key: string } | { kind: 'replay'; response: StoredResponse };
 
 /** The header's value, checked: 1–255 printable ASCII characters, sent once. Undefined when absent. */
 export function idempotencyKeyOf(value: string | string[] | null | undefined): string | undefined {
@@ -57,7 +55,10 @@ export function canonicalJson(value: unknown): string {
 
 /** What makes two requests "the same": method, path with its query, and the body. */
 export function requestFingerprint(method: string, pathAndQuery: string, body: unknown): string {
-  return crypto.createHash('sha256').update(`${method} ${pathAndQuery}\n${canonicalJson(body ?? null)}`).digest('hex');
+  return crypto
+    .createHash('sha256')
+    .update(`${method} ${pathAndQuery}\n${canonicalJson(body ?? null)}`)
+    .digest('hex');
 }
 
 interface KeyRow {

@@ -45,7 +45,12 @@ export async function claimMessage(app: App, scope: AccountScope, channel: Chann
       continue;
     }
     if (row && Date.now() > deadline) {
-      throw new AppError('service_unavailable', 'The same message is being stored by another request; retry shortly', {}, { 'Retry-After': '5' });
+      throw new AppError(
+        'service_unavailable',
+        'The same message is being stored by another request; retry shortly',
+        {},
+        { 'Retry-After': '5' },
+      );
     }
     await new Promise((r) => setTimeout(r, row ? 100 : 0));
   }
@@ -64,7 +69,13 @@ export async function claimNew(app: App, scope: AccountScope, channel: Channel, 
   return new Set(rows.map((r) => r.external_id));
 }
 
-export async function settleMessages(app: App, scope: AccountScope, channel: Channel, externalIds: string[], conversationId: string): Promise<void> {
+export async function settleMessages(
+  app: App,
+  scope: AccountScope,
+  channel: Channel,
+  externalIds: string[],
+  conversationId: string,
+): Promise<void> {
   await app.db.query(
     `UPDATE inbound_messages SET conversation_id = $4 WHERE account_id = $1 AND channel = $2 AND external_id = ANY($3::text[])`,
     [scope.accountId, channel, externalIds, conversationId],
@@ -72,7 +83,13 @@ export async function settleMessages(app: App, scope: AccountScope, channel: Cha
 }
 
 /** Forgets claims that were not settled (`createdAt`: only the claim seen then, not a newer one). */
-export async function releaseMessages(app: App, scope: AccountScope, channel: Channel, externalIds: string[], createdAt?: Date): Promise<void> {
+export async function releaseMessages(
+  app: App,
+  scope: AccountScope,
+  channel: Channel,
+  externalIds: string[],
+  createdAt?: Date,
+): Promise<void> {
   await app.db.query(
     `DELETE FROM inbound_messages
       WHERE account_id = $1 AND channel = $2 AND external_id = ANY($3::text[]) AND conversation_id IS NULL
@@ -95,7 +112,12 @@ export async function conversationOfFirst(app: App, scope: AccountScope, channel
 }
 
 /** A contact's latest stored message: its conversation and time (WhatsApp grouping). */
-export async function latestOfContact(app: App, scope: AccountScope, channel: Channel, contact: string): Promise<{ conversationId: string; sentAt: Date } | null> {
+export async function latestOfContact(
+  app: App,
+  scope: AccountScope,
+  channel: Channel,
+  contact: string,
+): Promise<{ conversationId: string; sentAt: Date } | null> {
   const rows = await app.db.query<{ conversation_id: string; sent_at: Date }>(
     `SELECT conversation_id, sent_at FROM inbound_messages
       WHERE account_id = $1 AND channel = $2 AND contact = $3 AND conversation_id IS NOT NULL

@@ -35,7 +35,10 @@ export interface InboundConfig {
 /** Enabling the webhook takes both of its secrets. */
 export function inboundConfigIssues(e: InboundEnv, addIssue: (path: string, message: string) => void): void {
   if (!e.WHATSAPP_APP_SECRET !== !e.WHATSAPP_VERIFY_TOKEN) {
-    addIssue(e.WHATSAPP_APP_SECRET ? 'WHATSAPP_VERIFY_TOKEN' : 'WHATSAPP_APP_SECRET', 'WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN go together');
+    addIssue(
+      e.WHATSAPP_APP_SECRET ? 'WHATSAPP_VERIFY_TOKEN' : 'WHATSAPP_APP_SECRET',
+      'WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN go together',
+    );
   }
 }
 
@@ -43,7 +46,9 @@ export function inboundConfig(e: InboundEnv): InboundConfig {
   return {
     emailMaxBytes: e.INBOUND_EMAIL_MAX_BYTES,
     whatsappWebhook:
-      e.WHATSAPP_APP_SECRET && e.WHATSAPP_VERIFY_TOKEN ? { appSecret: e.WHATSAPP_APP_SECRET, verifyToken: e.WHATSAPP_VERIFY_TOKEN } : undefined,
+      e.WHATSAPP_APP_SECRET && e.WHATSAPP_VERIFY_TOKEN
+        ? { appSecret: e.WHATSAPP_APP_SECRET, verifyToken: e.WHATSAPP_VERIFY_TOKEN }
+        : undefined,
     whatsappGapMs: Math.round(e.WHATSAPP_CONVERSATION_GAP_HOURS * 3_600_000),
     importMaxBytes: e.WHATSAPP_IMPORT_MAX_BYTES,
     importMaxUncompressedBytes: e.WHATSAPP_IMPORT_MAX_UNCOMPRESSED_BYTES,

@@ -44,8 +44,14 @@ const email: RestHandler = async (req, res, ctx) => {
 const importChat: RestHandler = async (req, res, ctx) => {
   const scope = requireScope(ctx);
   const upload = await reading(req, res, async () => {
-    if (!isMultipart(req)) throw new AppError('unsupported_media_type', 'Content-Type must be multipart/form-data, with the export in a part named `file`');
-    return readFormPart(req, { part: 'file', maxBytes: ctx.app.config.inbound.importMaxBytes, fields: ['title'], ignoreOtherFields: false });
+    if (!isMultipart(req))
+      throw new AppError('unsupported_media_type', 'Content-Type must be multipart/form-data, with the export in a part named `file`');
+    return readFormPart(req, {
+      part: 'file',
+      maxBytes: ctx.app.config.inbound.importMaxBytes,
+      fields: ['title'],
+      ignoreOtherFields: false,
+    });
   });
   const title = upload.fields.get('title');
   const id = await importWhatsAppChat(ctx.app, scope, { content: upload.content, filename: upload.filename || 'chat.txt', title });

@@ -25,11 +25,11 @@ async function readAll(stream: Readable, max: number): Promise<Buffer> {
 }
 
 const InboundEmailTokenRef = builder.objectRef<IssuedToken>('InboundEmailToken').implement({
-  description: 'The account\'s inbound email token, shown once. It authenticates POST /v1/inbound/email only.',
+  description: "The account's inbound email token, shown once. It authenticates POST /v1/inbound/email only.",
   fields: (t) => ({
     token: t.exposeString('token', { description: 'Send as `?token=` or as the password of HTTP Basic auth.' }),
     prefix: t.exposeString('prefix'),
-    path: t.exposeString('path', { description: 'The path to give an email provider (after this deployment\'s base URL).' }),
+    path: t.exposeString('path', { description: "The path to give an email provider (after this deployment's base URL)." }),
     createdAt: t.field({ type: 'DateTime', resolve: (x) => new Date(x.created_at) }),
   }),
 });
@@ -51,22 +51,27 @@ builder.mutationFields((t) => ({
   }),
   importWhatsAppChat: t.field({
     type: ConversationRef,
-    description: 'Imports a WhatsApp chat export (the .txt, or the .zip with media) as one conversation (source whatsapp); media become attachments.',
+    description:
+      'Imports a WhatsApp chat export (the .txt, or the .zip with media) as one conversation (source whatsapp); media become attachments.',
     args: {
       file: t.arg({ type: 'Upload', required: true }),
-      title: t.arg.string({ description: 'Defaults to the chat\'s name from the export.' }),
+      title: t.arg.string({ description: "Defaults to the chat's name from the export." }),
     },
     resolve: async (_root, args, ctx) => {
       const scope = requireScope(ctx);
       const upload = await args.file;
       const content = await readAll(upload.createReadStream(), ctx.app.config.inbound.importMaxBytes);
-      const id = await importWhatsAppChat(ctx.app, scope, { content, filename: upload.filename || 'chat.txt', title: args.title ?? undefined });
+      const id = await importWhatsAppChat(ctx.app, scope, {
+        content,
+        filename: upload.filename || 'chat.txt',
+        title: args.title ?? undefined,
+      });
       return getConversation(ctx.app.db, scope, id);
     },
   }),
   createInboundEmailToken: t.field({
     type: InboundEmailTokenRef,
-    description: 'Issues the account\'s inbound email token (replacing the previous one, which stops working).',
+    description: "Issues the account's inbound email token (replacing the previous one, which stops working).",
     resolve: (_root, _args, ctx) => issueInboundToken(ctx.app.db, requireScope(ctx).accountId),
   }),
 }));

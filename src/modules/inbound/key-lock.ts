@@ -35,14 +35,16 @@ function lockNumber(key: string): number {
 
 export async function withKeyLock<T>(app: App, key: string, fn: () => Promise<T>): Promise<T> {
   const previous = chains.get(key) ?? Promise.resolve();
-  const run = previous.catch(() => {}).then(async () => {
-    await acquireSlot(app);
-    try {
-      return await app.db.withLock(lockNumber(key), fn);
-    } finally {
-      releaseSlot();
-    }
-  });
+  const run = previous
+    .catch(() => {})
+    .then(async () => {
+      await acquireSlot(app);
+      try {
+        return await app.db.withLock(lockNumber(key), fn);
+      } finally {
+        releaseSlot();
+      }
+    });
   chains.set(key, run);
   try {
     return await run;

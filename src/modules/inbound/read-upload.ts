@@ -99,7 +99,9 @@ export function readFormPart(req: IncomingMessage, rules: FormRules): Promise<Up
     parser.on('close', () => {
       if (failed) return reject(failed);
       if (Object.keys(unknown).length || !content) {
-        return reject(AppError.validation({ ...(content ? {} : { [rules.part]: [`A part named \`${rules.part}\` is required`] }), ...unknown }));
+        return reject(
+          AppError.validation({ ...(content ? {} : { [rules.part]: [`A part named \`${rules.part}\` is required`] }), ...unknown }),
+        );
       }
       resolve({ content, filename, fields });
     });

@@ -18,7 +18,9 @@ export async function storeFiles(app: App, scope: AccountScope, conversationId: 
   try {
     for (const f of files) {
       const stream = await f.open();
-      stored.push(await uploadAttachment(app, scope, conversationId, { stream, partFilename: f.filename, filename: async () => undefined }));
+      stored.push(
+        await uploadAttachment(app, scope, conversationId, { stream, partFilename: f.filename, filename: async () => undefined }),
+      );
     }
     return stored;
   } catch (e) {
@@ -29,6 +31,8 @@ export async function storeFiles(app: App, scope: AccountScope, conversationId: 
 
 export async function removeFiles(app: App, scope: AccountScope, files: Pick<Attachment, 'id'>[]): Promise<void> {
   for (const a of files) {
-    await deleteAttachment(app, scope, a.id).catch((err) => app.log.error({ err, attachmentId: a.id }, 'could not remove an attachment of a refused message'));
+    await deleteAttachment(app, scope, a.id).catch((err) =>
+      app.log.error({ err, attachmentId: a.id }, 'could not remove an attachment of a refused message'),
+    );
   }
 }

@@ -64,7 +64,14 @@ function consentForm(server: ConsentServer, s: Shown, error?: string): string {
   );
 }
 
-export async function handleInteraction(server: ConsentServer, provider: Provider, req: IncomingMessage, res: ServerResponse, url: URL, log: Logger): Promise<void> {
+export async function handleInteraction(
+  server: ConsentServer,
+  provider: Provider,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  log: Logger,
+): Promise<void> {
   const uid = decodeURIComponent(url.pathname.slice('/oauth/interaction/'.length));
   let details: Awaited<ReturnType<Provider['interactionDetails']>>;
   try {
@@ -105,14 +112,25 @@ export async function handleInteraction(server: ConsentServer, provider: Provide
     return sendPage(res, 403, 'Forbidden', '<h1>This form is not valid here</h1><p>Go back to the app and start again.</p>');
   }
   if (form.get('action') === 'deny') {
-    await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The user denied access' }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'The user denied access' },
+      { mergeWithLastSubmission: false },
+    );
     return;
   }
   let accountId: string;
   try {
     const principal = await authenticate(server.app.db, server.app.apiKeys, `Bearer ${(form.get('api_key') ?? '').trim()}`);
     if (!planAllowsOAuth(server.app.config, principal.plan)) {
-      return sendPage(res, 403, title, consentForm(server, shown, `OAuth apps are not available on the ${principal.plan} plan of this account.`), targets);
+      return sendPage(
+        res,
+        403,
+        title,
+        consentForm(server, shown, `OAuth apps are not available on the ${principal.plan} plan of this account.`),
+        targets,
+      );
     }
     accountId = principal.accountId;
   } catch (e) {

@@ -42,7 +42,9 @@ export function createAdapterClass(app: OAuthHost, onDestroyed: (id: string, gra
         client_id: c.id,
         client_name: c.name,
         // The SHA-256 of the secret: oauth-provider.ts compares presented secrets by their hash.
-        ...(c.secret_hash ? { client_secret: c.secret_hash, token_endpoint_auth_method: 'client_secret_basic' } : { token_endpoint_auth_method: 'none' }),
+        ...(c.secret_hash
+          ? { client_secret: c.secret_hash, token_endpoint_auth_method: 'client_secret_basic' }
+          : { token_endpoint_auth_method: 'none' }),
         redirect_uris: c.redirect_uris,
         grant_types: [...c.grant_types, ...(code ? ['refresh_token'] : [])],
         response_types: code ? ['code'] : [],

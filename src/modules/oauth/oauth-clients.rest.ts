@@ -3,6 +3,12 @@ import type { RestRoute } from '../../rest/route-types.js';
 
 export const oauthClientRoutes: RestRoute[] = [
   { field: 'Query.oauthClients', method: 'GET', path: '/oauth/clients', summary: 'List OAuth clients' },
-  { field: 'Mutation.createOAuthClient', method: 'POST', path: '/oauth/clients', status: 201, summary: 'Register an OAuth client (plans allowing OAuth)' },
+  {
+    field: 'Mutation.createOAuthClient',
+    method: 'POST',
+    path: '/oauth/clients',
+    status: 201,
+    summary: 'Register an OAuth client (plans allowing OAuth)',
+  },
   { field: 'Mutation.revokeOAuthClient', method: 'DELETE', path: '/oauth/clients/:id', summary: 'Revoke an OAuth client' },
 ];

@@ -1,11 +1,20 @@
 import { builder } from '../../graphql/builder.js';
 import { requireScope } from '../../graphql/context.js';
-import { createOAuthClient, listOAuthClients, revokeOAuthClient, type CreatedOAuthClient, type OAuthClientRecord } from './oauth-clients.js';
+import {
+  createOAuthClient,
+  listOAuthClients,
+  revokeOAuthClient,
+  type CreatedOAuthClient,
+  type OAuthClientRecord,
+} from './oauth-clients.js';
 
 const clientFields = (t: any) => ({
   id: t.exposeID('id', { description: 'The client_id.' }),
   name: t.exposeString('name', { description: 'Shown to users on the consent page.' }),
-  public: t.boolean({ description: 'A public client (browser or native app) has no secret and uses the code flow with PKCE.', resolve: (c: OAuthClientRecord) => c.secretHash === null }),
+  public: t.boolean({
+    description: 'A public client (browser or native app) has no secret and uses the code flow with PKCE.',
+    resolve: (c: OAuthClientRecord) => c.secretHash === null,
+  }),
   redirectUris: t.exposeStringList('redirectUris'),
   grantTypes: t.exposeStringList('grantTypes', { description: 'authorization_code (with refresh_token) and/or client_credentials.' }),
   createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -26,7 +35,10 @@ const CreatedOAuthClientRef = builder.objectRef<CreatedOAuthClient>('CreatedOAut
   description: 'A new OAuth client, with its secret (confidential clients). Store it now: it is never shown again.',
   fields: (t) => ({
     ...clientFields(t),
-    clientSecret: t.exposeString('clientSecret', { nullable: true, description: 'For HTTP Basic authentication at the token endpoint; null for public clients.' }),
+    clientSecret: t.exposeString('clientSecret', {
+      nullable: true,
+      description: 'For HTTP Basic authentication at the token endpoint; null for public clients.',
+    }),
   }),
 });
 
@@ -45,14 +57,18 @@ builder.mutationFields((t) => ({
     args: {
       name: t.arg.string({ required: true }),
       redirectUris: t.arg.stringList({ required: false }),
-      grantTypes: t.arg.stringList({ required: false, description: 'authorization_code and/or client_credentials; by default authorization_code with redirect URIs, else client_credentials.' }),
+      grantTypes: t.arg.stringList({
+        required: false,
+        description:
+          'authorization_code and/or client_credentials; by default authorization_code with redirect URIs, else client_credentials.',
+      }),
       public: t.arg.boolean({ required: false }),
     },
     resolve: (_r, args, ctx) => createOAuthClient(ctx.app, requireScope(ctx), args),
   }),
   revokeOAuthClient: t.field({
     type: OAuthClientRef,
-    description: "Revokes a client at once and for good; its tokens stop working.",
+    description: 'Revokes a client at once and for good; its tokens stop working.',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_r, args, ctx) => revokeOAuthClient(ctx.app, requireScope(ctx), String(args.id)),
   }),

@@ -32,11 +32,17 @@ const createInput = z
   .object({
     name: z.string({ error: 'Name is required' }).trim().min(1, 'Name is required').max(100, 'Name must be at most 100 characters'),
     redirectUris: z.array(redirectUri).max(20, 'At most 20 redirect URIs').default([]),
-    grantTypes: z.array(z.enum(GRANT_TYPES, { error: `Grant types must be among: ${GRANT_TYPES.join(', ')}` })).min(1, 'At least one grant type').optional(),
+    grantTypes: z
+      .array(z.enum(GRANT_TYPES, { error: `Grant types must be among: ${GRANT_TYPES.join(', ')}` }))
+      .min(1, 'At least one grant type')
+      .optional(),
     /** A public client (a browser or native app) has no secret; it can only use the code flow with PKCE. */
     public: z.boolean({ error: 'Public must be a boolean' }).default(false),
   })
-  .transform((v) => ({ ...v, grantTypes: [...new Set(v.grantTypes ?? (v.redirectUris.length ? ['authorization_code'] : ['client_credentials']))] }))
+  .transform((v) => ({
+    ...v,
+    grantTypes: [...new Set(v.grantTypes ?? (v.redirectUris.length ? ['authorization_code'] : ['client_credentials']))],
+  }))
   .superRefine((v, ctx) => {
     if (v.grantTypes.includes('authorization_code') && !v.redirectUris.length) {
       ctx.addIssue({ code: 'custom', path: ['redirectUris'], message: 'The authorization_code grant needs at least one redirect URI' });
@@ -81,13 +87,15 @@ export async function createOAuthClient(
 /** Revoking is permanent and idempotent; the app's tokens stop at once (and on other instances within the cache time). */
 export async function revokeOAuthClient(app: App, scope: AccountScope, id: string): Promise<OAuthClientRecord> {
   if (!isId('oauthClient', id)) throw AppError.notFound('OAuth client');
-  await app.db.prisma.oAuthClient.updateMany({ where: { id, accountId: scope.accountId, revokedAt: null }, data: { revokedAt: new Date() } });
+  await app.db.prisma.oAuthClient.updateMany({
+    where: { id, accountId: scope.accountId, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
   const row = await app.db.prisma.oAuthClient.findFirst({ where: { id, accountId: scope.accountId } });
   if (!row) throw AppError.notFound('OAuth client');
   app.oauth.forgetClient(id);
   return row;
 }
-
 
 /** A client as the REST API shows it (snake_case, never the secret or its hash): for the operator CLI. */
 export function oauthClientView(c: OAuthClientRecord): Record<string, unknown> {

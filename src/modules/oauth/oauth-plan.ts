@@ -8,7 +8,9 @@ export function planAllowsOAuth(config: Config, plan: string): boolean {
 
 export function assertPlanAllowsOAuth(config: Config, plan: string): void {
   if (planAllowsOAuth(config, plan)) return;
-  const allowed = Object.entries(config.plans).filter(([, p]) => p.oauth === true).map(([name]) => name);
+  const allowed = Object.entries(config.plans)
+    .filter(([, p]) => p.oauth === true)
+    .map(([name]) => name);
   throw new AppError(
     'forbidden',
     `OAuth apps are not available on the ${plan} plan${allowed.length ? `; they need the ${allowed.join(' or ')} plan` : ''}`,

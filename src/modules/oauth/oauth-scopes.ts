@@ -4,7 +4,14 @@
 import type { OAuthGrantInfo } from '../../lib/account-scope.js';
 import { AppError } from '../../lib/errors.js';
 
-export const OAUTH_SCOPES = ['conversations:read', 'conversations:write', 'summaries:write', 'exports:write', 'webhooks:manage', 'account:read'] as const;
+export const OAUTH_SCOPES = [
+  'conversations:read',
+  'conversations:write',
+  'summaries:write',
+  'exports:write',
+  'webhooks:manage',
+  'account:read',
+] as const;
 export type OAuthScope = (typeof OAUTH_SCOPES)[number];
 
 export const SCOPE_DESCRIPTIONS: Record<OAuthScope, string> = {

@@ -62,7 +62,10 @@ export class OAuthServer {
     let provider = this.providers.get(issuer);
     if (!provider) {
       // Expired codes, tokens and interactions are never read; they are deleted hourly by serving instances.
-      this.pruner ??= setInterval(() => void pruneOAuthModels(this.app).catch((err) => this.app.log.warn({ err }, 'oauth: pruning failed')), 3_600_000).unref();
+      this.pruner ??= setInterval(
+        () => void pruneOAuthModels(this.app).catch((err) => this.app.log.warn({ err }, 'oauth: pruning failed')),
+        3_600_000,
+      ).unref();
       if (this.providers.size >= 16) this.providers.clear(); // Host headers are the client's: bounded
       provider = this.createProvider(lib, issuer);
       this.providers.set(issuer, provider);
@@ -85,7 +88,12 @@ export class OAuthServer {
       jwks: { keys: [this.jwk as never] },
       cookies: { keys: this.cookieKeys, long: { httpOnly: true, sameSite: 'lax' }, short: { httpOnly: true, sameSite: 'lax' } },
       scopes: [...OAUTH_SCOPES],
-      clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'ES256' },
+      clientDefaults: {
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        id_token_signed_response_alg: 'ES256',
+      },
       responseTypes: ['code'],
       // Exact redirect-URI matching, always (RFC 9700 §2.1): the client names one on every request.
       allowOmittingSingleRegisteredRedirectUri: false,
@@ -108,7 +116,12 @@ export class OAuthServer {
           useGrantedResource: () => true,
           getResourceServerInfo: (_ctx, indicator) => {
             if (indicator !== resource) throw new lib.errors.InvalidTarget(`the only resource is ${resource}`);
-            return { scope: OAUTH_SCOPES.join(' '), accessTokenFormat: 'opaque', accessTokenTTL: config.oauth.accessTokenTtlSeconds, audience: resource };
+            return {
+              scope: OAUTH_SCOPES.join(' '),
+              accessTokenFormat: 'opaque',
+              accessTokenTTL: config.oauth.accessTokenTtlSeconds,
+              audience: resource,
+            };
           },
         },
       },
@@ -166,7 +179,8 @@ export class OAuthServer {
     if (path.startsWith('/oauth/interaction/')) return handleInteraction(this, provider, req, res, url, log);
     if (path === '/oauth/authorize') {
       // POST is optional for the authorization endpoint (RFC 6749 §3.1); GET alone keeps `state` checkable here.
-      if (req.method !== 'GET' && req.method !== 'HEAD') return oauthError(res, 405, 'invalid_request', 'The authorization endpoint takes GET requests');
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return oauthError(res, 405, 'invalid_request', 'The authorization endpoint takes GET requests');
       // `state` protects the app's redirect endpoint against CSRF (RFC 9700 §4.7): required here.
       if (!url.searchParams.get('state')) return oauthError(res, 400, 'invalid_request', 'state is required');
     }
@@ -208,10 +222,17 @@ export class OAuthServer {
           accountId: row.account_id,
           plan: row.plan,
           keyId: clientId,
-          oauth: { clientId, scopes: (at.scope ?? '').split(' ').filter(Boolean), grantId: 'grantId' in at ? (at.grantId as string | undefined) : undefined },
+          oauth: {
+            clientId,
+            scopes: (at.scope ?? '').split(' ').filter(Boolean),
+            grantId: 'grantId' in at ? (at.grantId as string | undefined) : undefined,
+          },
         };
         void this.app.db
-          .query(`UPDATE oauth_clients SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [clientId])
+          .query(
+            `UPDATE oauth_clients SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+            [clientId],
+          )
           .catch(() => {});
       }
     }
@@ -241,6 +262,10 @@ const UNAUTHORIZED = () => new AppError('unauthorized', 'Missing or invalid API 
 
 function oauthError(res: ServerResponse, status: number, error: string, description: string): void {
   const body = JSON.stringify({ error, error_description: description });
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Length': Buffer.byteLength(body),
+  });
   res.end(body);
 }

@@ -127,7 +127,9 @@ export function buildSearchSql(accountId: string, r: SearchRequest, q: CompiledQ
   // against the candidates' mean), and BM25's IDF against the account's size: a rare word of the query
   // counts more than a common one, which ts_rank alone cannot know. Each part lies in 0–1, and so does
   // their IDF-weighted mean. Measured on DialogSum (npm run eval:search) against plain BM25.
-  const rank = g.map((x, i) => `ts_rank_cd('${WEIGHTS}'::float4[], v, ${x}::tsquery, 0)::float8 / 0.4 AS r${i}, (v @@ ${x}::tsquery)::int AS m${i}`);
+  const rank = g.map(
+    (x, i) => `ts_rank_cd('${WEIGHTS}'::float4[], v, ${x}::tsquery, 0)::float8 / 0.4 AS r${i}, (v @@ ${x}::tsquery)::int AS m${i}`,
+  );
   const df = g.map((_, i) => `sum(m${i}) OVER () AS df${i}`);
   const idf = g.map((_, i) => `ln(1 + (greatest(${size}::float8, n) - df${i} + 0.5) / (df${i} + 0.5))`);
   const part = g.map((_, i) => `${idf[i]} * m${i} * r${i} / (r${i} + ${K1} * (1 - ${B} + ${B} * dl / avgdl))`);
@@ -159,7 +161,10 @@ export function buildSearchSql(accountId: string, r: SearchRequest, q: CompiledQ
        LIMIT ${p(r.perPage)} OFFSET ${p(offset)})`;
 
   if (!r.snippets) {
-    return { text: `${matches} SELECT m.id, m.score, m.total, m.created_at FROM m ORDER BY ${ORDER[r.sort].replace(/\b(score|created_at|updated_at|id)\b/g, 'm.$1')}`, values };
+    return {
+      text: `${matches} SELECT m.id, m.score, m.total, m.created_at FROM m ORDER BY ${ORDER[r.sort].replace(/\b(score|created_at|updated_at|id)\b/g, 'm.$1')}`,
+      values,
+    };
   }
   const any = p(q.any);
   const all = p(HIGHLIGHT_ALL);
@@ -246,7 +251,9 @@ export class PostgresSearchEngine implements SearchEngine {
   }
 
   private async countAccount(accountId: string): Promise<number> {
-    const rows = await this.db.query<{ n: number }>(`SELECT coalesce(sum(n), 0)::int AS n FROM conversation_counts WHERE account_id = $1`, [accountId]);
+    const rows = await this.db.query<{ n: number }>(`SELECT coalesce(sum(n), 0)::int AS n FROM conversation_counts WHERE account_id = $1`, [
+      accountId,
+    ]);
     if (this.sizes.size > 10_000) this.sizes.clear();
     this.sizes.set(accountId, { n: rows[0]?.n ?? 0, at: Date.now() });
     return rows[0]?.n ?? 0;
@@ -266,7 +273,13 @@ export class PostgresSearchEngine implements SearchEngine {
   }
 
   private async run(accountId: string, r: SearchRequest, q: CompiledQuery, fuzzy: boolean): Promise<SearchResult> {
-    const sql = buildSearchSql(accountId, r, q, fuzzy, r.sort === 'relevance' && q.groups.length > 1 ? await this.accountSize(accountId) : 0);
+    const sql = buildSearchSql(
+      accountId,
+      r,
+      q,
+      fuzzy,
+      r.sort === 'relevance' && q.groups.length > 1 ? await this.accountSize(accountId) : 0,
+    );
     const rows = await this.db.query<Row>(sql.text, sql.values);
     // The page statement counted the matches up to its window; only a page past the last one has no row
     // to carry that number.

@@ -18,9 +18,7 @@ const DAY_MS = 86_400_000;
 const DATE_MESSAGE = (label: string) => `${label} must be a date (YYYY-MM-DD) or an ISO 8601 timestamp`;
 
 const dateField = (label: string) =>
-  z
-    .string({ error: `${label} must be a string` })
-    .refine((s) => parseDate(s) !== undefined, DATE_MESSAGE(label));
+  z.string({ error: `${label} must be a string` }).refine((s) => parseDate(s) !== undefined, DATE_MESSAGE(label));
 
 /** Search filters; exports take the same (modules/exports). */
 export const filtersInput = z

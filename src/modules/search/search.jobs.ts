@@ -23,23 +23,25 @@ export const searchSyncJob = defineJob<SearchSyncJobPayload>({
   payload: searchSyncPayload,
   jobId: searchSyncJobId,
   handler: () =>
-    import('./search-indexing.js').then((m): JobHandler<SearchSyncJobPayload> => ({
-      run: async (p, ctx) => {
-        let outcome: string;
-        try {
-          outcome = await m.runSearchSync(ctx.app, p);
-        } catch (e) {
-          // The engine is down: wait for it without using up the attempts, as jobs do for the
-          // database (jobs/attempt.ts). The document catches up when it answers again.
-          if (isUnavailable(e)) {
-            ctx.log.warn({ conversationId: p.conversationId }, 'search engine unavailable; search sync deferred');
-            throw new DeferJob(SEARCH_DEFER_MS * (0.8 + 0.4 * Math.random()));
+    import('./search-indexing.js').then(
+      (m): JobHandler<SearchSyncJobPayload> => ({
+        run: async (p, ctx) => {
+          let outcome: string;
+          try {
+            outcome = await m.runSearchSync(ctx.app, p);
+          } catch (e) {
+            // The engine is down: wait for it without using up the attempts, as jobs do for the
+            // database (jobs/attempt.ts). The document catches up when it answers again.
+            if (isUnavailable(e)) {
+              ctx.log.warn({ conversationId: p.conversationId }, 'search engine unavailable; search sync deferred');
+              throw new DeferJob(SEARCH_DEFER_MS * (0.8 + 0.4 * Math.random()));
+            }
+            throw e;
           }
-          throw e;
-        }
-        ctx.log.debug({ conversationId: p.conversationId, version: p.version, outcome }, 'search document synced');
-      },
-    })),
+          ctx.log.debug({ conversationId: p.conversationId, version: p.version, outcome }, 'search document synced');
+        },
+      }),
+    ),
   // Conversations whose document still lags their row a while after the change (partial index
   // conversations_search_unindexed_idx). Newest first: a row whose sync failed all its attempts
   // keeps lagging while its failed job is kept (days; `ensure` leaves failed jobs alone), and
@@ -60,7 +62,12 @@ export const searchSyncJob = defineJob<SearchSyncJobPayload>({
 });
 
 /** Outbox event types that change what a conversation's search document holds. */
-export const SEARCH_EVENT_TYPES: ReadonlySet<string> = new Set(['conversation.created', 'conversation.updated', 'conversation.deleted', 'summary.generated']);
+export const SEARCH_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'conversation.created',
+  'conversation.updated',
+  'conversation.deleted',
+  'summary.generated',
+]);
 
 /** Whether indexing jobs are needed at all: only the distributed engines (Elasticsearch, OpenSearch) are fed by jobs. */
 export function searchJobsEnabled(app: Pick<App, 'config'>): boolean {
@@ -83,7 +90,11 @@ export type VersionReader = (accountId: string, conversationId: string) => Promi
  * delete-conversation.ts); the others take the row's current version, which is at least the one of
  * the change (the job indexes the current row in any case).
  */
-export async function searchSyncFor(app: Pick<App, 'config'>, event: IndexedEvent, readVersion: VersionReader): Promise<SearchSyncJobPayload | null> {
+export async function searchSyncFor(
+  app: Pick<App, 'config'>,
+  event: IndexedEvent,
+  readVersion: VersionReader,
+): Promise<SearchSyncJobPayload | null> {
   if (!searchJobsEnabled(app) || !SEARCH_EVENT_TYPES.has(event.type)) return null;
   const conversationId = String(event.type === 'summary.generated' ? event.data.conversation_id : event.data.id);
   if (event.type === 'conversation.deleted') {

@@ -33,7 +33,9 @@ const SearchHitRef = builder.objectRef<SearchHit>('SearchHit').implement({
 const SearchMetaRef = builder.objectRef<SearchMeta>('SearchMeta').implement({
   description: 'Totals and timing of a search.',
   fields: (t) => ({
-    total: t.exposeInt('total', { description: 'Matches across all pages. On PostgreSQL exact up to 500; above that a lower bound (501, or more on deeper pages).' }),
+    total: t.exposeInt('total', {
+      description: 'Matches across all pages. On PostgreSQL exact up to 500; above that a lower bound (501, or more on deeper pages).',
+    }),
     tookMs: t.exposeInt('tookMs', { description: 'Time spent searching on the server, in milliseconds.' }),
     page: t.exposeInt('page'),
     perPage: t.exposeInt('perPage'),

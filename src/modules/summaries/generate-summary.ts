@@ -84,7 +84,11 @@ async function complete(app: App, work: Work, out: SummaryOutput, provider: stri
       data: summaryData({ id: work.id, conversationId: work.conversation_id, status: 'completed', ...out, style: work.style }),
     });
     const updated = conversations[0]
-      ? await recordEvent(tx, { accountId: work.account_id, type: 'conversation.updated', data: conversationData(snapshot(conversations[0])) })
+      ? await recordEvent(tx, {
+          accountId: work.account_id,
+          type: 'conversation.updated',
+          data: conversationData(snapshot(conversations[0])),
+        })
       : null;
     return { applied: conversations.length, events: [generated, updated] };
   });

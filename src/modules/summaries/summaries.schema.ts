@@ -14,7 +14,7 @@ export const SummaryStyleEnum = builder.enumType('SummaryStyle', {
 });
 
 const SummaryPageRef = builder.objectRef<SummaryPage>('SummaryPage').implement({
-  description: 'One page of a conversation\'s summaries, newest first.',
+  description: "One page of a conversation's summaries, newest first.",
   fields: (t) => ({
     data: t.field({ type: [SummaryRef], resolve: (p) => p.data }),
     meta: t.field({ type: PageMetaRef, resolve: (p) => p.meta }),
@@ -51,10 +51,10 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   regenerateSummary: t.field({
     type: SummaryRef,
-    description: 'Starts a new summary of the conversation\'s current content and returns it while it is processing.',
+    description: "Starts a new summary of the conversation's current content and returns it while it is processing.",
     args: {
       conversationId: t.arg.id({ required: true }),
-      language: t.arg.string({ description: 'ISO 639-1 code; defaults to the conversation\'s detected language.' }),
+      language: t.arg.string({ description: "ISO 639-1 code; defaults to the conversation's detected language." }),
       style: t.arg({ type: SummaryStyleEnum, description: 'Defaults to concise.' }),
     },
     resolve: (_root, { conversationId, language, style }, ctx) =>

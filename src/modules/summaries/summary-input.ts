@@ -19,10 +19,6 @@ export function isLanguageCode(s: string): boolean {
 
 const LANGUAGE_MESSAGE = 'Language must be an ISO 639-1 code, e.g. en';
 
-export const languageField = z
-  .string({ error: LANGUAGE_MESSAGE })
-  .trim()
-  .toLowerCase()
-  .refine(isLanguageCode, LANGUAGE_MESSAGE);
+export const languageField = z.string({ error: LANGUAGE_MESSAGE }).trim().toLowerCase().refine(isLanguageCode, LANGUAGE_MESSAGE);
 
 export const styleField = z.enum(STYLES, { error: `Style must be one of: ${STYLES.join(', ')}` });

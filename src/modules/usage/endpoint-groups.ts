@@ -2,7 +2,16 @@
 // resource it acts on: `POST /conversations/search` is a search, `/conversations/{id}/summaries` and
 // `/summaries/{id}` are summaries, API keys belong to the account; everything on /graphql is `/graphql`.
 
-export const ENDPOINT_GROUPS = ['/conversations', '/search', '/summaries', '/attachments', '/exports', '/webhooks', '/account', '/graphql'] as const;
+export const ENDPOINT_GROUPS = [
+  '/conversations',
+  '/search',
+  '/summaries',
+  '/attachments',
+  '/exports',
+  '/webhooks',
+  '/account',
+  '/graphql',
+] as const;
 export type EndpointGroup = (typeof ENDPOINT_GROUPS)[number];
 
 const BY_SEGMENT: [string, EndpointGroup][] = [

@@ -53,11 +53,16 @@ export class RateLimits {
   private readonly memory: Pair;
   private readonly shared?: Pair;
 
-  constructor(private readonly enabled: boolean, prefix: string, redis?: Redis) {
+  constructor(
+    private readonly enabled: boolean,
+    prefix: string,
+    redis?: Redis,
+  ) {
     this.memory = limiters((keyPrefix, duration) => new RateLimiterMemory({ keyPrefix, points: NO_CEILING, duration }), prefix);
     if (redis) {
       this.shared = limiters(
-        (keyPrefix, duration) => new RateLimiterRedis({ storeClient: redis, keyPrefix, points: NO_CEILING, duration, rejectIfRedisNotReady: true }),
+        (keyPrefix, duration) =>
+          new RateLimiterRedis({ storeClient: redis, keyPrefix, points: NO_CEILING, duration, rejectIfRedisNotReady: true }),
         prefix,
       );
     }
@@ -80,7 +85,12 @@ export class RateLimits {
       used = await Promise.all([hit(this.memory.minute, keys.minute, ttl.minute), hit(this.memory.day, keys.day, ttl.day)]);
     }
     const state = (name: LimitName, limit: number, n: number, resetAt: number, windowSeconds: number): LimitState => ({
-      name, limit, used: n, remaining: Math.max(0, limit - n), windowSeconds, resetAt,
+      name,
+      limit,
+      used: n,
+      remaining: Math.max(0, limit - n),
+      windowSeconds,
+      resetAt,
     });
     const m = state('minute', plan.requestsPerMinute, used[0], minute.end, 60);
     const d = state('day', plan.requestsPerDay, used[1], day.end, 86_400);

@@ -54,7 +54,10 @@ export class RedisUsageStore {
   private readonly redis: UsageRedis;
   private readonly dirty: string;
 
-  constructor(redis: Redis, private readonly prefix: string) {
+  constructor(
+    redis: Redis,
+    private readonly prefix: string,
+  ) {
     redis.defineCommand('usageTake', { numberOfKeys: 3, lua: TAKE });
     redis.defineCommand('usageDone', { numberOfKeys: 1, lua: DONE });
     this.redis = redis as UsageRedis;
@@ -69,10 +72,15 @@ export class RedisUsageStore {
 
   /** Counts one request; resolves when Redis has it (callers need not wait). */
   record(accountId: string, field: string): Promise<unknown> {
-    return this.redis.pipeline().hincrby(this.keys(accountId).pending, field, 1).sadd(this.dirty, accountId).exec().then((results) => {
-      const failed = results?.find(([err]) => err);
-      if (failed) throw failed[0];
-    });
+    return this.redis
+      .pipeline()
+      .hincrby(this.keys(accountId).pending, field, 1)
+      .sadd(this.dirty, accountId)
+      .exec()
+      .then((results) => {
+        const failed = results?.find(([err]) => err);
+        if (failed) throw failed[0];
+      });
   }
 
   /** Counts in Redis that PostgreSQL may not have yet, and the ids that tell (see the file comment). */
@@ -106,10 +114,12 @@ export class RedisUsageStore {
 
   private async flushAccounts(db: Database, ids: string[]): Promise<void> {
     const now = String(Date.now());
-    const taken = await Promise.all(ids.map((id) => {
-      const k = this.keys(id);
-      return this.redis.usageTake(k.pending, k.flushing, k.seq, now);
-    }));
+    const taken = await Promise.all(
+      ids.map((id) => {
+        const k = this.keys(id);
+        return this.redis.usageTake(k.pending, k.flushing, k.seq, now);
+      }),
+    );
     const batches = new Map<string, { flushId: number; counts: Counts }>();
     const more: string[] = [];
     taken.forEach((flat, i) => {

@@ -38,7 +38,11 @@ export class RequestAccounting {
   private lock: Promise<unknown> = Promise.resolve();
   private lastFailureLog = 0;
 
-  constructor(private readonly config: Config, private readonly db: Database, private readonly log: Logger) {
+  constructor(
+    private readonly config: Config,
+    private readonly db: Database,
+    private readonly log: Logger,
+  ) {
     this.limits = new RateLimits(config.rateLimitsEnabled, this.prefix('rl'));
   }
 
@@ -126,7 +130,10 @@ export class RequestAccounting {
   async requestCounts(accountId: string, fromDay: string, toDay: string): Promise<Map<string, number>> {
     // Redis first, then PostgreSQL: the flush mark read with PostgreSQL's counts tells which of the
     // Redis counts it already holds (see redis-usage-store.ts).
-    const unflushed = this.shared && this.redis?.status === 'ready' ? await this.shared.unflushed(accountId).catch((err) => void this.failed(err, 'usage: could not read Redis counts')) : undefined;
+    const unflushed =
+      this.shared && this.redis?.status === 'ready'
+        ? await this.shared.unflushed(accountId).catch((err) => void this.failed(err, 'usage: could not read Redis counts'))
+        : undefined;
     return this.serialized(async () => {
       const stored = await storedCounts(this.db, accountId, fromDay, toDay);
       const out = stored.byGroup;

@@ -17,7 +17,13 @@ export interface StorageEventData {
   resource: string;
 }
 
-export async function recordStorageEvent(tx: EventWriter, log: Logger, accountId: string, type: StorageEventType, d: StorageEventData): Promise<OutboxEvent> {
+export async function recordStorageEvent(
+  tx: EventWriter,
+  log: Logger,
+  accountId: string,
+  type: StorageEventType,
+  d: StorageEventData,
+): Promise<OutboxEvent> {
   const data = {
     used_mb: toMb(d.usedBytes),
     limit_mb: toMb(d.limitBytes),

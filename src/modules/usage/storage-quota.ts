@@ -56,7 +56,11 @@ export async function storageTransaction<T>(
 }
 
 /** For a write about to start (an upload, an export): usage now and the bytes still free; none free → refused. */
-export async function storageRoom(app: App, scope: AccountScope, resource: StorageResource): Promise<{ usedBytes: number; freeBytes: number }> {
+export async function storageRoom(
+  app: App,
+  scope: AccountScope,
+  resource: StorageResource,
+): Promise<{ usedBytes: number; freeBytes: number }> {
   const limit = storageLimitBytes(app.config, scope.plan);
   const used = await storageUsedBytes(app.db, scope.accountId);
   if (used >= limit) throw await refuseStorage(app, scope, resource, used, 0);
@@ -64,7 +68,13 @@ export async function storageRoom(app: App, scope: AccountScope, resource: Stora
 }
 
 /** Records `storage.limit_exceeded` (in a transaction of its own) and returns the 403 to throw. */
-export async function refuseStorage(app: App, scope: AccountScope, resource: StorageResource, usedBytes: number, requestedBytes: number): Promise<AppError> {
+export async function refuseStorage(
+  app: App,
+  scope: AccountScope,
+  resource: StorageResource,
+  usedBytes: number,
+  requestedBytes: number,
+): Promise<AppError> {
   const limit = storageLimitBytes(app.config, scope.plan);
   await recordRefusal(app, app.log, scope.accountId, { usedBytes, limitBytes: limit, requestedBytes, resource });
   return quotaExceeded(usedBytes, requestedBytes, limit);

@@ -22,7 +22,11 @@ export async function storageBytesByType(db: Pick<Database, 'query'>, accountId:
     `SELECT conversation_bytes, attachment_bytes, export_bytes FROM account_storage WHERE account_id = $1`,
     [accountId],
   );
-  const bytes = { conversations: Number(r?.conversation_bytes ?? 0), attachments: Number(r?.attachment_bytes ?? 0), exports: Number(r?.export_bytes ?? 0) };
+  const bytes = {
+    conversations: Number(r?.conversation_bytes ?? 0),
+    attachments: Number(r?.attachment_bytes ?? 0),
+    exports: Number(r?.export_bytes ?? 0),
+  };
   return { ...bytes, total: bytes.conversations + bytes.attachments + bytes.exports };
 }
 

@@ -83,11 +83,23 @@ const ADD_MARKED_COUNTS = `
 export async function addMarkedCounts(db: Database, batches: Map<string, { flushId: number; counts: Counts }>): Promise<void> {
   if (!batches.size) return;
   const rows = toRows(new Map([...batches].map(([a, b]) => [a, b.counts])));
-  await db.query(ADD_MARKED_COUNTS, [[...batches.keys()], [...batches.values()].map((b) => b.flushId), rows.accounts, rows.days, rows.groups, rows.counts]);
+  await db.query(ADD_MARKED_COUNTS, [
+    [...batches.keys()],
+    [...batches.values()].map((b) => b.flushId),
+    rows.accounts,
+    rows.days,
+    rows.groups,
+    rows.counts,
+  ]);
 }
 
 /** What PostgreSQL holds for an account: requests per group in the range, and its flush mark. */
-export async function storedCounts(db: Database, accountId: string, fromDay: string, toDay: string): Promise<{ byGroup: Map<string, number>; mark: number }> {
+export async function storedCounts(
+  db: Database,
+  accountId: string,
+  fromDay: string,
+  toDay: string,
+): Promise<{ byGroup: Map<string, number>; mark: number }> {
   const rows = await db.query<{ endpoint_group: string | null; count: number | null; mark: number | null }>(
     `SELECT endpoint_group, sum(count)::bigint AS count, NULL::bigint AS mark
        FROM usage_counters WHERE account_id = $1 AND day BETWEEN $2::date AND $3::date

@@ -19,7 +19,11 @@ const ConversationUsageRef = builder.objectRef<Usage['conversations']>('Conversa
 });
 
 const StorageByTypeRef = builder.objectRef<Usage['storage']['byType']>('StorageByType').implement({
-  fields: (t) => ({ conversations: t.exposeFloat('conversations'), attachments: t.exposeFloat('attachments'), exports: t.exposeFloat('exports') }),
+  fields: (t) => ({
+    conversations: t.exposeFloat('conversations'),
+    attachments: t.exposeFloat('attachments'),
+    exports: t.exposeFloat('exports'),
+  }),
 });
 
 const StorageUsageRef = builder.objectRef<Usage['storage']>('StorageUsage').implement({
@@ -33,7 +37,8 @@ const ApiRequestUsageRef = builder.objectRef<Usage['apiRequests']>('ApiRequestUs
     total: t.exposeInt('total'),
     byEndpoint: t.expose('byEndpoint', {
       type: 'JSONObject',
-      description: 'Requests per endpoint group: /conversations, /search, /summaries, /attachments, /exports, /webhooks, /account, /graphql.',
+      description:
+        'Requests per endpoint group: /conversations, /search, /summaries, /attachments, /exports, /webhooks, /account, /graphql.',
     }),
   }),
 });

@@ -117,9 +117,15 @@ export const deliverWebhookHandler: JobHandler<{ deliveryId: string; webhookId?:
       await finishAttempt(app, work, { durationMs: 0, error: 'Endpoint disabled' }, ctx, { final: true });
       return;
     }
-    const body = JSON.stringify({ id: work.event_id, type: work.type, created_at: work.event_created_at.toISOString(), data: publicEventData(work.data) });
+    const body = JSON.stringify({
+      id: work.event_id,
+      type: work.type,
+      created_at: work.event_created_at.toISOString(),
+      data: publicEventData(work.data),
+    });
     const secrets = [work.secret];
-    if (work.previous_secret && work.previous_secret_expires_at && work.previous_secret_expires_at > new Date()) secrets.push(work.previous_secret);
+    if (work.previous_secret && work.previous_secret_expires_at && work.previous_secret_expires_at > new Date())
+      secrets.push(work.previous_secret);
     const state = endpointState(work.webhook_id, timeoutMs);
     // Checked again: other attempts may have started while this one read the database.
     if (!webhookId) deferIfBusy(state, maxInFlightPerEndpoint, deliveryId);
@@ -127,7 +133,13 @@ export const deliverWebhookHandler: JobHandler<{ deliveryId: string; webhookId?:
     state.inFlight++;
     let result: SendResult;
     try {
-      result = await sendWebhook({ url: work.url, body, headers: signatureHeaders(secrets, work.event_id, body), timeoutMs, allowPrivate: allowPrivateUrls });
+      result = await sendWebhook({
+        url: work.url,
+        body,
+        headers: signatureHeaders(secrets, work.event_id, body),
+        timeoutMs,
+        allowPrivate: allowPrivateUrls,
+      });
     } finally {
       state.inFlight--;
     }
@@ -178,8 +190,18 @@ async function finishAttempt(app: App, work: Work, result: SendResult, ctx: JobC
   const effect = opts.final ? 'final' : ok ? 'ok' : gone ? 'gone' : 'failed';
 
   const params: unknown[] = [
-    work.id, ok ? 'succeeded' : 'failed', result.statusCode ?? null, result.durationMs, error, next?.at ?? null,
-    next?.id ?? null, work.account_id, work.webhook_id, work.event_id, work.type, work.attempt + 1,
+    work.id,
+    ok ? 'succeeded' : 'failed',
+    result.statusCode ?? null,
+    result.durationMs,
+    error,
+    next?.at ?? null,
+    next?.id ?? null,
+    work.account_id,
+    work.webhook_id,
+    work.event_id,
+    work.type,
+    work.attempt + 1,
   ];
   if (effect === 'failed') params.push(cfg.disableAfterFailingMs / 1000);
   const [row] = await app.db.query<{ applied: number }>(

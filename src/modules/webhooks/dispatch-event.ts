@@ -29,14 +29,16 @@ interface EventRow {
 export const dispatchEventHandler: JobHandler<{ eventId: string }> = {
   async run({ eventId }, ctx) {
     const { db } = ctx.app;
-    const [event] = await db.query<EventRow>(`SELECT id, account_id, type, data, created_at, dispatched_at FROM events WHERE id = $1`, [eventId]);
+    const [event] = await db.query<EventRow>(`SELECT id, account_id, type, data, created_at, dispatched_at FROM events WHERE id = $1`, [
+      eventId,
+    ]);
     if (!event || event.dispatched_at) return ctx.log.debug('event already dispatched');
 
     const searchSync = await searchSyncFor(ctx.app, event, async (accountId, conversationId) => {
-      const [row] = await db.query<{ search_version: number }>(`SELECT search_version FROM conversations WHERE id = $1 AND account_id = $2`, [
-        conversationId,
-        accountId,
-      ]);
+      const [row] = await db.query<{ search_version: number }>(
+        `SELECT search_version FROM conversations WHERE id = $1 AND account_id = $2`,
+        [conversationId, accountId],
+      );
       return row ? row.search_version : null;
     });
     // Deterministic job id: a re-dispatch (or the summary.generated + conversation.updated pair of one change) enqueues it once.

@@ -52,7 +52,13 @@ export function summaryData(s: SummarySnapshot): Record<string, unknown> {
   };
 }
 
-export function apiKeyData(k: { id: string; name: string | null; prefix: string; createdAt: Date; revokedAt: Date | null }): Record<string, unknown> {
+export function apiKeyData(k: {
+  id: string;
+  name: string | null;
+  prefix: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}): Record<string, unknown> {
   return {
     id: k.id,
     name: k.name,

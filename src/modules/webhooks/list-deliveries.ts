@@ -22,7 +22,12 @@ export async function listWebhookDeliveries(
   const [exists, total, data] = await Promise.all([
     app.db.prisma.webhookEndpoint.count({ where: { id: webhookId, accountId: scope.accountId } }),
     app.db.prisma.webhookDelivery.count({ where }),
-    app.db.prisma.webhookDelivery.findMany({ where, orderBy: [{ createdAt: 'desc' }, { attempt: 'desc' }, { id: 'desc' }], skip: (p.page - 1) * p.perPage, take: p.perPage }),
+    app.db.prisma.webhookDelivery.findMany({
+      where,
+      orderBy: [{ createdAt: 'desc' }, { attempt: 'desc' }, { id: 'desc' }],
+      skip: (p.page - 1) * p.perPage,
+      take: p.perPage,
+    }),
   ]);
   if (!exists) throw AppError.notFound('Webhook');
   return pageOf(data, p.page, p.perPage, total, linkBase);

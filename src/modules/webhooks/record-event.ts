@@ -61,7 +61,12 @@ export async function dispatchAfterCommit(app: App, ...events: (OutboxEvent | nu
 /** Conversation and summary events feed the GraphQL subscriptions (ConversationEvent); export events feed exportUpdated. */
 function publishToSubscriptions(app: App, e: OutboxEvent): void {
   if ((EXPORT_EVENT_TYPES as readonly string[]).includes(e.type)) {
-    app.events.publishExport(e.type as ExportEventType, { id: e.id, createdAt: e.createdAt, accountId: e.accountId, exportId: String(e.data.id) });
+    app.events.publishExport(e.type as ExportEventType, {
+      id: e.id,
+      createdAt: e.createdAt,
+      accountId: e.accountId,
+      exportId: String(e.data.id),
+    });
     return;
   }
   if (!(SUBSCRIPTION_EVENT_TYPES as readonly string[]).includes(e.type)) return;

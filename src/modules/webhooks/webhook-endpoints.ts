@@ -28,7 +28,10 @@ const eventsField = z
   .superRefine((list, ctx) => {
     const unknown = list.filter((e) => e !== ALL_EVENTS && !isEventType(e));
     if (unknown.length) {
-      ctx.addIssue({ code: 'custom', message: `Unknown event type: ${unknown.join(', ')}. Known: ${ALL_EVENTS}, ${EVENT_TYPES.join(', ')}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `Unknown event type: ${unknown.join(', ')}. Known: ${ALL_EVENTS}, ${EVENT_TYPES.join(', ')}`,
+      });
     }
   })
   .transform((list) => (list.includes(ALL_EVENTS) ? [ALL_EVENTS] : [...new Set(list)].sort()));
@@ -71,7 +74,10 @@ async function validate<S extends z.ZodType>(app: App, schema: S, input: unknown
 }
 
 export async function listWebhooks(app: App, scope: AccountScope): Promise<WebhookRecord[]> {
-  return app.db.prisma.webhookEndpoint.findMany({ where: { accountId: scope.accountId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+  return app.db.prisma.webhookEndpoint.findMany({
+    where: { accountId: scope.accountId },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+  });
 }
 
 export async function getWebhook(app: App, scope: AccountScope, id: string): Promise<WebhookRecord> {

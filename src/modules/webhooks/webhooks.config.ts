@@ -2,9 +2,7 @@
 // it and calls `webhooksConfig`): kept beside the module so that config.ts only gains three lines.
 import { z } from 'zod';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -36,7 +34,11 @@ export const WEBHOOK_ENV = {
   /** Delay before each retry; its length is the number of retries. About a day in all by default. */
   WEBHOOK_RETRY_SCHEDULE: durations.default(parseDurations('5s,5m,30m,2h,5h,10h,24h')!),
   /** An endpoint whose attempts have all failed for this long is switched off. */
-  WEBHOOK_DISABLE_AFTER_FAILING_MS: z.coerce.number().int().min(0).default(5 * 86_400_000),
+  WEBHOOK_DISABLE_AFTER_FAILING_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(5 * 86_400_000),
   /** After a rotation the previous secret keeps signing (a second signature) for this long. */
   WEBHOOK_SECRET_GRACE_MS: z.coerce.number().int().min(0).default(86_400_000),
   /** Events fanned out at once per worker process (each is a few short statements: mostly waiting on the database). */
@@ -44,9 +46,7 @@ export const WEBHOOK_ENV = {
   /** Delivery attempts run at once per worker process (they mostly wait on the network). */
   WEBHOOK_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
   /** How long dispatched events and finished delivery attempts are kept (the deliveries log); `0` keeps them forever. */
-  WEBHOOK_RETENTION: durations
-    .refine((d) => d.length === 1, 'must be one duration, e.g. 30d')
-    .default([30 * 86_400_000]),
+  WEBHOOK_RETENTION: durations.refine((d) => d.length === 1, 'must be one duration, e.g. 30d').default([30 * 86_400_000]),
   /** How often the retention job runs (once per interval whatever the number of workers). */
   WEBHOOK_PRUNE_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
   /** Attempts in flight to one endpoint per worker process; more wait (deferred), so a slow endpoint holds only these slots. */

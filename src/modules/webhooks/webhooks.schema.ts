@@ -65,7 +65,11 @@ const WebhookDeliveryRef = builder.prismaObject('WebhookDelivery', {
     statusCode: t.exposeInt('statusCode', { nullable: true, description: 'HTTP status of the answer, if one came.' }),
     durationMs: t.exposeInt('durationMs', { nullable: true }),
     error: t.exposeString('error', { nullable: true }),
-    nextRetryAt: t.expose('nextRetryAt', { type: 'DateTime', nullable: true, description: 'When the next attempt is due, if this one failed and will be retried.' }),
+    nextRetryAt: t.expose('nextRetryAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the next attempt is due, if this one failed and will be retried.',
+    }),
     scheduledAt: t.expose('scheduledAt', { type: 'DateTime', description: 'When this attempt was (or is) due.' }),
     attemptedAt: t.expose('attemptedAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

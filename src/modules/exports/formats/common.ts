@@ -23,7 +23,13 @@ export function restConversation(c: ExportConversation) {
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
     summary: c.summary
-      ? { title: c.summary.title, content: c.summary.content, sentiment: c.summary.sentiment, topics: c.summary.topics, action_items: c.summary.actionItems }
+      ? {
+          title: c.summary.title,
+          content: c.summary.content,
+          sentiment: c.summary.sentiment,
+          topics: c.summary.topics,
+          action_items: c.summary.actionItems,
+        }
       : null,
     attachments: c.attachments.map((a) => ({ id: a.id, filename: a.filename, size: a.size, mime_type: a.mimeType })),
   };

@@ -6,7 +6,13 @@ import { restConversation, type Batches, type ExportMeta } from './common.js';
 export function jsonExport(batches: Batches, meta: ExportMeta): Readable {
   return Readable.from(
     (async function* () {
-      const head = { id: meta.id, format: meta.format, filters: meta.filters, created_at: meta.createdAt.toISOString(), generated_at: new Date().toISOString() };
+      const head = {
+        id: meta.id,
+        format: meta.format,
+        filters: meta.filters,
+        created_at: meta.createdAt.toISOString(),
+        generated_at: new Date().toISOString(),
+      };
       yield `{"export":${JSON.stringify(head)},"data":[`;
       let n = 0;
       for await (const batch of batches) {

@@ -23,7 +23,8 @@ function section(c: ExportConversation): string {
   lines.push('');
   if (c.summary?.content) lines.push('### Summary', '', inline(c.summary.content), '');
   if (c.summary?.actionItems.length) lines.push('### Action items', '', ...c.summary.actionItems.map((a) => `- [ ] ${inline(a)}`), '');
-  if (c.attachments.length) lines.push('### Attachments', '', ...c.attachments.map((a) => `- ${inline(a.filename)} (${a.mimeType}, ${a.size} bytes)`), '');
+  if (c.attachments.length)
+    lines.push('### Attachments', '', ...c.attachments.map((a) => `- ${inline(a.filename)} (${a.mimeType}, ${a.size} bytes)`), '');
   lines.push('### Content', '', fence(c.content), '', '---', '', '');
   return lines.join('\n');
 }

@@ -67,11 +67,15 @@ export function pdfExport(batches: Batches, meta: ExportMeta): NodeJS.ReadableSt
   const footer = () => {
     const bottom = doc.page.margins.bottom;
     doc.page.margins.bottom = 0; // writing inside the margin must not start a new page
-    doc.font(REGULAR).fontSize(8).fillColor('#888888').text(`Page ${pageNumber}`, doc.page.margins.left, doc.page.height - 36, {
-      width: doc.page.width - doc.page.margins.left - doc.page.margins.right,
-      align: 'center',
-      lineBreak: false,
-    });
+    doc
+      .font(REGULAR)
+      .fontSize(8)
+      .fillColor('#888888')
+      .text(`Page ${pageNumber}`, doc.page.margins.left, doc.page.height - 36, {
+        width: doc.page.width - doc.page.margins.left - doc.page.margins.right,
+        align: 'center',
+        lineBreak: false,
+      });
     doc.page.margins.bottom = bottom;
     doc.x = doc.page.margins.left;
     doc.y = doc.page.margins.top;
@@ -129,7 +133,13 @@ function conversation(doc: PDFKit.PDFDocument, c: ExportConversation) {
   doc.moveDown(0.3).font(REGULAR).fontSize(9).fillColor('#444444');
   doc.text(`${c.createdAt.toISOString().replace('T', ' ').slice(0, 16)} UTC  ·  source: ${c.source}  ·  status: ${c.status}  ·  ${c.id}`);
   if (c.summary?.sentiment || c.summary?.topics.length) {
-    doc.text(clean([c.summary.sentiment && `sentiment: ${c.summary.sentiment}`, c.summary.topics.length && `topics: ${c.summary.topics.join(', ')}`].filter(Boolean).join('  ·  ')));
+    doc.text(
+      clean(
+        [c.summary.sentiment && `sentiment: ${c.summary.sentiment}`, c.summary.topics.length && `topics: ${c.summary.topics.join(', ')}`]
+          .filter(Boolean)
+          .join('  ·  '),
+      ),
+    );
   }
   doc.fillColor('black');
   if (c.summary?.content) {
@@ -142,7 +152,10 @@ function conversation(doc: PDFKit.PDFDocument, c: ExportConversation) {
   }
   if (c.attachments.length) {
     heading(doc, 'Attachments');
-    doc.list(c.attachments.map((a) => clean(`${a.filename} (${a.mimeType}, ${a.size} bytes)`)), { bulletRadius: 2 });
+    doc.list(
+      c.attachments.map((a) => clean(`${a.filename} (${a.mimeType}, ${a.size} bytes)`)),
+      { bulletRadius: 2 },
+    );
   }
   heading(doc, 'Content');
   doc.text(clean(c.content));

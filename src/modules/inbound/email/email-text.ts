@@ -35,10 +35,12 @@ export function normalizeText(text: string): string {
 const ATTRIBUTION_START = /^(?:on|am|le|el|op|il|em|den|på)\s/i;
 // The verb may come before the name ("schrieb Anna <a@b.de>:").
 const ATTRIBUTION_END = /(?:wrote|schrieb|a écrit|escribió|schreef|ha scritto|escreveu|skrev)(?:\s.{0,200})?\s*:\s*$/i;
-const ORIGINAL_MESSAGE = /^-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|mensaje original|oorspronkelijk bericht|messaggio originale)\s*-{2,}\s*$/i;
+const ORIGINAL_MESSAGE =
+  /^-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|mensaje original|oorspronkelijk bericht|messaggio originale)\s*-{2,}\s*$/i;
 const RULE = /^_{10,}\s*$/;
 const HEADER_FROM = /^\*?(?:from|von|de|van|da)\s*:\*?\s*\S/i;
-const HEADER_OTHER = /^\*?(?:sent|date|to|subject|gesendet|datum|an|betreff|envoyé|à|objet|enviado|para|asunto|verzonden|aan|onderwerp)\s*:/i;
+const HEADER_OTHER =
+  /^\*?(?:sent|date|to|subject|gesendet|datum|an|betreff|envoyé|à|objet|enviado|para|asunto|verzonden|aan|onderwerp)\s*:/i;
 const SIGNATURE = /^--\s?$/;
 const SENT_FROM = /^(?:sent from my |sent from (?:outlook|mail|yahoo)|get outlook for |von meinem .* gesendet|envoyé de mon )/i;
 

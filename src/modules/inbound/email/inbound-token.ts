@@ -34,7 +34,13 @@ export async function issueInboundToken(db: Database, accountId: string): Promis
     [accountId, token.slice(0, 13), hashSecret(token)],
   );
   if (!rows[0]) throw AppError.notFound('Account');
-  return { account_id: accountId, token, prefix: token.slice(0, 13), created_at: rows[0].created_at.toISOString(), path: `/v1/inbound/email?token=${token}` };
+  return {
+    account_id: accountId,
+    token,
+    prefix: token.slice(0, 13),
+    created_at: rows[0].created_at.toISOString(),
+    path: `/v1/inbound/email?token=${token}`,
+  };
 }
 
 function tokenFrom(req: IncomingMessage, url: URL): string | null {

@@ -31,7 +31,8 @@ export async function ingestEmail(app: App, scope: AccountScope, raw: Buffer): P
     let conversationId: string | null = null;
     let outcome: IngestOutcome['outcome'] = 'appended';
     const threadId = email.isReply ? await conversationOfFirst(app, scope, 'email', email.threadIds) : null;
-    if (threadId) conversationId = await withKeyLock(app, `conversation:${threadId}`, () => appendReply(app, scope, threadId, email, sentAt));
+    if (threadId)
+      conversationId = await withKeyLock(app, `conversation:${threadId}`, () => appendReply(app, scope, threadId, email, sentAt));
     if (!conversationId) {
       conversationId = await createFromEmail(app, scope, email, sentAt);
       outcome = 'created';
@@ -39,7 +40,9 @@ export async function ingestEmail(app: App, scope: AccountScope, raw: Buffer): P
     await settleMessages(app, scope, 'email', [email.dedupeId], conversationId);
     return { conversationId, outcome };
   } catch (e) {
-    await releaseMessages(app, scope, 'email', [email.dedupeId]).catch((err) => app.log.error({ err }, 'could not release an inbound email claim'));
+    await releaseMessages(app, scope, 'email', [email.dedupeId]).catch((err) =>
+      app.log.error({ err }, 'could not release an inbound email claim'),
+    );
     throw e;
   }
 }
@@ -79,7 +82,9 @@ async function createFromEmail(app: App, scope: AccountScope, email: ParsedEmail
     await storeFiles(app, scope, conversation.id, filesOf(email));
   } catch (e) {
     // Nothing of a refused message stays: the conversation goes, with whatever it had.
-    await deleteConversation(app, scope, conversation.id).catch((err) => app.log.error({ err }, 'could not remove a refused email conversation'));
+    await deleteConversation(app, scope, conversation.id).catch((err) =>
+      app.log.error({ err }, 'could not remove a refused email conversation'),
+    );
     throw e;
   }
   return conversation.id;
@@ -89,14 +94,22 @@ async function createFromEmail(app: App, scope: AccountScope, email: ParsedEmail
  * Appends a reply under a separator. Null when the thread's conversation is gone or has no room left
  * for the reply (CONTENT_MAX_CHARS): the reply then starts a conversation of its own.
  */
-async function appendReply(app: App, scope: AccountScope, conversationId: string, email: ParsedEmail, sentAt: Date): Promise<string | null> {
+async function appendReply(
+  app: App,
+  scope: AccountScope,
+  conversationId: string,
+  email: ParsedEmail,
+  sentAt: Date,
+): Promise<string | null> {
   const current = await findConversation(app.db, scope, conversationId);
   if (!current) return null;
   const separator = `\n\n--- Reply from ${formatAddress(email.from)} on ${sentAt.toISOString()} ---\n\n`;
   const content = `${current.content ?? ''}${separator}${contentOf(email)}`;
   if (content.length > app.config.contentMaxChars) return null;
   const metadata = current.metadata ?? {};
-  const known = Array.isArray(metadata.participants) ? (metadata.participants as unknown[]).filter((p): p is string => typeof p === 'string') : [];
+  const known = Array.isArray(metadata.participants)
+    ? (metadata.participants as unknown[]).filter((p): p is string => typeof p === 'string')
+    : [];
   // Files first: if the quota refuses them, the conversation is left as it was.
   const stored = await storeFiles(app, scope, conversationId, filesOf(email));
   try {

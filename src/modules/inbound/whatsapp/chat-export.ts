@@ -34,7 +34,8 @@ const IGNORED = /(^|\/)(__MACOSX\/|\.DS_Store$|Thumbs\.db$)/;
 export async function readChatExport(content: Buffer, uploadName: string, limits: Limits): Promise<ChatExport> {
   const isZip = content.length >= 4 && content.readUInt32LE(0) === 0x04034b50;
   if (!isZip) {
-    if (/\.zip$/i.test(uploadName) || (content.length >= 4 && content.readUInt32LE(0) === 0x06054b50)) throw refused('The zip archive is empty or damaged');
+    if (/\.zip$/i.test(uploadName) || (content.length >= 4 && content.readUInt32LE(0) === 0x06054b50))
+      throw refused('The zip archive is empty or damaged');
     return { text: decodeText(content), textName: uploadName, media: [], close() {} };
   }
   return readZip(content, limits);
@@ -51,8 +52,10 @@ function decodeText(bytes: Buffer): string {
 
 function zipError(e: Error): AppError {
   const m = e.message;
-  if (/absolute path|invalid relative path|invalid characters/.test(m)) return refused(`The zip contains an unsafe path (${m.split(': ')[0]})`);
-  if (/too many bytes|size mismatch|not enough bytes|expected/i.test(m)) return refused('The zip is damaged or lies about the size of an entry');
+  if (/absolute path|invalid relative path|invalid characters/.test(m))
+    return refused(`The zip contains an unsafe path (${m.split(': ')[0]})`);
+  if (/too many bytes|size mismatch|not enough bytes|expected/i.test(m))
+    return refused('The zip is damaged or lies about the size of an entry');
   return refused(`The zip archive is damaged: ${m}`);
 }
 
@@ -63,12 +66,14 @@ async function readZip(content: Buffer, limits: Limits): Promise<ChatExport> {
     ),
   );
   try {
-    if (zip.entryCount > limits.importMaxEntries) throw refused(`The zip has ${zip.entryCount} entries; at most ${limits.importMaxEntries} are accepted`);
+    if (zip.entryCount > limits.importMaxEntries)
+      throw refused(`The zip has ${zip.entryCount} entries; at most ${limits.importMaxEntries} are accepted`);
     const entries = await listEntries(zip);
     let declared = 0;
     for (const e of entries) {
       declared += e.uncompressedSize;
-      if (declared > limits.importMaxUncompressedBytes) throw refused(`The zip unpacks to more than ${limits.importMaxUncompressedBytes} bytes`);
+      if (declared > limits.importMaxUncompressedBytes)
+        throw refused(`The zip unpacks to more than ${limits.importMaxUncompressedBytes} bytes`);
       if (e.generalPurposeBitFlag & 0x1) throw refused('The zip contains encrypted entries');
     }
     const files = entries.filter((e) => !e.fileName.endsWith('/') && !IGNORED.test(e.fileName));

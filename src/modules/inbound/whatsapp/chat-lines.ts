@@ -15,7 +15,10 @@ export function chatTime(at: Date): string {
 }
 
 export function chatLine(m: ChatMessage): string {
-  const text = m.text.replace(/\r\n?/g, '\n').replace(/[\u200e\u200f]/g, '').trim();
+  const text = m.text
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u200e\u200f]/g, '')
+    .trim();
   return `[${chatTime(m.at)}] ${m.author.replace(/[\r\n:]+/g, ' ').trim() || 'Unknown'}: ${text}`;
 }
 

@@ -28,7 +28,14 @@ const message = z.looseObject({
   audio: media,
   document: media,
   sticker: media,
-  location: z.looseObject({ name: z.string().optional(), address: z.string().optional(), latitude: z.number().optional(), longitude: z.number().optional() }).optional(),
+  location: z
+    .looseObject({
+      name: z.string().optional(),
+      address: z.string().optional(),
+      latitude: z.number().optional(),
+      longitude: z.number().optional(),
+    })
+    .optional(),
   contacts: z.array(z.looseObject({ name: z.looseObject({ formatted_name: z.string().optional() }).optional() })).optional(),
   button: z.looseObject({ text: z.string().optional() }).optional(),
   interactive: z
@@ -41,13 +48,17 @@ const message = z.looseObject({
 
 const value = z.looseObject({
   metadata: z.looseObject({ phone_number_id: str, display_phone_number: z.string().optional() }),
-  contacts: z.array(z.looseObject({ wa_id: z.string().optional(), profile: z.looseObject({ name: z.string().optional() }).optional() })).optional(),
+  contacts: z
+    .array(z.looseObject({ wa_id: z.string().optional(), profile: z.looseObject({ name: z.string().optional() }).optional() }))
+    .optional(),
   messages: z.array(z.unknown()).optional(),
 });
 
 const payload = z.looseObject({
   object: z.string().optional(),
-  entry: z.array(z.looseObject({ changes: z.array(z.looseObject({ field: z.string().optional(), value: z.unknown() })).optional() })).optional(),
+  entry: z
+    .array(z.looseObject({ changes: z.array(z.looseObject({ field: z.string().optional(), value: z.unknown() })).optional() }))
+    .optional(),
 });
 
 /** What a message says, as one chat line's text; null for what carries no words (reactions, unknown types). */
@@ -72,7 +83,10 @@ function textOf(m: z.infer<typeof message>): string | null {
       return `[location] ${where}${coords}`.trim();
     }
     case 'contacts':
-      return `[contact] ${(m.contacts ?? []).map((c) => c.name?.formatted_name).filter(Boolean).join(', ')}`.trim();
+      return `[contact] ${(m.contacts ?? [])
+        .map((c) => c.name?.formatted_name)
+        .filter(Boolean)
+        .join(', ')}`.trim();
     case 'button':
       return m.button?.text?.trim() || null;
     case 'interactive':

@@ -46,7 +46,8 @@ export function chatMessagesOf(text: string): ChatMessage[] {
 
 function titleFor(upload: ChatUpload, textName: string, participants: string[]): string {
   const named =
-    /^WhatsApp Chat (?:with|mit|con|avec|met|com) (.+)\.txt$/i.exec(textName)?.[1] ?? /^WhatsApp Chat - (.+)\.zip$/i.exec(upload.filename)?.[1];
+    /^WhatsApp Chat (?:with|mit|con|avec|met|com) (.+)\.txt$/i.exec(textName)?.[1] ??
+    /^WhatsApp Chat - (.+)\.zip$/i.exec(upload.filename)?.[1];
   const title = upload.title?.trim() || (named ? `WhatsApp chat with ${named.trim()}` : `WhatsApp chat: ${participants.join(', ')}`);
   return title.slice(0, 500);
 }
@@ -78,7 +79,12 @@ export async function importWhatsAppChat(app: App, scope: AccountScope, upload: 
       },
     });
     try {
-      await storeFiles(app, scope, conversation.id, exported.media.map((m) => ({ filename: m.name, open: m.open })));
+      await storeFiles(
+        app,
+        scope,
+        conversation.id,
+        exported.media.map((m) => ({ filename: m.name, open: m.open })),
+      );
     } catch (e) {
       await deleteConversation(app, scope, conversation.id).catch((err) => app.log.error({ err }, 'could not remove a refused import'));
       throw e;

@@ -15,7 +15,8 @@ export interface NumberLink {
 const PHONE_NUMBER_ID = /^\d{1,32}$/;
 
 export async function linkPhoneNumber(db: Database, accountId: string, phoneNumberId: string): Promise<NumberLink> {
-  if (!PHONE_NUMBER_ID.test(phoneNumberId)) throw AppError.validation({ phone_number_id: ['Phone number id must be the digits Meta shows for the number'] });
+  if (!PHONE_NUMBER_ID.test(phoneNumberId))
+    throw AppError.validation({ phone_number_id: ['Phone number id must be the digits Meta shows for the number'] });
   if (!isId('account', accountId)) throw AppError.notFound('Account');
   const rows = await db.query<{ phone_number_id: string; account_id: string; created_at: Date }>(
     `WITH ins AS (
@@ -33,8 +34,15 @@ export async function linkPhoneNumber(db: Database, accountId: string, phoneNumb
   return { phone_number_id: row.phone_number_id, account_id: row.account_id, created_at: row.created_at.toISOString() };
 }
 
-export async function unlinkPhoneNumber(db: Database, accountId: string, phoneNumberId: string): Promise<{ unlinked: boolean; phone_number_id: string }> {
-  const rows = await db.query(`DELETE FROM whatsapp_numbers WHERE phone_number_id = $1 AND account_id = $2 RETURNING 1`, [phoneNumberId, accountId]);
+export async function unlinkPhoneNumber(
+  db: Database,
+  accountId: string,
+  phoneNumberId: string,
+): Promise<{ unlinked: boolean; phone_number_id: string }> {
+  const rows = await db.query(`DELETE FROM whatsapp_numbers WHERE phone_number_id = $1 AND account_id = $2 RETURNING 1`, [
+    phoneNumberId,
+    accountId,
+  ]);
   if (!rows.length) throw AppError.notFound('Linked phone number');
   return { unlinked: true, phone_number_id: phoneNumberId };
 }

@@ -72,7 +72,12 @@ interface Segment {
 /** Stores one contact's new messages; returns how many were new. Runs under the contact's lock. */
 async function receiveFromContact(app: App, scope: AccountScope, contact: string, list: CloudMessage[]): Promise<number> {
   const unique = [...new Map(list.map((m) => [m.id, m])).values()];
-  const fresh = await claimNew(app, scope, 'whatsapp', unique.map((m) => ({ externalId: m.id, contact, sentAt: m.at })));
+  const fresh = await claimNew(
+    app,
+    scope,
+    'whatsapp',
+    unique.map((m) => ({ externalId: m.id, contact, sentAt: m.at })),
+  );
   const messages = unique.filter((m) => fresh.has(m.id)).sort((a, b) => a.at.getTime() - b.at.getTime());
   if (!messages.length) return 0;
   const pending = new Set(messages.map((m) => m.id));
@@ -92,14 +97,17 @@ async function receiveFromContact(app: App, scope: AccountScope, contact: string
     if (current?.messages.length) segments.push(current);
 
     for (const s of segments) {
-      const conversationId = (s.conversationId && (await append(app, scope, s.conversationId, s.messages))) || (await create(app, scope, s.messages));
+      const conversationId =
+        (s.conversationId && (await append(app, scope, s.conversationId, s.messages))) || (await create(app, scope, s.messages));
       const ids = s.messages.map((m) => m.id);
       await settleMessages(app, scope, 'whatsapp', ids, conversationId);
       for (const id of ids) pending.delete(id);
     }
     return messages.length;
   } catch (e) {
-    await releaseMessages(app, scope, 'whatsapp', [...pending]).catch((err) => app.log.error({ err }, 'could not release WhatsApp message claims'));
+    await releaseMessages(app, scope, 'whatsapp', [...pending]).catch((err) =>
+      app.log.error({ err }, 'could not release WhatsApp message claims'),
+    );
     throw e;
   }
 }

@@ -52,7 +52,12 @@ export function createWhatsAppWebhook(app: App) {
         return;
       }
       if (req.method !== 'POST') {
-        throw new AppError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}`, { allowed: ['GET', 'POST'] }, { Allow: 'GET, POST' });
+        throw new AppError(
+          'method_not_allowed',
+          `${req.method} is not allowed on ${url.pathname}`,
+          { allowed: ['GET', 'POST'] },
+          { Allow: 'GET, POST' },
+        );
       }
       const body = await readBody(req, BODY_LIMIT);
       if (!validSignature(settings.appSecret, body, req.headers['x-hub-signature-256'])) {

@@ -44,7 +44,9 @@ export interface IndexWrite {
   versionType?: 'external' | 'external_gte';
 }
 
-export type AliasAction = { add: { index: string; alias: string; is_write_index?: boolean } } | { remove: { index: string; alias: string } };
+export type AliasAction =
+  | { add: { index: string; alias: string; is_write_index?: boolean } }
+  | { remove: { index: string; alias: string } };
 
 export interface SearchBackend {
   readonly kind: BackendKind;
@@ -52,7 +54,10 @@ export interface SearchBackend {
   aliasExists(name: string): Promise<boolean>;
   /** The indices an alias points at ([] when there is no such alias). */
   aliasIndices(name: string): Promise<string[]>;
-  createIndex(index: string, body: { settings: unknown; mappings: unknown; aliases?: Record<string, { is_write_index?: boolean }> }): Promise<void>;
+  createIndex(
+    index: string,
+    body: { settings: unknown; mappings: unknown; aliases?: Record<string, { is_write_index?: boolean }> },
+  ): Promise<void>;
   deleteIndex(index: string): Promise<void>;
   /** Applied atomically by the cluster: readers see the old set of indices or the new one. */
   updateAliases(actions: AliasAction[]): Promise<void>;

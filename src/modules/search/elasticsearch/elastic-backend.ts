@@ -30,7 +30,8 @@ export function elasticBackend(client: Client): SearchBackend {
     kind: 'elasticsearch',
     ping: (signal) =>
       call(async () => {
-        if (!(await client.ping(undefined, { signal }))) throw new BackendError('the cluster did not answer the ping', undefined, undefined, true);
+        if (!(await client.ping(undefined, { signal })))
+          throw new BackendError('the cluster did not answer the ping', undefined, undefined, true);
       }),
     aliasExists: (name) => call(() => client.indices.existsAlias({ name })),
     aliasIndices: (name) =>
@@ -57,7 +58,12 @@ export function elasticBackend(client: Client): SearchBackend {
       }),
     delete: (w) =>
       call(async () => {
-        await client.delete({ index: w.index, id: w.id, routing: w.routing, ...(w.version !== undefined ? { version: w.version, version_type: w.versionType } : {}) });
+        await client.delete({
+          index: w.index,
+          id: w.id,
+          routing: w.routing,
+          ...(w.version !== undefined ? { version: w.version, version_type: w.versionType } : {}),
+        });
       }),
     bulk: (operations) =>
       call(async () => {

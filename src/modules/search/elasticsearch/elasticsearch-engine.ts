@@ -38,7 +38,11 @@ export async function ensureIndex(backend: SearchBackend, alias: string): Promis
   try {
     // A fixed first name: processes (or a search and a sync job) creating it at once collide on it
     // instead of making two indices under one alias. Reindexing moves the alias to stamped names.
-    await backend.createIndex(`${alias}-v${MAPPING_VERSION}`, { settings: INDEX_SETTINGS, mappings: INDEX_MAPPINGS, aliases: { [alias]: { is_write_index: true } } });
+    await backend.createIndex(`${alias}-v${MAPPING_VERSION}`, {
+      settings: INDEX_SETTINGS,
+      mappings: INDEX_MAPPINGS,
+      aliases: { [alias]: { is_write_index: true } },
+    });
   } catch (e) {
     // Another process created it first.
     if (e instanceof BackendError && e.type === 'resource_already_exists_exception') return;
@@ -49,7 +53,12 @@ export async function ensureIndex(backend: SearchBackend, alias: string): Promis
 
 /** The search engine did not answer: the documented 503, never a 500 (docs/search.md, "When the engine is down"). */
 function unavailable(): AppError {
-  return new AppError('service_unavailable', 'Search is unavailable: the search engine does not answer; try again shortly', {}, { 'Retry-After': String(SEARCH_RETRY_AFTER_S) });
+  return new AppError(
+    'service_unavailable',
+    'Search is unavailable: the search engine does not answer; try again shortly',
+    {},
+    { 'Retry-After': String(SEARCH_RETRY_AFTER_S) },
+  );
 }
 
 export class ElasticsearchEngine implements SearchEngine {
@@ -106,8 +115,18 @@ export class ElasticsearchEngine implements SearchEngine {
   }
 
   private run(accountId: string, r: SearchRequest, fuzzy: boolean) {
-    const body = buildSearchBody(accountId, { ...r, perPage: Math.min(r.perPage, MAX_RESULT_WINDOW - (r.page - 1) * r.perPage) }, { fuzzy });
-    return this.backend.search<{ title?: string; created_at?: string; content_length?: number; content_head?: string; content_tail?: string }>(this.alias, accountId, body);
+    const body = buildSearchBody(
+      accountId,
+      { ...r, perPage: Math.min(r.perPage, MAX_RESULT_WINDOW - (r.page - 1) * r.perPage) },
+      { fuzzy },
+    );
+    return this.backend.search<{
+      title?: string;
+      created_at?: string;
+      content_length?: number;
+      content_head?: string;
+      content_tail?: string;
+    }>(this.alias, accountId, body);
   }
 }
 
@@ -121,14 +140,20 @@ export class ElasticsearchIndexer implements SearchIndexer {
 
   async sync(accountId: string, conversationId: string): Promise<'indexed' | 'deleted' | 'stale'> {
     await ensureIndex(this.backend, this.alias);
-    const rows = await this.db.query<ConversationSearchRow>(`${DOCUMENT_SELECT} WHERE c.account_id = $1 AND c.id = $2`, [accountId, conversationId]);
+    const rows = await this.db.query<ConversationSearchRow>(`${DOCUMENT_SELECT} WHERE c.account_id = $1 AND c.id = $2`, [
+      accountId,
+      conversationId,
+    ]);
     const row = rows[0];
     if (!row) {
       await this.remove(accountId, conversationId);
       return 'deleted';
     }
     try {
-      await this.backend.index({ index: this.alias, id: row.id, routing: row.account_id, version: row.search_version, versionType: 'external' }, toDocument(row));
+      await this.backend.index(
+        { index: this.alias, id: row.id, routing: row.account_id, version: row.search_version, versionType: 'external' },
+        toDocument(row),
+      );
       await this.markIndexed([row.id], [row.search_version]);
       return 'indexed';
     } catch (e) {
@@ -158,7 +183,12 @@ export class ElasticsearchIndexer implements SearchIndexer {
 
   async remove(accountId: string, conversationId: string, version?: number): Promise<void> {
     try {
-      await this.backend.delete({ index: this.alias, id: conversationId, routing: accountId, ...(version !== undefined ? { version, versionType: 'external' as const } : {}) });
+      await this.backend.delete({
+        index: this.alias,
+        id: conversationId,
+        routing: accountId,
+        ...(version !== undefined ? { version, versionType: 'external' as const } : {}),
+      });
     } catch (e) {
       if (!isNotFound(e) && !isConflict(e)) throw e;
     }
@@ -196,7 +226,8 @@ export class ElasticsearchIndexer implements SearchIndexer {
       await this.copyRows(target, undefined, started);
       await this.removeOrphans(target);
       await this.backend.refresh(target);
-      for (const index of old) await this.backend.deleteIndex(index).catch((e) => this.log.warn({ err: e, index }, 'could not drop the old search index'));
+      for (const index of old)
+        await this.backend.deleteIndex(index).catch((e) => this.log.warn({ err: e, index }, 'could not drop the old search index'));
       return { indexed };
     } finally {
       if (!swapped) await this.backend.deleteIndex(target).catch(() => {});
@@ -267,7 +298,9 @@ export class ElasticsearchIndexer implements SearchIndexer {
       });
       const hits = res.hits;
       if (!hits.length) break;
-      const existing = await this.db.query<{ id: string }>(`SELECT id FROM conversations WHERE id = ANY($1::text[])`, [hits.map((h) => h._id)]);
+      const existing = await this.db.query<{ id: string }>(`SELECT id FROM conversations WHERE id = ANY($1::text[])`, [
+        hits.map((h) => h._id),
+      ]);
       const keep = new Set(existing.map((r) => r.id));
       for (const h of hits) {
         if (keep.has(h._id!)) continue;

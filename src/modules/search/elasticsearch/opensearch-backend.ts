@@ -47,14 +47,27 @@ export function openSearchBackend(config: Pick<BackendConfig, 'url' | 'timeoutMs
     deleteIndex: (index) => call(async () => void (await client.indices.delete({ index }))),
     updateAliases: (actions) => call(async () => void (await client.indices.updateAliases({ body: { actions } as Body }))),
     refresh: (index) => call(async () => void (await client.indices.refresh({ index }))),
-    putSettings: (index, settings) => call(async () => void (await client.indices.putSettings({ index, body: { index: settings } as Body }))),
+    putSettings: (index, settings) =>
+      call(async () => void (await client.indices.putSettings({ index, body: { index: settings } as Body }))),
     index: (w, document) =>
       call(async () => {
-        await client.index({ index: w.index, id: w.id, routing: w.routing, version: w.version, version_type: w.versionType, body: document as Body });
+        await client.index({
+          index: w.index,
+          id: w.id,
+          routing: w.routing,
+          version: w.version,
+          version_type: w.versionType,
+          body: document as Body,
+        });
       }),
     delete: (w) =>
       call(async () => {
-        await client.delete({ index: w.index, id: w.id, routing: w.routing, ...(w.version !== undefined ? { version: w.version, version_type: w.versionType } : {}) });
+        await client.delete({
+          index: w.index,
+          id: w.id,
+          routing: w.routing,
+          ...(w.version !== undefined ? { version: w.version, version_type: w.versionType } : {}),
+        });
       }),
     bulk: (operations) =>
       call(async () => {

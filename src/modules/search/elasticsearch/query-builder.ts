@@ -20,7 +20,17 @@ export const TIE_BREAKER = 0.3;
 function termClause(t: Term, fuzzy: boolean): estypes.QueryDslQueryContainer {
   // A loose word may still be several tokens ("e-mail"): they must be adjacent, as in PostgreSQL.
   if (fuzzy && !t.phrase) {
-    return { multi_match: { query: t.text, fields: FIELDS, type: 'best_fields', operator: 'and', fuzziness: 'AUTO', prefix_length: 1, tie_breaker: TIE_BREAKER } };
+    return {
+      multi_match: {
+        query: t.text,
+        fields: FIELDS,
+        type: 'best_fields',
+        operator: 'and',
+        fuzziness: 'AUTO',
+        prefix_length: 1,
+        tie_breaker: TIE_BREAKER,
+      },
+    };
   }
   return { multi_match: { query: t.text, fields: FIELDS, type: 'phrase', tie_breaker: TIE_BREAKER } };
 }

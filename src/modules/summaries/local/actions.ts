@@ -16,8 +16,10 @@ const TASK_VERBS =
 const IMPERATIVE = new RegExp(`^(?:please\\s+)?((?:${TASK_VERBS})\\b.*)$`, 'i');
 
 // A short lead-in ("ok, then", "sure, no problem,") may precede the promise.
-const COMMITMENT = /^(?:[^,.;]{0,25}[,;]\s*)?(?:and\s+|so\s+|then\s+)?(?:i(?:'ll| will| am going to|'m going to| can| shall|'m gonna| am gonna)|i'll)\s+(?:definitely\s+|also\s+|just\s+|try to\s+)?(.+)$/i;
-const REQUEST = /^(?:[\p{Lu}][\p{L}]+,\s*)?(?:so\s+|and\s+)?(?:can|could|would|will)\s+you\s+(?:please\s+)?(?!be\b|believe\b|imagine\b|tell me\b)(.+?)\??$/iu;
+const COMMITMENT =
+  /^(?:[^,.;]{0,25}[,;]\s*)?(?:and\s+|so\s+|then\s+)?(?:i(?:'ll| will| am going to|'m going to| can| shall|'m gonna| am gonna)|i'll)\s+(?:definitely\s+|also\s+|just\s+|try to\s+)?(.+)$/i;
+const REQUEST =
+  /^(?:[\p{Lu}][\p{L}]+,\s*)?(?:so\s+|and\s+)?(?:can|could|would|will)\s+you\s+(?:please\s+)?(?!be\b|believe\b|imagine\b|tell me\b)(.+?)\??$/iu;
 const REQUEST_POLITE = /^(?:[\p{Lu}][\p{L}]+,\s*)?(?:please|pls|plz)\s+(.+)$/iu;
 const NEED_YOU = /^(?:i\s+)?(?:need|want|would like|'d like)\s+you\s+to\s+(.+)$/i;
 const WE_SHOULD = /^(?:let'?s|we\s+(?:need to|should|must|have to|'ll|will)|(?:we|you)\s+have\s+to)\s+(.+)$/i;
@@ -56,7 +58,10 @@ export function extractActionItems(units: Unit[], english = true): string[] {
   const seen = new Set<string>();
   const keys: Set<string>[] = [];
   const push = (item: string) => {
-    const key = item.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+    const key = item
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}]+/gu, ' ')
+      .trim();
     if (!key || seen.has(key) || key.split(' ').length < 2) return;
     seen.add(key);
     const content = new Set(key.split(' ').filter((w) => w.length > 3));
@@ -87,7 +92,13 @@ export function extractActionItems(units: Unit[], english = true): string[] {
       if (!/^(?:help|let me|forgive|excuse)\b/i.test(m[1]!)) push(attribute(u.addressee, trimTask(m[1]!), u));
     } else if ((m = WE_SHOULD.exec(text))) {
       push(attribute(undefined, trimTask(m[1]!), u));
-    } else if (!u.speaker && (m = NAMED_TASK.exec(text)) && /^(?:send|schedule|call|book|review|prepare|share|update|check|confirm|email|follow|set|draft|write|finish|organi|arrange|contact|look)/i.test(m[2]!)) {
+    } else if (
+      !u.speaker &&
+      (m = NAMED_TASK.exec(text)) &&
+      /^(?:send|schedule|call|book|review|prepare|share|update|check|confirm|email|follow|set|draft|write|finish|organi|arrange|contact|look)/i.test(
+        m[2]!,
+      )
+    ) {
       push(`${m[1]} to ${trimTask(m[2]!)}`);
     } else if ((m = IMPERATIVE.exec(text)) && !u.question) {
       push(attribute(u.speaker ? u.addressee : undefined, trimTask(m[1]!), u));

@@ -64,7 +64,11 @@ export function summarizeWith(input: SummarizeInput, tuning: SummaryTuning): Sum
   return {
     title: makeTitle(input.title, topics, conv.participants, conv.kind, noteHeading(conv)),
     content: summarizeUnits(conv, units, style, english, tuning),
-    sentiment: detectSentiment(conv.turns.map((t) => t.text), prose, english),
+    sentiment: detectSentiment(
+      conv.turns.map((t) => t.text),
+      prose,
+      english,
+    ),
     topics,
     actionItems: extractActionItems(units, english),
     language,

@@ -16,8 +16,7 @@ export interface ParsedConversation {
   addressees: string[];
 }
 
-const WHATSAPP_LINE =
-  /^\[?(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}),?\s+(\d{1,2}:\d{2}(?::\d{2})?(?:\s?[APap]\.?[Mm]\.?)?)\]?\s*[-–:]?\s*(.*)$/;
+const WHATSAPP_LINE = /^\[?(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}),?\s+(\d{1,2}:\d{2}(?::\d{2})?(?:\s?[APap]\.?[Mm]\.?)?)\]?\s*[-–:]?\s*(.*)$/;
 // A speaker label: up to four words, or DialogSum-style "#Person1#".
 const SPEAKER_LINE = /^\s*(#[\w ]{1,20}#|[\p{L}][\p{L}\p{N}'’._-]*(?:\s[\p{L}\p{N}'’._-]+){0,3})\s*:\s?(.*)$/u;
 // Labels that look like "Name:" but are structure of notes or emails.
@@ -30,7 +29,8 @@ const NOT_A_SPEAKER = new Set(
   ).split(' '),
 );
 
-const MEDIA = /^(?:<media omitted>|<attached:[^>]*>|image omitted|video omitted|audio omitted|sticker omitted|this message was deleted|you deleted this message|<file\b[^>]*>|file_gif|file_photo|file_other|file_video)$/i;
+const MEDIA =
+  /^(?:<media omitted>|<attached:[^>]*>|image omitted|video omitted|audio omitted|sticker omitted|this message was deleted|you deleted this message|<file\b[^>]*>|file_gif|file_photo|file_other|file_video)$/i;
 
 function cleanSpeaker(raw: string): string {
   return normalizeSpace(raw.replace(/^[~\u202a\u202c\u200e]+/, '').replace(/[\u202a\u202c\u200e]/g, ''));
@@ -56,8 +56,10 @@ function looksLikeEmail(lines: string[]): boolean {
   return score >= 3;
 }
 
-const SIGN_OFF = /^(?:best(?: regards| wishes)?|kind regards|warm regards|regards|cheers|thanks(?: again| a lot)?|thank you|many thanks|sincerely|yours(?: truly| sincerely)?|br|talk soon|speak soon|all the best|saludos|un saludo|atentamente|gracias|viele grüße|mit freundlichen grüßen|lg|cordialement|bien à vous|merci)[,!.]?\s*$/i;
-const GREETING = /^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hola|hallo|bonjour|ciao)\s+([\p{Lu}][\p{L}'’-]+(?:\s(?:and|&)\s[\p{Lu}][\p{L}'’-]+)?)\s*[,!:]?\s*$/iu;
+const SIGN_OFF =
+  /^(?:best(?: regards| wishes)?|kind regards|warm regards|regards|cheers|thanks(?: again| a lot)?|thank you|many thanks|sincerely|yours(?: truly| sincerely)?|br|talk soon|speak soon|all the best|saludos|un saludo|atentamente|gracias|viele grüße|mit freundlichen grüßen|lg|cordialement|bien à vous|merci)[,!.]?\s*$/i;
+const GREETING =
+  /^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hola|hallo|bonjour|ciao)\s+([\p{Lu}][\p{L}'’-]+(?:\s(?:and|&)\s[\p{Lu}][\p{L}'’-]+)?)\s*[,!:]?\s*$/iu;
 
 /** Email bodies: headers name the author, quoted history and signatures are dropped. */
 function parseEmail(lines: string[]): ParsedConversation {
@@ -78,7 +80,10 @@ function parseEmail(lines: string[]): ParsedConversation {
         break;
       }
       if (SIGN_OFF.test(t) && i >= body.length - 6) {
-        const next = body.slice(i + 1).find((x) => x.trim())?.trim();
+        const next = body
+          .slice(i + 1)
+          .find((x) => x.trim())
+          ?.trim();
         if (!author && next && /^[\p{Lu}][\p{L}'’-]+(?:\s[\p{Lu}][\p{L}'’-]+)?$/u.test(next)) author = next;
         end = i;
         break;
@@ -164,6 +169,9 @@ export function parseConversation(content: string, source?: string): ParsedConve
     return { kind: 'chat', turns: chatTurns, participants: [...speakers] as string[], addressees: [] };
   }
   // Free-form notes: no speakers, keep lines as they are.
-  const noteTurns = lines.map((l) => l.trim()).filter(Boolean).map((text) => ({ text }));
+  const noteTurns = lines
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((text) => ({ text }));
   return { kind: 'notes', turns: noteTurns, participants: [], addressees: [] };
 }

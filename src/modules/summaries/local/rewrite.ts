@@ -8,7 +8,9 @@ const ADVERBS =
   'sometimes finally literally honestly seriously kinda kind of sort of almost nearly barely hardly absolutely';
 const ADVERB_RE = `(?:(?:${ADVERBS.split(' ').join('|')})\\s+)*`;
 
-const MODALS = new Set('can could would should must might may will shall cannot can\'t couldn\'t wouldn\'t shouldn\'t won\'t mustn\'t'.split(' '));
+const MODALS = new Set(
+  "can could would should must might may will shall cannot can't couldn't wouldn't shouldn't won't mustn't".split(' '),
+);
 
 // Common irregular past forms: a verb already in the past tense must not get a third-person "-s".
 const IRREGULAR_PAST = new Set(
@@ -25,7 +27,7 @@ const PAST_EED = new Set(['agreed', 'freed', 'guaranteed', 'refereed', 'disagree
 // Imperatives that ask something of the other person: "give me the address" → "asks Fred to give…".
 const REQUEST_VERBS =
   "give|send|tell|show|call|text|let(?!'?s\\b)|help|bring|get|take|buy|pick|check|wait|come|meet|remind|write|email|pass|" +
-  "lend|book|grab|find|ask|keep|save|leave|forward|share|sign|pay|return|confirm|answer|reply|look|try|make";
+  'lend|book|grab|find|ask|keep|save|leave|forward|share|sign|pay|return|confirm|answer|reply|look|try|make';
 const IMPERATIVE_REQUEST = new RegExp(`^\\s*(?:please\\s+|pls\\s+|plz\\s+|just\\s+)?((?:${REQUEST_VERBS})\\b[^?]*)$`, 'i');
 const NOT_VERBS = new Set('a an the to and or but so that this not no yes too as if at in on of for with'.split(' '));
 
@@ -44,7 +46,10 @@ export function thirdPersonVerb(verb: string): string {
 
 function pluralVerbFix(text: string): string {
   // "we" becomes two names, so a verb agreed with a single person must become plural.
-  return text.replace(/\u0003\s+is\b/g, '\u0003 are').replace(/\u0003\s+was\b/g, '\u0003 were').replace(/\u0003\s+has\b/g, '\u0003 have');
+  return text
+    .replace(/\u0003\s+is\b/g, '\u0003 are')
+    .replace(/\u0003\s+was\b/g, '\u0003 were')
+    .replace(/\u0003\s+has\b/g, '\u0003 have');
 }
 
 export interface RewriteContext {
@@ -65,7 +70,10 @@ export function toThirdPerson(sentence: string, ctx: RewriteContext): string {
   let s = ` ${sentence} `.replace(/[’‘]/g, "'");
 
   // Colloquial contractions first, so the grammar below sees ordinary verbs.
-  s = s.replace(/\bwanna\b/gi, 'want to').replace(/\bgonna\b/gi, 'going to').replace(/\bgotta\b/gi, 'have to');
+  s = s
+    .replace(/\bwanna\b/gi, 'want to')
+    .replace(/\bgonna\b/gi, 'going to')
+    .replace(/\bgotta\b/gi, 'have to');
 
   // Discourse fillers that have no place in a summary.
   s = s.replace(/\b(?:i think|i guess|i mean|i suppose|i believe|you know|to be honest|tbh|i'm afraid|i'm sure|i hope)\b,?\s*/gi, ' ');
@@ -76,7 +84,10 @@ export function toThirdPerson(sentence: string, ctx: RewriteContext): string {
       /^\s*(?:so\s+|and\s+|but\s+)?(?:can|could|would|will)\s+you\s+(?:please\s+)?([^?]+)\?/i,
       (_m, rest: string) => ` ${S} asks ${A} to ${rest.trim()}.`,
     );
-    s = s.replace(/^\s*(?:so\s+|and\s+)?do\s+you\s+(?:want|wanna)\s+(?:to\s+)?([^?]+)\?/i, (_m, rest: string) => ` ${S} asks ${A} to ${rest.trim()}.`);
+    s = s.replace(
+      /^\s*(?:so\s+|and\s+)?do\s+you\s+(?:want|wanna)\s+(?:to\s+)?([^?]+)\?/i,
+      (_m, rest: string) => ` ${S} asks ${A} to ${rest.trim()}.`,
+    );
     s = s.replace(/^\s*(?:so\s+|and\s+)?(?:are|r)\s+you\s+([^?]+)\?/i, (_m, rest: string) => ` ${S} asks if ${A} is ${rest.trim()}.`);
     s = s.replace(/^\s*(?:so\s+|and\s+)?(did|do|have)\s+you\s+([^?]+)\?/i, (_m, aux: string, rest: string) => {
       const r = rest.trim();
@@ -98,7 +109,10 @@ export function toThirdPerson(sentence: string, ctx: RewriteContext): string {
         return ` ${S} asks if ${subject} ${a} ${rest.trim()}.`;
       },
     );
-    s = s.replace(/^\s*((?:what|where|when|who|why|how|which)\b[^?]*)\?/i, (_m, q: string) => ` ${S} asks ${A} ${q.charAt(0).toLowerCase()}${q.slice(1)}.`);
+    s = s.replace(
+      /^\s*((?:what|where|when|who|why|how|which)\b[^?]*)\?/i,
+      (_m, q: string) => ` ${S} asks ${A} ${q.charAt(0).toLowerCase()}${q.slice(1)}.`,
+    );
     const imperative = IMPERATIVE_REQUEST.exec(s);
     if (imperative && (/\b(?:me|us|please|pls)\b/i.test(s) || imperative[1]!.trim().split(/\s+/).length >= 3)) {
       const body = imperative[1]!.replace(/\b(?:please|pls|plz)\b/gi, '').trim();
@@ -112,12 +126,18 @@ export function toThirdPerson(sentence: string, ctx: RewriteContext): string {
   s = s
     .replace(/\b(?:i'm|im|i am)\b/gi, `${S} is`)
     .replace(/\b(?:i'll|i will|ill)\b(?=\s)/gi, `${S} will`)
-    .replace(/\b(?:i've|ive|i have)\b(?=\s+(?:to|got|been|just|already|never|\w+ed\b|\w+en\b|seen|done|made|had|sent|bought|found|lost|told|heard|met))/gi, `${S} has`)
+    .replace(
+      /\b(?:i've|ive|i have)\b(?=\s+(?:to|got|been|just|already|never|\w+ed\b|\w+en\b|seen|done|made|had|sent|bought|found|lost|told|heard|met))/gi,
+      `${S} has`,
+    )
     .replace(/\bi've\b/gi, `${S} has`)
     .replace(/\bi'd\b/gi, `${S} would`)
     .replace(/\bi (?:do not|don't|dont)\b/gi, `${S} doesn't`)
     .replace(/\bi (didn't|didnt|can't|cant|cannot|won't|wont|couldn't|wouldn't|shouldn't|was|wasn't)\b/gi, `${S} $1`)
-    .replace(new RegExp(`(?<!\\b(?:do|did|can|could|should|would|will|shall|may|might|must|to)\\s+)\\bi\\s+(${ADVERB_RE})([a-z']+)\\b`, 'gi'), (_m, adv: string, verb: string) => `${S} ${adv}${thirdPersonVerb(verb)}`)
+    .replace(
+      new RegExp(`(?<!\\b(?:do|did|can|could|should|would|will|shall|may|might|must|to)\\s+)\\bi\\s+(${ADVERB_RE})([a-z']+)\\b`, 'gi'),
+      (_m, adv: string, verb: string) => `${S} ${adv}${thirdPersonVerb(verb)}`,
+    )
     .replace(/\bi\b/gi, S)
     .replace(/\b(?:me|myself)\b/gi, S)
     .replace(/\bmy\b/gi, ctx.possessive ?? 'their')
@@ -154,5 +174,8 @@ export function toThirdPerson(sentence: string, ctx: RewriteContext): string {
     .replace(new RegExp(we, 'g'), names)
     .replace(new RegExp(S, 'g'), ctx.speaker)
     .replace(new RegExp(A, 'g'), addressee ?? 'the others');
-  return s.replace(/\s+/g, ' ').replace(/\s+([,.!?;:])/g, '$1').trim();
+  return s
+    .replace(/\s+/g, ' ')
+    .replace(/\s+([,.!?;:])/g, '$1')
+    .trim();
 }

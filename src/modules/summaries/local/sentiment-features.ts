@@ -31,7 +31,8 @@ export const FEATURE_NAMES = [
   'hashtags',
 ] as const;
 
-const NEGATOR = /^(?:not|no|never|nothing|nobody|none|nor|neither|cannot|without|\w+n't|dont|cant|wont|isnt|didnt|doesnt|wasnt|arent|couldnt|shouldnt|wouldnt|aint)$/;
+const NEGATOR =
+  /^(?:not|no|never|nothing|nobody|none|nor|neither|cannot|without|\w+n't|dont|cant|wont|isnt|didnt|doesnt|wasnt|arent|couldnt|shouldnt|wouldnt|aint)$/;
 const CLAUSE_END = /^[.,!?;:]+$/;
 
 /**
@@ -39,7 +40,11 @@ const CLAUSE_END = /^[.,!?;:]+$/;
  * gets a `not_` prefix ("not good" → not, not_good), the standard trick for bag-of-words polarity.
  */
 export function polarityTokens(text: string): string[] {
-  const raw = text.toLowerCase().replace(/[’‘]/g, "'").match(/[a-z][a-z']*|[.,!?;:]+/g) ?? [];
+  const raw =
+    text
+      .toLowerCase()
+      .replace(/[’‘]/g, "'")
+      .match(/[a-z][a-z']*|[.,!?;:]+/g) ?? [];
   const out: string[] = [];
   let negated = false;
   for (const t of raw) {
@@ -56,7 +61,8 @@ export function polarityTokens(text: string): string[] {
 }
 
 // Emoji and emoticons by polarity (hand-picked, as in sentiment.ts); counted on the raw text.
-const EMOJI_POS = /[😍🥰😘😻❤💕💖💗💓💞💙💚💛💜🧡🤍♥😀😁😃😄😆😊🙂😇🥳🤗😋😎😺😸😂🤣😹👍👌🙌👏💪✌🎉🎊💯✨⭐🌟🏆🥇😉😜😝😛🤪]|(?:^|\s)[:;=8][-'^o]?[)\]dDpP3*]+(?=\s|$)|<3/gu;
+const EMOJI_POS =
+  /[😍🥰😘😻❤💕💖💗💓💞💙💚💛💜🧡🤍♥😀😁😃😄😆😊🙂😇🥳🤗😋😎😺😸😂🤣😹👍👌🙌👏💪✌🎉🎊💯✨⭐🌟🏆🥇😉😜😝😛🤪]|(?:^|\s)[:;=8][-'^o]?[)\]dDpP3*]+(?=\s|$)|<3/gu;
 const EMOJI_NEG = /[😢😭😿💔😞😔😟🙁☹😥😓😪😠😡🤬👿💢😤😩😫😖😣🤮🤢👎🙄😒😑😬🤦😱😨😰]|(?:^|\s)[:;=8][-'^o]?[([/\\|]+(?=\s|$)/gu;
 
 // VADER costs ~4 µs a word: text without any lexicon entry is not sent to it (it would score 0 anyway).
@@ -64,7 +70,11 @@ let lexicon: Set<string> | undefined;
 function lexiconWords(): Set<string> {
   if (!lexicon) {
     const file = createRequire(import.meta.url).resolve('vader-sentiment/vader_lexicon.txt');
-    lexicon = new Set(readFileSync(file, 'utf8').split('\n').map((l) => l.split('\t')[0]!));
+    lexicon = new Set(
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .map((l) => l.split('\t')[0]!),
+    );
   }
   return lexicon;
 }

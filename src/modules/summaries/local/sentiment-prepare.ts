@@ -14,8 +14,10 @@ const EMOJI_WORDS: Array<[RegExp, string]> = [
 ];
 
 // Words VADER does not know but chats use a lot; hand-written, general-purpose valences.
-const EXTRA_POSITIVE = /\b(?:thx|ty|congrats|congratulations|yay+|woo+hoo+|awesome+|well done|gorgeous|yummy|delicious|proud|grateful|thankful|blessed)\b/gi;
-const EXTRA_NEGATIVE = /\b(?:sucks|ugh+|wtf|smh|fml|ffs|damn|dammit|crap|worst|fail(?:ed|s)?|broken|cancel(?:led|ed)|delayed|overdue|complain(?:t|ts|ed)?|refund|disappointed|unacceptable|frustrat(?:ed|ing)|rip)\b/gi;
+const EXTRA_POSITIVE =
+  /\b(?:thx|ty|congrats|congratulations|yay+|woo+hoo+|awesome+|well done|gorgeous|yummy|delicious|proud|grateful|thankful|blessed)\b/gi;
+const EXTRA_NEGATIVE =
+  /\b(?:sucks|ugh+|wtf|smh|fml|ffs|damn|dammit|crap|worst|fail(?:ed|s)?|broken|cancel(?:led|ed)|delayed|overdue|complain(?:t|ts|ed)?|refund|disappointed|unacceptable|frustrat(?:ed|ing)|rip)\b/gi;
 
 // Runs of two or more Title Case words are names ("Super Bowl", "Black Friday", "Gentle Yoga"): their
 // words must not score as sentiment. Skipped when most of the text is Title Case (shouting or headlines).
@@ -37,7 +39,10 @@ export function prepareForVader(text: string): string {
   for (const [re, word] of EMOJI_WORDS) t = t.replace(re, word);
   return (
     t
-      .replace(/&amp;/g, '&').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&')
+      .replace(/&gt;/g, '>')
+      .replace(/&lt;/g, '<')
+      .replace(/&quot;/g, '"')
       .replace(/[’‘]/g, "'")
       .replace(/@\w+/g, ' ')
       // Phrases whose negation or verb VADER would misread: "can't wait" is eagerness, not negation.
@@ -68,4 +73,3 @@ export function symbolsOnly(text: string): string {
   const symbols = [...text.matchAll(EMOTICONS)].map((m) => m[1]).concat(text.match(EMOJI) ?? []);
   return symbols.join(' ');
 }
-

@@ -35,7 +35,8 @@ export const DEFAULT_TUNING: SummaryTuning = {
 const PERSONAL = /\b(?:i|i'm|i'll|i've|i'd|im|me|my|we|we're|we'll|let's|us|our|you|you're|you'll|your)\b/i;
 
 // Plans, promises and decisions are what conversation summaries report most.
-const FUTURE = /\b(?:will|'ll|going to|gonna|let's|lets|tomorrow|tonight|next (?:week|month|time)|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|at \d{1,2}(?::\d{2})?|need to|have to|has to|decided|agreed)\b/i;
+const FUTURE =
+  /\b(?:will|'ll|going to|gonna|let's|lets|tomorrow|tonight|next (?:week|month|time)|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|at \d{1,2}(?::\d{2})?|need to|have to|has to|decided|agreed)\b/i;
 
 function scoreUnits(units: Unit[], t: SummaryTuning): number[] {
   const weights = termWeights(units);

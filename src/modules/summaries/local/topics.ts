@@ -25,13 +25,7 @@ const NOT_TOPICS = new Set(
 );
 
 function candidate(word: string, names: Set<string>, foreign?: Set<string>): boolean {
-  return (
-    isContentWord(word) &&
-    !NOT_TOPICS.has(word) &&
-    !names.has(word) &&
-    !foreign?.has(word) &&
-    /^[\p{L}][\p{L}\p{N}-]*$/u.test(word)
-  );
+  return isContentWord(word) && !NOT_TOPICS.has(word) && !names.has(word) && !foreign?.has(word) && /^[\p{L}][\p{L}\p{N}-]*$/u.test(word);
 }
 
 // Alone, past participles and adverbs ("booked", "quickly") are rarely what a conversation is about.
@@ -61,7 +55,7 @@ export function extractTopics(units: Unit[], participants: string[], language = 
   const scored = [...counts.entries()]
     .map(([key, e]) => ({ key, e, score: e.count * (e.size === 2 ? 1.6 : 1) }))
     .filter((x) => x.e.size === 1 || x.e.count >= 2)
-        // Ties: longer words are usually more specific; then the earliest mention.
+    // Ties: longer words are usually more specific; then the earliest mention.
     .sort((a, b) => b.score - a.score || b.key.length - a.key.length || a.e.first - b.e.first);
 
   const topics: string[] = [];

@@ -20,7 +20,10 @@ export function cleanSentence(text: string): string {
     .replace(/(?:^|\s)[*_~]+|[*_~]+(?=\s|$)/g, ' ');
   t = normalizeSpace(t).replace(FILLER_START, '');
   // Repeated punctuation ("?!?!", "....") reads badly in a summary.
-  return t.replace(/([!?.])[!?.]+/g, '$1').replace(/^[\s,.;:!?-]+/, '').trim();
+  return t
+    .replace(/([!?.])[!?.]+/g, '$1')
+    .replace(/^[\s,.;:!?-]+/, '')
+    .trim();
 }
 
 /** Who "you" most likely means in each turn: the other party in a pair, otherwise the person being answered. */
@@ -43,7 +46,9 @@ function addressees(conv: ParsedConversation): (string | undefined)[] {
 
 // Words that open a sentence followed by a comma without naming anyone.
 const CONNECTIVES = new Set(
-  'however anyway anyways also then actually honestly seriously unfortunately fortunately besides otherwise still finally firstly first second meanwhile instead yes no ok okay well so and but or now wait listen look sorry thanks please btw srsly'.split(' '),
+  'however anyway anyways also then actually honestly seriously unfortunately fortunately besides otherwise still finally firstly first second meanwhile instead yes no ok okay well so and but or now wait listen look sorry thanks please btw srsly'.split(
+    ' ',
+  ),
 );
 
 /** Strips a vocative ("Tom, can you…", "…, Anna?") and tells whom it addressed, if that is a participant. */
@@ -56,7 +61,8 @@ export function stripVocative(text: string, participants: string[]): { text: str
     });
   const lead = /^([\p{Lu}][\p{L}'’-]+)(?:\s+[\p{Lu}][\p{L}'’-]+)?\s*,\s+(?=\S)/u.exec(text);
   const rest = lead ? text.slice(lead[0].length) : '';
-  const addressing = /^(?:can|could|would|will|do|did|are|is|have|what|where|when|how|why|you|i|we|please|pls|let|thanks|thank|don't|look|listen|check|give|send|tell|remember|come|call)\b/i;
+  const addressing =
+    /^(?:can|could|would|will|do|did|are|is|have|what|where|when|how|why|you|i|we|please|pls|let|thanks|thank|don't|look|listen|check|give|send|tell|remember|come|call)\b/i;
   if (lead && !CONNECTIVES.has(lead[1]!.toLowerCase()) && (match(lead[1]!) || addressing.test(rest))) {
     return { text: text.slice(lead[0].length).replace(/^\p{Ll}|^\p{Lu}/u, (c) => c.toUpperCase()), to: match(lead[1]!) };
   }

@@ -26,7 +26,8 @@ const SUMMARY_SCHEMA = {
     action_items: {
       type: 'array',
       items: { type: 'string' },
-      description: 'Requests and commitments as short imperative phrases, with the person where one is named ("Tom to send the pricing sheet").',
+      description:
+        'Requests and commitments as short imperative phrases, with the person where one is named ("Tom to send the pricing sheet").',
     },
     language: { type: 'string', description: 'ISO 639-1 code of the language the summary is written in.' },
   },
@@ -75,7 +76,12 @@ export class OpenAiProvider implements SummaryProvider {
     } else {
       const partials: ModelOutput[] = [];
       for (const [i, chunk] of chunks.entries()) {
-        partials.push(await this.complete(systemPrompt({ ...req, style: 'detailed' }, { part: i + 1, of: chunks.length }), conversationMessage(req, chunk)));
+        partials.push(
+          await this.complete(
+            systemPrompt({ ...req, style: 'detailed' }, { part: i + 1, of: chunks.length }),
+            conversationMessage(req, chunk),
+          ),
+        );
       }
       out = await this.complete(mergePrompt(req), JSON.stringify({ title: req.title, parts: partials }));
     }
@@ -129,7 +135,9 @@ function describe(err: unknown): Error {
   if (err instanceof OpenAI.APIConnectionError) return new ProviderError(`Could not reach the OpenAI-compatible API: ${err.message}`);
   if (err instanceof OpenAI.APIError && err.status) {
     const message = `The OpenAI-compatible API answered ${err.status}: ${err.message}`;
-    return err.status >= 400 && err.status < 500 && ![408, 409, 429].includes(err.status) ? new PermanentJobError(message) : new ProviderError(message);
+    return err.status >= 400 && err.status < 500 && ![408, 409, 429].includes(err.status)
+      ? new PermanentJobError(message)
+      : new ProviderError(message);
   }
   return err instanceof Error ? err : new Error(String(err));
 }

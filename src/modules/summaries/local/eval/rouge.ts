@@ -12,7 +12,12 @@ export interface RougeScore {
 const stemCache = new Map<string, string>();
 
 export function rougeTokens(text: string): string[] {
-  const tokens = text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim().split(' ').filter(Boolean);
+  const tokens = text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim()
+    .split(' ')
+    .filter(Boolean);
   return tokens.map((t) => {
     if (t.length <= 3) return t;
     let s = stemCache.get(t);
