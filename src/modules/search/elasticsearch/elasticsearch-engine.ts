@@ -182,6 +182,9 @@ export class ElasticsearchIndexer implements SearchIndexer {
   }
 
   async remove(accountId: string, conversationId: string, version?: number): Promise<void> {
+    // A delete on a missing index creates it (auto-create applies to every write): were the alias not
+    // there yet, that would make an index under the alias's name, and the alias could never be made.
+    await ensureIndex(this.backend, this.alias);
     try {
       await this.backend.delete({
         index: this.alias,
