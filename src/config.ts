@@ -1,13 +1,12 @@
 // The one place that reads the environment. Everything else receives `Config`.
 import path from 'node:path';
 import { z } from 'zod';
+import { envBool as bool } from './env.config.js';
 import { QUEUES, type QueueName } from './jobs/queues.config.js';
 import { WEBHOOK_ENV, webhooksConfig, type WebhooksConfig } from './modules/webhooks/webhooks.config.js';
 import { INBOUND_ENV, inboundConfig, inboundConfigIssues, type InboundConfig } from './modules/inbound/inbound.config.js';
 import { SERVER_ENV, serverConfig, serverConfigIssues, type ServerConfig } from './server.config.js';
 import { TRACING_ENV, tracingConfig, type TracingConfig } from './lib/tracing.config.js';
-
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const plan = z.object({
   storageLimitMb: z.number().positive(),

@@ -2,8 +2,8 @@
 // it, calls `serverConfigIssues` in its superRefine and `serverConfig` to build `config.server`):
 // timeouts against slow clients, CORS, GraphQL exposure, /metrics and /readyz.
 import { z } from 'zod';
+import { envBool as bool } from './env.config.js';
 
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const ms = (min: number) => z.coerce.number().int().min(min).max(3_600_000);
 
 /** `*`, or a comma-separated list of origins (`https://app.example.com,http://localhost:5173`). */

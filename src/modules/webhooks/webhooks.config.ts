@@ -1,8 +1,7 @@
 // The webhook settings of the one configuration schema (src/config.ts spreads these variables into
 // it and calls `webhooksConfig`): kept beside the module so that config.ts only gains three lines.
 import { z } from 'zod';
-
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+import { envBool as bool } from '../../env.config.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
