@@ -41,3 +41,20 @@ export async function recoverWork(
     }
   }
 }
+
+/**
+ * Ids of rows of `table` still `processing` `olderThanMs` after they were written (oldest first, at most
+ * 1,000 a sweep): work whose job may have been lost (Redis down at enqueue time, a restart in
+ * development mode, a job that stalled out).
+ */
+export async function staleProcessingIds(
+  db: { query<T>(sql: string, params: unknown[]): Promise<T[]> },
+  table: 'exports' | 'summaries',
+  olderThanMs: number,
+): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT id FROM ${table} WHERE status = 'processing' AND created_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT 1000`,
+    [olderThanMs / 1000],
+  );
+  return rows.map((r) => r.id);
+}

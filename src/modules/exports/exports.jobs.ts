@@ -4,6 +4,7 @@
 // number, so it runs once per EXPORT_CLEANUP_INTERVAL_MS however many workers ask.
 import { z } from 'zod';
 import { defineJob } from '../../jobs/definition.js';
+import { staleProcessingIds } from '../../jobs/recovery.js';
 import { isId } from '../../lib/ids.js';
 
 export const generateExportJob = defineJob({
@@ -12,13 +13,7 @@ export const generateExportJob = defineJob({
   payload: z.object({ exportId: z.string().refine((s) => isId('export', s), 'must be an export id') }),
   jobId: (p) => `export.${p.exportId}`,
   handler: () => import('./write-export.js').then((m) => m.writeExportHandler),
-  recover: async (app, olderThanMs) => {
-    const rows = await app.db.query<{ id: string }>(
-      `SELECT id FROM exports WHERE status = 'processing' AND created_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT 1000`,
-      [olderThanMs / 1000],
-    );
-    return rows.map((r) => ({ exportId: r.id }));
-  },
+  recover: async (app, olderThanMs) => (await staleProcessingIds(app.db, 'exports', olderThanMs)).map((exportId) => ({ exportId })),
 });
 
 export const cleanupExportsJob = defineJob({

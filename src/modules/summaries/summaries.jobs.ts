@@ -2,6 +2,7 @@
 // same summary twice (a retry of the request path, the recovery sweep) runs it once.
 import { z } from 'zod';
 import { defineJob } from '../../jobs/definition.js';
+import { staleProcessingIds } from '../../jobs/recovery.js';
 import { isId } from '../../lib/ids.js';
 
 export const generateSummaryJob = defineJob({
@@ -12,12 +13,5 @@ export const generateSummaryJob = defineJob({
   handler: () => import('./generate-summary.js').then((m) => m.generateSummaryHandler),
   // Summaries still `processing` a little while after they were written: their job may have been
   // lost (Redis down at enqueue time, a restart in development mode, a job that stalled out).
-  recover: async (app, olderThanMs) => {
-    const rows = await app.db.query<{ id: string }>(
-      `SELECT id FROM summaries WHERE status = 'processing' AND created_at < now() - make_interval(secs => $1)
-        ORDER BY created_at LIMIT 1000`,
-      [olderThanMs / 1000],
-    );
-    return rows.map((r) => ({ summaryId: r.id }));
-  },
+  recover: async (app, olderThanMs) => (await staleProcessingIds(app.db, 'summaries', olderThanMs)).map((summaryId) => ({ summaryId })),
 });
