@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/lib/ids.js';
 import { CANDIDATES, TOTAL_CAP } from '../src/modules/search/postgres-engine.js';
 import { snippetPlainText } from '../src/modules/search/snippet.js';
+import { type Seed, seedConversations } from './helpers/seed-conversations.js';
 import { newAccount, startTestServer, type Client, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
@@ -15,40 +16,8 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
-interface Seed {
-  title: string;
-  content: string;
-  source?: 'email' | 'whatsapp' | 'api';
-  status?: 'processing' | 'completed' | 'failed';
-  createdAt?: string;
-  summary?: { title?: string; content?: string; sentiment?: string; topics?: string[] };
-}
-
 /** Inserts conversations (and their current summaries) directly; returns their ids in order. */
-async function seed(accountId: string, rows: Seed[]): Promise<string[]> {
-  const db = server.running.app.db;
-  const ids: string[] = [];
-  for (const r of rows) {
-    const id = newId('conversation');
-    const at = r.createdAt ?? new Date().toISOString();
-    await db.query(
-      `INSERT INTO conversations (id, account_id, title, content, source, status, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5::conversation_source, $6::processing_status, $7, $7)`,
-      [id, accountId, r.title, r.content, r.source ?? 'api', r.status ?? 'completed', at],
-    );
-    if (r.summary) {
-      const sid = newId('summary');
-      await db.query(
-        `INSERT INTO summaries (id, account_id, conversation_id, content_version, status, title, content, sentiment, topics, completed_at)
-         VALUES ($1, $2, $3, 1, 'completed', $4, $5, $6, $7, now())`,
-        [sid, accountId, id, r.summary.title ?? null, r.summary.content ?? null, r.summary.sentiment ?? null, r.summary.topics ?? []],
-      );
-      await db.query(`UPDATE conversations SET summary_id = $1 WHERE id = $2 AND account_id = $3`, [sid, id, accountId]);
-    }
-    ids.push(id);
-  }
-  return ids;
-}
+const seed = (accountId: string, rows: Seed[]) => seedConversations(server.running.app.db, accountId, rows);
 
 async function search(c: Client, body: Record<string, unknown>) {
   const res = await c.post('/v1/conversations/search', body);

@@ -6,12 +6,12 @@
 // Fixtures that need a fixed summary (sentiment, topics) are written with SQL and then indexed by
 // `search reindex --account`, the documented way to (re)build one account's documents.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../src/lib/ids.js';
 import { PostgresSearchEngine } from '../../src/modules/search/postgres-engine.js';
 import { searchServices } from '../../src/modules/search/search-engine.js';
 import { searchInput, toSearchRequest } from '../../src/modules/search/search-input.js';
 import { searchSyncJob } from '../../src/modules/search/search.jobs.js';
 import { cli } from './cli.js';
+import { type Seed, seedConversations } from './seed-conversations.js';
 import { bullEnv, dropPrefix, eventually, uniquePrefix } from './jobs.js';
 import { newAccount, startTestServer, type Client, type TestServer } from './server.js';
 
@@ -24,15 +24,6 @@ export interface EngineUnderTest {
   aliasIndices(alias: string): Promise<string[]>;
   /** Drops every index this run made. */
   cleanup(alias: string): Promise<void>;
-}
-
-export interface Seed {
-  title: string;
-  content: string;
-  source?: 'email' | 'whatsapp' | 'api';
-  status?: 'processing' | 'completed' | 'failed';
-  createdAt?: string;
-  summary?: { title?: string; content?: string; sentiment?: string; topics?: string[] };
 }
 
 type Hit = { id: string; title: string; snippet: string; score: number; created_at: string };
@@ -71,30 +62,7 @@ export function describeSearchEngine(name: string, redisDb: number, setup: () =>
       return eventually(() => search(c, body), done, WAIT);
     }
 
-    async function seed(accountId: string, rows: Seed[]): Promise<string[]> {
-      const db = server.running.app.db;
-      const out: string[] = [];
-      for (const r of rows) {
-        const id = newId('conversation');
-        const at = r.createdAt ?? new Date().toISOString();
-        await db.query(
-          `INSERT INTO conversations (id, account_id, title, content, source, status, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5::conversation_source, $6::processing_status, $7, $7)`,
-          [id, accountId, r.title, r.content, r.source ?? 'api', r.status ?? 'completed', at],
-        );
-        if (r.summary) {
-          const sid = newId('summary');
-          await db.query(
-            `INSERT INTO summaries (id, account_id, conversation_id, content_version, status, title, content, sentiment, topics, completed_at)
-             VALUES ($1, $2, $3, 1, 'completed', $4, $5, $6, $7, now())`,
-            [sid, accountId, id, r.summary.title ?? null, r.summary.content ?? null, r.summary.sentiment ?? null, r.summary.topics ?? []],
-          );
-          await db.query(`UPDATE conversations SET summary_id = $1 WHERE id = $2 AND account_id = $3`, [sid, id, accountId]);
-        }
-        out.push(id);
-      }
-      return out;
-    }
+    const seed = (accountId: string, rows: Seed[]) => seedConversations(server.running.app.db, accountId, rows);
 
     /** Seeds rows, then builds the account's documents with the CLI's code path (`search reindex --account`). */
     async function seedIndexed(accountId: string, rows: Seed[]): Promise<string[]> {
