@@ -26,12 +26,16 @@ const DEFAULT_PLANS: Record<string, Plan> = {
 
 const redisUrl = z
   .string()
-  .url()
-  .refine((u) => /^rediss?:$/.test(new URL(u).protocol), 'must be a redis:// or rediss:// URL')
+  .refine((u) => URL.canParse(u) && /^rediss?:$/.test(new URL(u).protocol), 'must be a redis:// or rediss:// URL')
   .refine((u) => {
+    if (!URL.canParse(u)) return true; // reported by the check above
     const db = new URL(u).pathname.replace(/^\//, '');
     return db === '' || /^\d+$/.test(db);
   }, 'the path must be a database number, e.g. redis://127.0.0.1:6379/2');
+
+// One check, not .url() then a refine: zod runs the refine even after .url() failed, and `new URL` then
+// threw past the schema (a raw "Invalid URL" instead of the variable's name).
+const httpUrl = z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL');
 
 const envSchema = z
   .object({
@@ -137,16 +141,8 @@ const envSchema = z
     // Search (src/modules/search, docs/search.md): SEARCH_ENGINE picks the engine; without it,
     // Elasticsearch when ELASTICSEARCH_URL is set, PostgreSQL otherwise.
     SEARCH_ENGINE: z.enum(['postgres', 'elasticsearch', 'opensearch']).optional(),
-    SEARCH_URL: z
-      .string()
-      .url()
-      .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL')
-      .optional(),
-    ELASTICSEARCH_URL: z
-      .string()
-      .url()
-      .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL')
-      .optional(),
+    SEARCH_URL: httpUrl.optional(),
+    ELASTICSEARCH_URL: httpUrl.optional(),
     ELASTICSEARCH_API_KEY: z.string().optional(),
     ELASTICSEARCH_INDEX: z
       .string()
@@ -305,7 +301,6 @@ export interface SummariesConfig {
 
 export class ConfigError extends Error {}
 
-/** Parses the environment; throws a ConfigError naming every bad variable. */
 /** The distributed search engine the variables ask for, if any (docs/configuration.md, "Search"). */
 function remoteSearchConfig(e: z.infer<typeof envSchema>): SearchConfig['elasticsearch'] {
   const kind = e.SEARCH_ENGINE ?? (e.ELASTICSEARCH_URL ? 'elasticsearch' : 'postgres');
@@ -314,6 +309,7 @@ function remoteSearchConfig(e: z.infer<typeof envSchema>): SearchConfig['elastic
   return { kind, url, apiKey: e.ELASTICSEARCH_API_KEY, index: e.ELASTICSEARCH_INDEX, timeoutMs: e.ELASTICSEARCH_TIMEOUT_MS };
 }
 
+/** Parses the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings mean "unset": shells and compose files often export VAR= .
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
