@@ -74,7 +74,14 @@ describe('separate worker processes (npm run worker)', () => {
     const done = await finished(client, stale.id);
     expect(done.status).toBe('completed');
     expect(done.summary.content).toMatch(/Maria|Joao/);
-    const history = (await client.get(`/v1/conversations/${stale.id}/summaries`)).body.data;
+    // The two workers may take version 1's job after version 2's finished: wait for both to settle.
+    const history = (
+      await eventually(
+        () => client.get(`/v1/conversations/${stale.id}/summaries`),
+        (r) => r.body.data.every((s: { status: string }) => s.status !== 'processing'),
+        20_000,
+      )
+    ).body.data;
     expect(history.map((s: { status: string }) => s.status)).toEqual(['completed', 'failed']);
     expect(history[1].error).toBe(SUPERSEDED);
     for (const o of others) expect((await finished(client, o.body.id)).status).toBe('completed');
