@@ -137,6 +137,7 @@ describe('GET /v1/account/usage', () => {
       api_requests: {
         total: 12,
         by_endpoint: { ...ZERO_ENDPOINTS, '/conversations': 5, '/search': 1, '/summaries': 2, '/account': 3, '/graphql': 1 },
+        by_client: {}, // API-key requests only: no OAuth app (tests/oauth.test.ts has one)
       },
     });
 
@@ -170,7 +171,7 @@ describe('GET /v1/account/usage', () => {
     expect(past.status).toBe(200);
     expect(past.body.period).toEqual({ from: '2024-02-10', to: '2024-02-29' });
     expect(past.body.conversations.total).toBe(0);
-    expect(past.body.api_requests).toEqual({ total: 0, by_endpoint: ZERO_ENDPOINTS });
+    expect(past.body.api_requests).toEqual({ total: 0, by_endpoint: ZERO_ENDPOINTS, by_client: {} });
     expect((await client.get('/v1/account/usage?to=2024-02-10')).body.period).toEqual({ from: '2024-02-01', to: '2024-02-10' });
     // A whole leap year is 366 days: allowed.
     expect((await client.get('/v1/account/usage?from=2024-01-01&to=2024-12-31')).status).toBe(200);
@@ -214,7 +215,7 @@ describe('GET /v1/account/usage', () => {
     const usage = await quiet.client.get('/v1/account/usage');
     expect(usage.body.conversations).toEqual({ total: 0, by_source: { email: 0, whatsapp: 0, api: 0 } });
     expect(usage.body.storage.total_mb).toBe(0);
-    expect(usage.body.api_requests).toEqual({ total: 1, by_endpoint: { ...ZERO_ENDPOINTS, '/account': 1 } });
+    expect(usage.body.api_requests).toEqual({ total: 1, by_endpoint: { ...ZERO_ENDPOINTS, '/account': 1 }, by_client: {} });
     expect((await quiet.client.get('/v1/account')).body.api_usage.requests_today).toBe(2);
     expect((await noisy.client.get('/v1/account')).body.api_usage.requests_today).toBe(10);
   });

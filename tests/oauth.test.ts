@@ -138,8 +138,16 @@ describe('client credentials', () => {
     expect(q.body.data.conversations.data.map((c: { id: string }) => c.id)).toEqual([created.body.id]);
     expect(q.body.data.account.id).toBe(owner.account.id);
 
+    // The app's four requests (two REST reads, one write, one GraphQL query; the foreign 404 included)
+    // show under its client id; the owner's own API-key requests are in the total but under no client.
     const usage = await owner.client.get('/v1/account/usage');
-    expect(usage.body.api_requests.total).toBeGreaterThanOrEqual(4);
+    expect(usage.body.api_requests.total).toBeGreaterThan(4);
+    expect(usage.body.api_requests.by_client).toEqual({ [app.id]: 4 });
+    const gqlUsage = await gql(token.access_token, '{ usage { apiRequests { byClient } } }');
+    expect(gqlUsage.body.data.usage.apiRequests.byClient).toEqual({ [app.id]: 5 });
+    // Each request counts once in the day's figure, whoever made it (the account is a day old at most).
+    const today = (await owner.client.get('/v1/account')).body.api_usage.requests_today;
+    expect((await owner.client.get('/v1/account/usage')).body.api_requests.total).toBe(today + 1);
     const clients = await owner.client.get('/v1/oauth/clients');
     expect(clients.body.data[0].last_used_at).toMatch(/Z$/);
   });

@@ -6,6 +6,7 @@ import { AppError } from '../../lib/errors.js';
 import { planOf } from '../usage/request-accounting.js';
 import { utcDay } from '../usage/utc-windows.js';
 import { storageBytesByType, toMb } from '../usage/storage-usage.js';
+import { requestTotals } from '../usage/usage-counts.js';
 
 export interface AccountInfo {
   id: string;
@@ -34,7 +35,7 @@ export async function getAccount(app: App, scope: AccountScope): Promise<Account
     email: row.email,
     plan: row.plan,
     storage: { usedMb: toMb(storage.total), limitMb: plan.storageLimitMb },
-    apiUsage: { requestsToday: [...requests.values()].reduce((a, b) => a + b, 0), limitPerDay: plan.requestsPerDay },
+    apiUsage: { requestsToday: requestTotals(requests).total, limitPerDay: plan.requestsPerDay },
     createdAt: new Date(row.created_at),
   };
 }

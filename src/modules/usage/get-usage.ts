@@ -5,7 +5,7 @@
 import type { AccountScope, App } from '../../app.js';
 import { AppError, type FieldErrors } from '../../lib/errors.js';
 import { parseDate } from '../../lib/dates.js';
-import { ENDPOINT_GROUPS } from './endpoint-groups.js';
+import { requestTotals, type RequestTotals } from './usage-counts.js';
 import { daysBetween, DAY_MS, utcDay } from './utc-windows.js';
 import { storageBytesByType, toMb } from './storage-usage.js';
 
@@ -22,7 +22,7 @@ export interface Usage {
   period: UsagePeriod;
   conversations: { total: number; bySource: Record<(typeof SOURCES)[number], number> };
   storage: { totalMb: number; byType: { conversations: number; attachments: number; exports: number } };
-  apiRequests: { total: number; byEndpoint: Record<string, number> };
+  apiRequests: RequestTotals;
 }
 
 const monthStart = (day: string) => `${day.slice(0, 7)}-01`;
@@ -69,7 +69,6 @@ export async function getUsage(app: App, scope: AccountScope, input: { from?: st
   ]);
   const bySource = Object.fromEntries(SOURCES.map((s) => [s, 0])) as Usage['conversations']['bySource'];
   for (const r of conversationRows) bySource[r.source as keyof typeof bySource] = Number(r.n);
-  const byEndpoint = Object.fromEntries(ENDPOINT_GROUPS.map((g) => [g, requests.get(g) ?? 0]));
   return {
     period,
     conversations: { total: Object.values(bySource).reduce((a, b) => a + b, 0), bySource },
@@ -77,6 +76,6 @@ export async function getUsage(app: App, scope: AccountScope, input: { from?: st
       totalMb: toMb(storage.total),
       byType: { conversations: toMb(storage.conversations), attachments: toMb(storage.attachments), exports: toMb(storage.exports) },
     },
-    apiRequests: { total: Object.values(byEndpoint).reduce((a, b) => a + b, 0), byEndpoint },
+    apiRequests: requestTotals(requests),
   };
 }

@@ -70,11 +70,12 @@ export class RedisUsageStore {
     return { pending: `${base}:pending`, flushing: `${base}:flushing`, seq: `${base}:seq` };
   }
 
-  /** Counts one request; resolves when Redis has it (callers need not wait). */
-  record(accountId: string, field: string): Promise<unknown> {
-    return this.redis
-      .pipeline()
-      .hincrby(this.keys(accountId).pending, field, 1)
+  /** Counts one request under each of `fields`; resolves when Redis has it (callers need not wait). */
+  record(accountId: string, fields: readonly string[]): Promise<unknown> {
+    const pending = this.keys(accountId).pending;
+    const pipeline = this.redis.pipeline();
+    for (const field of fields) pipeline.hincrby(pending, field, 1);
+    return pipeline
       .sadd(this.dirty, accountId)
       .exec()
       .then((results) => {

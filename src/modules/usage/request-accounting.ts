@@ -4,7 +4,7 @@
 // (`requestCounts`) add the counts not flushed yet, so a request shows as soon as it was answered.
 import type { ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
-import type { AccountScope } from '../../lib/account-scope.js';
+import type { AccountScope, OAuthGrantInfo } from '../../lib/account-scope.js';
 import type { Config, Plan } from '../../config.js';
 import type { Database } from '../../lib/db.js';
 import type { Logger } from '../../lib/logger.js';
@@ -12,7 +12,7 @@ import { createRedis, redisReady } from '../../lib/redis.js';
 import { endpointGroupOf, type EndpointGroup } from './endpoint-groups.js';
 import { RateLimits } from './rate-limits.js';
 import { RedisUsageStore } from './redis-usage-store.js';
-import { addCounts, addInto, byGroup, countField, storedCounts, toRows, type Counts } from './usage-counts.js';
+import { addCounts, addInto, byGroup, clientCounter, countField, storedCounts, toRows, type Counts } from './usage-counts.js';
 import { utcDay } from './utc-windows.js';
 
 const REDIS_WAIT_AT_START_MS = 2_000;
@@ -85,10 +85,10 @@ export class RequestAccounting {
 
   /**
    * Admits an authenticated request: counts it against the plan's limits, sets the rate-limit headers
-   * on `res`, and counts it for usage. Over a limit (and limiting on): throws 429 rate_limit_exceeded,
-   * and the request is not counted for usage.
+   * on `res`, and counts it for usage (an OAuth app's request also under its client). Over a limit
+   * (and limiting on): throws 429 rate_limit_exceeded, and the request is not counted for usage.
    */
-  async admit(scope: AccountScope, route: string, res?: ServerResponse): Promise<void> {
+  async admit(scope: AccountScope & { oauth?: OAuthGrantInfo }, route: string, res?: ServerResponse): Promise<void> {
     const now = Date.now();
     const plan = planOf(this.config, scope.plan);
     const verdict = await this.limits.check(scope.accountId, plan, now);
@@ -101,23 +101,26 @@ export class RequestAccounting {
     if (res && !res.headersSent) for (const [k, v] of Object.entries(RateLimits.headers(verdict, plan, now))) res.setHeader(k, v);
     let group = this.groups.get(route);
     if (!group) this.groups.set(route, (group = endpointGroupOf(route)));
-    this.record(scope.accountId, countField(utcDay(now), group));
+    const day = utcDay(now);
+    const fields = [countField(day, group)];
+    if (scope.oauth) fields.push(countField(day, clientCounter(scope.oauth.clientId)));
+    this.record(scope.accountId, fields);
   }
 
-  private record(accountId: string, field: string): void {
+  private record(accountId: string, fields: string[]): void {
     if (this.shared && this.redis?.status === 'ready') {
       // Not waited for: the command is on the connection before the response is, so a later read sees it.
-      this.shared.record(accountId, field).catch((err) => {
+      this.shared.record(accountId, fields).catch((err) => {
         this.failed(err, 'usage: Redis unavailable, counting in this process');
-        this.countLocally(accountId, field);
+        this.countLocally(accountId, fields);
       });
-    } else this.countLocally(accountId, field);
+    } else this.countLocally(accountId, fields);
   }
 
-  private countLocally(accountId: string, field: string): void {
+  private countLocally(accountId: string, fields: string[]): void {
     let counts = this.local.get(accountId);
     if (!counts) this.local.set(accountId, (counts = new Map()));
-    counts.set(field, (counts.get(field) ?? 0) + 1);
+    for (const field of fields) counts.set(field, (counts.get(field) ?? 0) + 1);
   }
 
   private serialized<T>(fn: () => Promise<T>): Promise<T> {
@@ -126,7 +129,7 @@ export class RequestAccounting {
     return run;
   }
 
-  /** Requests per endpoint group on the days `fromDay`..`toDay` (UTC, inclusive), unflushed ones included. */
+  /** Requests per endpoint group (and per OAuth client, `client:<id>`) on the days `fromDay`..`toDay` (UTC, inclusive), unflushed ones included. */
   async requestCounts(accountId: string, fromDay: string, toDay: string): Promise<Map<string, number>> {
     // Redis first, then PostgreSQL: the flush mark read with PostgreSQL's counts tells which of the
     // Redis counts it already holds (see redis-usage-store.ts).

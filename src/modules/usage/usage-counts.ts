@@ -1,12 +1,42 @@
 // Request counts as they travel: a field `<day>|<group>` per account, added up in memory or in Redis,
 // and written to `usage_counters` by adding (never overwriting), so that any number of writers can flush.
 import type { Database } from '../../lib/db.js';
-import type { EndpointGroup } from './endpoint-groups.js';
+import { ENDPOINT_GROUPS, type EndpointGroup } from './endpoint-groups.js';
 
 /** `YYYY-MM-DD|/group` → requests. */
 export type Counts = Map<string, number>;
 
-export const countField = (day: string, group: EndpointGroup) => `${day}|${group}`;
+export const countField = (day: string, group: EndpointGroup | ClientCounter) => `${day}|${group}`;
+
+/**
+ * Requests made with an OAuth access token are counted a second time under their client, so that usage
+ * can show each app's share. These counters sit beside the endpoint groups (same rows, same flushes);
+ * the endpoint figures and the total never include them.
+ */
+export type ClientCounter = `client:${string}`;
+export const CLIENT_COUNTER = 'client:';
+export const clientCounter = (clientId: string): ClientCounter => `client:${clientId}`;
+
+export interface RequestTotals {
+  /** Every endpoint group, zero or not. */
+  byEndpoint: Record<EndpointGroup, number>;
+  /** The sum of `byEndpoint`: each request once. */
+  total: number;
+  /** OAuth client id → requests, for the clients that made any (sorted by id). */
+  byClient: Record<string, number>;
+}
+
+/** Reads the counters of a period (RequestAccounting.requestCounts): endpoint groups and OAuth clients apart. */
+export function requestTotals(counters: Map<string, number>): RequestTotals {
+  const byEndpoint = Object.fromEntries(ENDPOINT_GROUPS.map((g) => [g, counters.get(g) ?? 0])) as Record<EndpointGroup, number>;
+  const byClient = Object.fromEntries(
+    [...counters]
+      .filter(([key, n]) => key.startsWith(CLIENT_COUNTER) && n > 0)
+      .map(([key, n]) => [key.slice(CLIENT_COUNTER.length), n] as const)
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+  return { byEndpoint, total: Object.values(byEndpoint).reduce((a, b) => a + b, 0), byClient };
+}
 
 export function addInto(target: Counts, source: Iterable<[string, number]>): void {
   for (const [field, n] of source) target.set(field, (target.get(field) ?? 0) + n);

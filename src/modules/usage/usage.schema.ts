@@ -40,6 +40,11 @@ const ApiRequestUsageRef = builder.objectRef<Usage['apiRequests']>('ApiRequestUs
       description:
         'Requests per endpoint group: /conversations, /search, /summaries, /attachments, /exports, /webhooks, /account, /graphql.',
     }),
+    byClient: t.expose('byClient', {
+      type: 'JSONObject',
+      description:
+        'Requests made with OAuth access tokens, per OAuth client id (oac_…); a part of the total. Requests with API keys are not listed; an app without requests in the period is absent.',
+    }),
   }),
 });
 
