@@ -38,7 +38,10 @@ describe('GET /v1/openapi.json', () => {
   it('describes every route with its parameters, body, success and error responses', async () => {
     const doc = await (await fetch(`${server.url}/v1/openapi.json`)).json();
     const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${p}`));
-    const expected = REST_ROUTES.map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`);
+    // HEAD wherever GET is (the server answers it; docs/api.md).
+    const expected = REST_ROUTES.flatMap((r) =>
+      (r.method === 'GET' ? ['GET', 'HEAD'] : [r.method]).map((m) => `${m} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
+    );
     expect(documented.sort()).toEqual(expected.sort());
     for (const r of REST_ROUTES) {
       const op = doc.paths[r.path.replace(/:(\w+)/g, '{$1}')][r.method.toLowerCase()];
@@ -47,7 +50,20 @@ describe('GET /v1/openapi.json', () => {
       if (r.path.includes(':id')) expect(op.parameters).toContainEqual(expect.objectContaining({ name: 'id', in: 'path', required: true }));
     }
     const list = doc.paths['/conversations'].get;
-    expect(list.parameters.map((p: any) => p.name).sort()).toEqual(['page', 'per_page', 'search', 'sort', 'source', 'status']);
+    expect(
+      list.parameters
+        .filter((p: any) => !p.$ref)
+        .map((p: any) => p.name)
+        .sort(),
+    ).toEqual(['page', 'per_page', 'search', 'sort', 'source', 'status']);
+    // Conditional reads: If-None-Match in, ETag out, 304; HEAD has the GET's headers and no body.
+    expect(list.parameters).toContainEqual({ $ref: '#/components/parameters/IfNoneMatch' });
+    expect(list.responses['200'].headers).toHaveProperty('ETag');
+    expect(list.responses['304']).toEqual({ $ref: '#/components/responses/NotModified' });
+    const head = doc.paths['/conversations'].head;
+    expect(head.responses['200'].headers).toHaveProperty('ETag');
+    expect(head.responses['200']).not.toHaveProperty('content');
+    expect(head.operationId).toBe('conversationsHead');
     const create = doc.paths['/conversations'].post.requestBody.content['application/json'].schema;
     expect(create.required.sort()).toEqual(['content', 'title']);
     expect(create.additionalProperties).toBe(false);

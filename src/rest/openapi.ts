@@ -16,6 +16,7 @@ import {
   type GraphQLType,
 } from 'graphql';
 import { toSnake } from '../lib/casing.js';
+import { READ_CACHE_CONTROL } from './conditional.js';
 import { webhookDocs } from './openapi-webhooks.js';
 import type { RestRoute } from './route-types.js';
 
@@ -104,6 +105,25 @@ const ERRORS: Record<string, string> = {
   '500': 'Internal error',
 };
 
+/** What every successful read carries (conditional.ts): a strong ETag of the body, and no shared caching. */
+const READ_HEADERS = {
+  ETag: { description: 'Strong validator of this answer (a hash of its body); send it in If-None-Match', schema: { type: 'string' } },
+  'Cache-Control': { description: `\`${READ_CACHE_CONTROL}\`: revalidate before reuse`, schema: { type: 'string' } },
+};
+
+/** The HEAD operation of a GET: same parameters and statuses, no response bodies. */
+function headOf(get: Record<string, unknown>): Record<string, unknown> {
+  const responses = get.responses as Record<string, Record<string, unknown>>;
+  const ok = Object.entries(responses).find(([code]) => code.startsWith('2'))!;
+  const { content: _body, ...okHeaders } = ok[1];
+  return {
+    ...get,
+    operationId: `${get.operationId}Head`,
+    summary: `${get.summary} (headers only)`,
+    responses: { ...responses, [ok[0]]: okHeaders },
+  };
+}
+
 function argDoc(arg: GraphQLArgument): { schema: JsonSchema; required: boolean; description?: string } {
   const t = typeSchema(arg.type);
   return { schema: t.schema, required: t.required && arg.defaultValue === undefined, description: arg.description ?? undefined };
@@ -139,6 +159,7 @@ export function buildOpenApi(schema: GraphQLSchema, routes: RestRoute[]) {
       }
     }
     const status = String(route.status ?? 200);
+    const isRead = route.method === 'GET';
     const operation: Record<string, unknown> = {
       operationId: camel,
       summary: route.summary,
@@ -146,9 +167,11 @@ export function buildOpenApi(schema: GraphQLSchema, routes: RestRoute[]) {
       tags: [route.path.split('/')[1]],
       ...(route.method === 'POST'
         ? { parameters: [...parameters, { $ref: '#/components/parameters/IdempotencyKey' }] }
-        : parameters.length
-          ? { parameters }
-          : {}),
+        : isRead
+          ? { parameters: [...parameters, { $ref: '#/components/parameters/IfNoneMatch' }] }
+          : parameters.length
+            ? { parameters }
+            : {}),
       ...(hasBody
         ? {
             requestBody: {
@@ -179,9 +202,12 @@ export function buildOpenApi(schema: GraphQLSchema, routes: RestRoute[]) {
                   },
                 },
               }
-            : {}),
+            : isRead
+              ? { headers: READ_HEADERS }
+              : {}),
           content: { 'application/json': { schema: typeSchema(getNamedType(field.type) as GraphQLOutputType).schema } },
         },
+        ...(isRead ? { '304': { $ref: '#/components/responses/NotModified' } } : {}),
         ...Object.fromEntries(
           Object.keys(ERRORS)
             .filter((code) => code !== '409' || route.method === 'POST')
@@ -190,6 +216,8 @@ export function buildOpenApi(schema: GraphQLSchema, routes: RestRoute[]) {
       },
     };
     (paths[openPath] ??= {})[route.method.toLowerCase()] = operation;
+    // HEAD wherever GET is (conditional.ts): the GET's headers and status, no body.
+    if (isRead) paths[openPath].head = headOf(operation);
   }
   const events = webhookDocs();
   return {
@@ -205,9 +233,22 @@ export function buildOpenApi(schema: GraphQLSchema, routes: RestRoute[]) {
     // What AImyChats sends to webhook endpoints, one entry per event type (docs/webhooks.md).
     webhooks: events.webhooks,
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer amc_…`' } },
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key (`Authorization: Bearer amc_…`) or an OAuth access token (docs/oauth.md)',
+        },
+      },
       schemas: { ...componentSchemas(schema), ...events.schemas },
       parameters: {
+        IfNoneMatch: {
+          name: 'If-None-Match',
+          in: 'header',
+          required: false,
+          description: 'ETags from earlier answers (or `*`): when one matches the current answer, a 304 without a body.',
+          schema: { type: 'string' },
+        },
         IdempotencyKey: {
           name: 'Idempotency-Key',
           in: 'header',
@@ -218,12 +259,15 @@ export function buildOpenApi(schema: GraphQLSchema, routes: RestRoute[]) {
           schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7e]+$' },
         },
       },
-      responses: Object.fromEntries(
-        Object.entries(ERRORS).map(([code, description]) => [
-          `E${code}`,
-          { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-        ]),
-      ),
+      responses: {
+        NotModified: { description: 'Not modified: the answer still has the ETag sent in If-None-Match (no body)', headers: READ_HEADERS },
+        ...Object.fromEntries(
+          Object.entries(ERRORS).map(([code, description]) => [
+            `E${code}`,
+            { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+          ]),
+        ),
+      },
     },
   };
 }
