@@ -1,13 +1,12 @@
 // Operator commands. stdout carries exactly one JSON result; logs go to stderr.
 import { parseArgs } from 'node:util';
+// The application is imported only by the commands that need it, once their arguments are valid: a
+// usage error answers at once, and each command loads no more than it uses.
 import { loadConfigOrExit } from './config.js';
 import type { App } from './app.js';
-import { createApp } from './create-app.js';
-import { openDatabase, type Database } from './lib/db.js';
+import type { Database } from './lib/db.js';
 import { isAppError } from './lib/errors.js';
 import { createLogger } from './lib/logger.js';
-import { applyMigrations } from './lib/migrate.js';
-import { createAccount } from './modules/accounts/create-account.js';
 
 const USAGE = `Usage:
   aimychats accounts create --email EMAIL [--plan PLAN]   create an account and its first API key
@@ -37,6 +36,7 @@ async function main(argv: string[]): Promise<unknown> {
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn', 'aimychats-cli');
   // Commands bring the schema up to date first: the CLI may run before the server ever started.
   const withDb = async <T>(fn: (db: Database, applied: string[]) => Promise<T>): Promise<T> => {
+    const [{ openDatabase }, { applyMigrations }] = await Promise.all([import('./lib/db.js'), import('./lib/migrate.js')]);
     const db = await openDatabase(config, log);
     try {
       const applied = await applyMigrations(db, log);
@@ -51,6 +51,7 @@ async function main(argv: string[]): Promise<unknown> {
   // server's job recovery dispatches them (within JOB_RECOVERY_INTERVAL_MS).
   const withApp = <T>(fn: (app: App) => Promise<T>): Promise<T> =>
     withDb(async (db) => {
+      const { createApp } = await import('./create-app.js');
       const app = createApp(config, db, log);
       try {
         return await fn(app);
@@ -121,6 +122,7 @@ async function main(argv: string[]): Promise<unknown> {
       options: { email: { type: 'string' }, plan: { type: 'string' }, name: { type: 'string' } },
     });
     if (!values.email) fail(`--email is required\n${USAGE}`, 2);
+    const { createAccount } = await import('./modules/accounts/create-account.js');
     return withDb((db) => createAccount(db, config, { email: values.email!, plan: values.plan, keyName: values.name }));
   }
   if (group === 'search' && command === 'reindex') {

@@ -148,7 +148,7 @@ describe('aimychats keys', () => {
     const longName = await cli(['keys', 'create', '--account', a.account.id, '--name', 'x'.repeat(101)], env);
     expect(longName.code).toBe(1);
     expect(lastJson(longName.stderr).error).toMatchObject({ code: 'validation_error', details: { fields: { name: expect.any(Array) } } });
-  });
+  }, 120_000); // nine CLI processes one after another, each a cold start of seconds on a busy machine
 });
 
 describe('aimychats accounts set-plan', () => {

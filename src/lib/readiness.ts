@@ -45,7 +45,8 @@ export function createReadinessChecks(
 ) {
   const { config } = app;
   let redis: Redis | undefined;
-  let s3Head: Promise<(signal: AbortSignal) => Promise<void>> | undefined;
+  /** Set-up a check needs once (loading a client library): awaited before the checks' clocks start. */
+  const preparing: Promise<unknown>[] = [];
 
   const checks: Record<string, Check> = {
     database: () => app.db.ping(),
@@ -71,17 +72,18 @@ export function createReadinessChecks(
 
   const s3 = config.files.s3;
   if (s3) {
-    checks.storage = async (signal) => {
-      s3Head ??= Promise.all([import('@aws-sdk/client-s3'), import('./storage/s3-storage.js')]).then(
-        ([{ HeadBucketCommand, S3Client }, { s3ClientConfig }]) => {
-          const client = new S3Client({ ...s3ClientConfig(s3), maxAttempts: 1 });
-          return async (s: AbortSignal) => {
-            await client.send(new HeadBucketCommand({ Bucket: s3.bucket }), { abortSignal: s });
-          };
-        },
-      );
-      await (await s3Head)(signal);
-    };
+    // The AWS SDK takes a while to load on a busy machine: loaded from the start, and never counted
+    // against the check's timeout, which is about the bucket answering.
+    const s3Head = Promise.all([import('@aws-sdk/client-s3'), import('./storage/s3-storage.js')]).then(
+      ([{ HeadBucketCommand, S3Client }, { s3ClientConfig }]) => {
+        const client = new S3Client({ ...s3ClientConfig(s3), maxAttempts: 1 });
+        return async (s: AbortSignal) => {
+          await client.send(new HeadBucketCommand({ Bucket: s3.bucket }), { abortSignal: s });
+        };
+      },
+    );
+    preparing.push(s3Head.catch(() => {})); // handled here; the check reports it
+    checks.storage = async (signal) => (await s3Head)(signal);
   } else {
     // The local disk backend writes under DATA_DIR/files (lib/storage/local-storage.ts).
     const root = path.join(config.dataDir, 'files');
@@ -98,6 +100,7 @@ export function createReadinessChecks(
 
   return {
     async check(): Promise<Readiness> {
+      await Promise.allSettled(preparing); // a failure shows as its check's error below
       const results = await Promise.all(
         Object.entries(checks).map(async ([name, run]): Promise<[string, CheckResult]> => {
           const started = performance.now();
