@@ -22,6 +22,16 @@ export const PageLinksRef = builder.objectRef<PageLinks>('PageLinks').implement(
   }),
 });
 
+/**
+ * The `page` and `perPage` arguments of every paginated list, to spread into a field's `args`.
+ * A function, so that each field gets its own argument refs.
+ */
+export const pageArgs = () =>
+  builder.args((t) => ({
+    page: t.int({ description: 'Page number, from 1 (default 1).' }),
+    perPage: t.int({ description: 'Items per page, 1–100 (default 20).' }),
+  }));
+
 /** The object type of one page of a list (`data`, `meta`, `links`), as every paginated list answers. */
 export function pageRef<T>(name: string, description: string, itemRef: OutputRef<T>) {
   return builder.objectRef<Page<T>>(name).implement({

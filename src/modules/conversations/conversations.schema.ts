@@ -1,7 +1,7 @@
 // GraphQL face of conversations: types, queries and mutations. Resolvers only translate to services.
 import DataLoader from 'dataloader';
 import { builder } from '../../graphql/builder.js';
-import { DeletionRef, pageRef } from '../../graphql/common.schema.js';
+import { DeletionRef, pageArgs, pageRef } from '../../graphql/common.schema.js';
 import { requestLoader, requireScope, type RequestContext } from '../../graphql/context.js';
 import { SummaryRef } from '../summaries/summary.schema.js';
 import { ConversationSourceEnum, ProcessingStatusEnum } from './conversation-enums.schema.js';
@@ -66,8 +66,7 @@ builder.queryFields((t) => ({
     type: ConversationPageRef,
     description: 'A page of conversations, newest first unless `sort` says otherwise.',
     args: {
-      page: t.arg.int({ description: 'Page number, from 1 (default 1).' }),
-      perPage: t.arg.int({ description: 'Items per page, 1–100 (default 20).' }),
+      ...pageArgs(),
       status: t.arg({ type: ProcessingStatusEnum }),
       source: t.arg({ type: ConversationSourceEnum }),
       search: t.arg.string({ description: 'Words to find in the title and content.' }),

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Export } from '../../generated/prisma/client.js';
 import { builder } from '../../graphql/builder.js';
-import { pageRef } from '../../graphql/common.schema.js';
+import { pageArgs, pageRef } from '../../graphql/common.schema.js';
 import { requireScope, type RequestContext } from '../../graphql/context.js';
 import { fileServices } from '../../lib/storage/storage.js';
 import { ProcessingStatusEnum } from '../conversations/conversations.schema.js';
@@ -76,10 +76,7 @@ builder.queryFields((t) => ({
   exports: t.field({
     type: ExportPageRef,
     description: "The account's exports, newest first.",
-    args: {
-      page: t.arg.int({ description: 'Page number, from 1 (default 1).' }),
-      perPage: t.arg.int({ description: 'Items per page, 1–100 (default 20).' }),
-    },
+    args: pageArgs(),
     resolve: (_root, args, ctx) =>
       listExports(
         ctx.app,

@@ -1,6 +1,6 @@
 // GraphQL face of summaries: regenerate, read one, list a conversation's history.
 import { builder } from '../../graphql/builder.js';
-import { pageRef } from '../../graphql/common.schema.js';
+import { pageArgs, pageRef } from '../../graphql/common.schema.js';
 import { requireScope } from '../../graphql/context.js';
 import { SummaryRef } from './summary.schema.js';
 import { getSummary } from './get-summary.js';
@@ -27,8 +27,7 @@ builder.queryFields((t) => ({
     description: 'Every summary of a conversation, newest first.',
     args: {
       conversationId: t.arg.id({ required: true }),
-      page: t.arg.int({ description: 'Page number, from 1 (default 1).' }),
-      perPage: t.arg.int({ description: 'Items per page, 1–100 (default 20).' }),
+      ...pageArgs(),
     },
     resolve: (_root, { conversationId, page, perPage }, ctx) =>
       listSummaries(

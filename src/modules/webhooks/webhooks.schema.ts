@@ -1,7 +1,7 @@
 // GraphQL face of webhooks: endpoints, their delivery log, secret rotation and test events.
 import type { SchemaTypes } from '@pothos/core';
 import { builder } from '../../graphql/builder.js';
-import { DeletionRef, pageRef } from '../../graphql/common.schema.js';
+import { DeletionRef, pageArgs, pageRef } from '../../graphql/common.schema.js';
 import { requireScope } from '../../graphql/context.js';
 import { ALL_EVENTS, EVENT_TYPES } from './event-types.js';
 import { listWebhookDeliveries } from './list-deliveries.js';
@@ -108,8 +108,7 @@ builder.queryFields((t) => ({
     description: 'Delivery attempts of one endpoint, newest first.',
     args: {
       webhookId: t.arg.id({ required: true }),
-      page: t.arg.int({ description: 'Page number, from 1 (default 1).' }),
-      perPage: t.arg.int({ description: 'Items per page, 1–100 (default 20).' }),
+      ...pageArgs(),
     },
     resolve: (_r, { webhookId, page, perPage }, ctx) =>
       listWebhookDeliveries(
