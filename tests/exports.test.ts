@@ -4,30 +4,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupExpiredExports } from '../src/modules/exports/cleanup-exports.js';
 import { PNG_1x1, uploadFile } from './helpers/files.js';
-import { bullEnv, dropPrefix, eventually, uniquePrefix } from './helpers/jobs.js';
-import { newAccount, startTestServer, type Client, type TestServer } from './helpers/server.js';
+import { eventually, useBullServer } from './helpers/jobs.js';
+import { newAccount, type Client } from './helpers/server.js';
 
 const DB = 13;
-const prefix = uniquePrefix('exports');
-let server: TestServer;
 let dataDir: string;
-
-beforeAll(async () => {
+// Registered before the server's hooks, so it runs after the server has stopped (afterAll hooks run as a stack).
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+const server = useBullServer(DB, 'exports', () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'amc-exp-'));
-  server = await startTestServer({
-    ...bullEnv(DB, prefix),
+  return {
     DATA_DIR: dataDir,
     EXPORT_BATCH_SIZE: '2', // several batches even for a handful of conversations
     PLANS_JSON: JSON.stringify({ tiny: { storageLimitMb: 0.01, requestsPerDay: 100000, requestsPerMinute: 100000 } }),
-  });
-});
-afterAll(async () => {
-  await server?.stop();
-  await dropPrefix(DB, prefix);
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  };
 });
 
 async function seed(c: Client) {

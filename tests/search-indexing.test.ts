@@ -10,7 +10,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisOptionsFromUrl } from '../src/lib/redis.js';
 import { searchSyncJob } from '../src/modules/search/search.jobs.js';
-import { bullEnv, dropPrefix, eventually, REDIS_BASE, uniquePrefix } from './helpers/jobs.js';
+import { bullEnv, dropPrefix, eventually, REDIS_BASE, uniquePrefix, useBullServer } from './helpers/jobs.js';
 import { newAccount, startTestServer, type Client, type TestServer } from './helpers/server.js';
 
 const REDIS_DB = 7;
@@ -184,18 +184,15 @@ function expectIncreasingAccepted(writes: EsRequest[]) {
 }
 
 describe('search indexing on Elasticsearch (fed by the outbox, through the search queue)', () => {
-  const prefix = uniquePrefix('search_es');
   let es: StandIn;
-  let server: TestServer;
+  // Registered before the server's hooks: the stand-in is up before the server starts and closes after it stopped.
   beforeAll(async () => {
     es = await startElasticsearchStandIn();
-    server = await startTestServer(bullEnv(REDIS_DB, prefix, { ELASTICSEARCH_URL: es.url, ELASTICSEARCH_INDEX: INDEX }));
   });
   afterAll(async () => {
-    await server?.stop();
     await es?.close();
-    await dropPrefix(REDIS_DB, prefix);
   });
+  const server = useBullServer(REDIS_DB, 'search_es', () => ({ ELASTICSEARCH_URL: es.url, ELASTICSEARCH_INDEX: INDEX }));
 
   it('create, update and delete over HTTP reach the index as versioned writes; an older job is a no-op', async () => {
     const { account, client } = await newAccount(server);
@@ -246,7 +243,7 @@ describe('search indexing on Elasticsearch (fed by the outbox, through the searc
     for (const w of writes) expect(w.path).toBe(`/${INDEX}/_doc/${encodeURIComponent(id)}`);
 
     // The jobs went through the `search` queue.
-    const queue = searchQueue(prefix);
+    const queue = searchQueue(server.prefix);
     try {
       const counts = await queue.getJobCounts('completed', 'failed');
       expect(counts.completed).toBeGreaterThanOrEqual(3);
@@ -429,15 +426,7 @@ describe('search index recovery on Elasticsearch (jobs lost with Redis)', () => 
 });
 
 describe('search indexing on PostgreSQL (no ELASTICSEARCH_URL)', () => {
-  const prefix = uniquePrefix('search_pg');
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer(bullEnv(REDIS_DB, prefix));
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await dropPrefix(REDIS_DB, prefix);
-  });
+  const server = useBullServer(REDIS_DB, 'search_pg');
 
   it('enqueues no search jobs: the triggers keep the index fresh', async () => {
     expect(server.running.app.config.search?.elasticsearch).toBeUndefined();
@@ -460,7 +449,7 @@ describe('search indexing on PostgreSQL (no ELASTICSEARCH_URL)', () => {
     expect(events.map((r) => r.type)).toEqual(
       expect.arrayContaining(['conversation.created', 'summary.generated', 'conversation.updated', 'conversation.deleted']),
     );
-    const queue = searchQueue(prefix);
+    const queue = searchQueue(server.prefix);
     try {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children');
       expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);

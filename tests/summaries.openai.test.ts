@@ -4,17 +4,17 @@
 // version losing to a newer one. Every case ends `completed` or `failed` with a reason.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GOOD_OUTPUT, startFakeOpenAi } from './helpers/fake-openai.js';
-import { bullEnv, dropPrefix, eventually, uniquePrefix } from './helpers/jobs.js';
-import { newAccount, startTestServer, type Client, type TestServer } from './helpers/server.js';
+import { bullEnv, eventually, useBullServer } from './helpers/jobs.js';
+import { newAccount, startTestServer, type Client } from './helpers/server.js';
 
 const REDIS_DB = 3;
-const prefix = uniquePrefix('openai');
 let fake: Awaited<ReturnType<typeof startFakeOpenAi>>;
-let server: TestServer;
 let client: Client;
 
+/** Server variables (besides bullEnv's) for the openai provider against the fake. */
 const openAiEnv = (baseUrl: string, extra: Record<string, string> = {}) => ({
-  ...bullEnv(REDIS_DB, prefix, { JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '50' }),
+  JOB_ATTEMPTS: '2',
+  JOB_BACKOFF_MS: '50',
   SUMMARY_PROVIDER: 'openai',
   OPENAI_BASE_URL: baseUrl,
   OPENAI_API_KEY: 'sk-test',
@@ -25,15 +25,16 @@ const openAiEnv = (baseUrl: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
+// Registered before the server's hooks: the fake is up before the server starts and closes after it stopped.
 beforeAll(async () => {
   fake = await startFakeOpenAi();
-  server = await startTestServer(openAiEnv(fake.baseUrl));
-  client = (await newAccount(server)).client;
 });
 afterAll(async () => {
-  await server?.stop();
   await fake?.close();
-  await dropPrefix(REDIS_DB, prefix);
+});
+const server = useBullServer(REDIS_DB, 'openai', () => openAiEnv(fake.baseUrl));
+beforeAll(async () => {
+  client = (await newAccount(server)).client;
 });
 
 const CHAT = 'Tom: Hi Anna, can you send me the pricing sheet?\nAnna: Sure Tom, I will send it tomorrow.';
@@ -178,7 +179,7 @@ describe('openai provider', () => {
 
 describe('an older content version finishing last', () => {
   it("is kept in the history but never becomes the conversation's summary", async () => {
-    const slow = await startTestServer(openAiEnv(fake.baseUrl, { OPENAI_TIMEOUT_MS: '20000' }));
+    const slow = await startTestServer(bullEnv(REDIS_DB, server.prefix, openAiEnv(fake.baseUrl, { OPENAI_TIMEOUT_MS: '20000' })));
     try {
       const c = (await newAccount(slow)).client;
       const { conversation, script } = await createScripted('hold,ok', CHAT, c);

@@ -1,20 +1,12 @@
 // The summary pipeline through REST and GraphQL, with BullMQ on a real Redis (workers in the server).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GetSummaryDocument, ListConversationSummariesDocument, RegenerateSummaryDocument } from '../sdk/index.js';
 import { generateSummaryJob } from '../src/modules/summaries/summaries.jobs.js';
-import { bullEnv, dropPrefix, eventually, uniquePrefix } from './helpers/jobs.js';
-import { newAccount, startTestServer, type Client, type TestServer } from './helpers/server.js';
+import { eventually, useBullServer } from './helpers/jobs.js';
+import { newAccount, type Client } from './helpers/server.js';
 
 const REDIS_DB = 1;
-const prefix = uniquePrefix('summaries');
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer(bullEnv(REDIS_DB, prefix));
-});
-afterAll(async () => {
-  await server?.stop();
-  await dropPrefix(REDIS_DB, prefix);
-});
+const server = useBullServer(REDIS_DB, 'summaries');
 
 const CHAT = `Tom: Hi Anna, can you send me the pricing sheet for the professional plan?
 Anna: Sure Tom, I will send it tomorrow morning.

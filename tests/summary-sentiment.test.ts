@@ -1,19 +1,11 @@
 // A conversation's sentiment through the public REST API: created with POST /v1/conversations,
 // summarized by the local summarizer in a BullMQ job, read back as summary.sentiment (docs/jobs.md).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bullEnv, dropPrefix, eventually, uniquePrefix } from './helpers/jobs.js';
-import { newAccount, startTestServer, type Client, type TestServer } from './helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, useBullServer } from './helpers/jobs.js';
+import { newAccount, type Client } from './helpers/server.js';
 
 const REDIS_DB = 1;
-const prefix = uniquePrefix('summary-sentiment');
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer(bullEnv(REDIS_DB, prefix));
-});
-afterAll(async () => {
-  await server?.stop();
-  await dropPrefix(REDIS_DB, prefix);
-});
+const server = useBullServer(REDIS_DB, 'summary-sentiment');
 
 const OPENING = `Customer: Hi, I ordered the blue jacket last week and wanted to ask about the delivery.
 Agent: Hello! Thanks for reaching out, happy to help. Could you give me your order number?

@@ -5,31 +5,26 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bullEnv, dropPrefix, eventually, uniquePrefix } from './helpers/jobs.js';
+import { bullEnv, dropPrefix, eventually, uniquePrefix, useBullServer } from './helpers/jobs.js';
 import { client, newAccount, startTestServer, type Client, type TestServer } from './helpers/server.js';
 import { startReceiver, swHeaders, type Receiver, type Received } from './helpers/webhook-receiver.js';
 
 const REDIS_DB = 6;
-const prefix = uniquePrefix('webhooks');
-let server: TestServer;
 let receiver: Receiver;
+// Registered before the server's hooks: the receiver is up before the server starts and closes after it stopped.
 beforeAll(async () => {
   receiver = await startReceiver();
-  server = await startTestServer(
-    bullEnv(REDIS_DB, prefix, {
-      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-      WEBHOOK_RETRY_SCHEDULE: '100ms,200ms,400ms,800ms,1600ms,3200ms',
-      WEBHOOK_DISABLE_AFTER_FAILING_MS: '3000',
-      WEBHOOK_TIMEOUT_MS: '3000',
-      WEBHOOK_DELIVERY_CONCURRENCY: '4',
-      WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: '2',
-    }),
-  );
 });
 afterAll(async () => {
-  await server?.stop();
   await receiver?.close();
-  await dropPrefix(REDIS_DB, prefix);
+});
+const server = useBullServer(REDIS_DB, 'webhooks', {
+  WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+  WEBHOOK_RETRY_SCHEDULE: '100ms,200ms,400ms,800ms,1600ms,3200ms',
+  WEBHOOK_DISABLE_AFTER_FAILING_MS: '3000',
+  WEBHOOK_TIMEOUT_MS: '3000',
+  WEBHOOK_DELIVERY_CONCURRENCY: '4',
+  WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: '2',
 });
 
 const CHAT = 'Tom: Can you send the pricing sheet?\nAnna: Sure, I will send it tomorrow.';
@@ -462,15 +457,7 @@ describe('tenant isolation', () => {
 });
 
 describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_URLS off)', () => {
-  let strict: TestServer;
-  const strictPrefix = uniquePrefix('webhooks-strict');
-  beforeAll(async () => {
-    strict = await startTestServer(bullEnv(REDIS_DB, strictPrefix));
-  });
-  afterAll(async () => {
-    await strict?.stop();
-    await dropPrefix(REDIS_DB, strictPrefix);
-  });
+  const strict = useBullServer(REDIS_DB, 'webhooks-strict');
 
   it('refuses private, loopback, link-local, unspecified, multicast and metadata addresses with 422', async () => {
     const { client } = await newAccount(strict);

@@ -1,5 +1,7 @@
 // Job settings for test servers, and polling with a deadline (never a fixed sleep as an assertion).
+import { afterAll, beforeAll } from 'vitest';
 import { deleteKeys } from '../../src/lib/redis.js';
+import { startTestServer, type TestServer } from './server.js';
 
 export const REDIS_BASE = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -32,6 +34,48 @@ export function parkedJobsEnv(db = 15): Record<string, string> {
 /** Deletes every key under a prefix (afterAll). */
 export async function dropPrefix(db: number, prefix: string): Promise<void> {
   await deleteKeys(`${REDIS_BASE}/${db}`, `${prefix}:*`);
+}
+
+type Env = Record<string, string>;
+
+/** A test server with BullMQ under its own prefix; `prefix` names its keys in Redis. */
+export interface BullServer extends TestServer {
+  readonly prefix: string;
+}
+
+/**
+ * A test server with BullMQ in Redis database `db` under a private prefix (bullEnv), for the file or
+ * `describe` block that calls this: started in beforeAll, stopped and its keys dropped in afterAll.
+ * `extra` are more server variables; a function is called in beforeAll, for values known only then
+ * (a temporary directory, the URL of a stand-in started by an earlier hook).
+ * The answer stands for the server from the moment beforeAll has started it (tests, later hooks).
+ * Hooks registered before this call run before the start and, as afterAll hooks run as a stack
+ * (vitest's default `sequence.hooks`), after the stop: the place for a stand-in the server talks to.
+ */
+export function useBullServer(db: number, label: string, extra: Env | (() => Env | Promise<Env>) = {}): BullServer {
+  const prefix = uniquePrefix(label);
+  let started: TestServer | undefined;
+  beforeAll(async () => {
+    started = await startTestServer(bullEnv(db, prefix, typeof extra === 'function' ? await extra() : extra));
+  });
+  afterAll(async () => {
+    await started?.stop();
+    await dropPrefix(db, prefix);
+  });
+  const server = () => {
+    if (!started) throw new Error(`useBullServer('${label}'): the server is not started yet (use it in tests and hooks)`);
+    return started;
+  };
+  return {
+    prefix,
+    get running() {
+      return server().running;
+    },
+    get url() {
+      return server().url;
+    },
+    stop: () => server().stop(),
+  };
 }
 
 /** Calls `probe` until `done` accepts its result or the deadline passes (then the last result is returned for the assertion). */

@@ -1,14 +1,14 @@
 // GraphQL face of conversations: types, queries and mutations. Resolvers only translate to services.
 import DataLoader from 'dataloader';
 import { builder } from '../../graphql/builder.js';
-import { DeletionRef, PageLinksRef, PageMetaRef } from '../../graphql/common.schema.js';
+import { DeletionRef, pageArgs, pageRef } from '../../graphql/common.schema.js';
 import { requestLoader, requireScope, type RequestContext } from '../../graphql/context.js';
 import { SummaryRef } from '../summaries/summary.schema.js';
 import { ConversationSourceEnum, ProcessingStatusEnum } from './conversation-enums.schema.js';
 import type { ConversationRecord } from './conversation-record.js';
 import { createConversation } from './create-conversation.js';
 import { deleteConversation } from './delete-conversation.js';
-import { listConversations, type ConversationPage } from './list-conversations.js';
+import { listConversations } from './list-conversations.js';
 import { getConversation, loadConversationBodies } from './load-conversation.js';
 import { updateConversation } from './update-conversation.js';
 
@@ -53,14 +53,7 @@ export const ConversationRef = builder.objectRef<ConversationRecord>('Conversati
   }),
 });
 
-const ConversationPageRef = builder.objectRef<ConversationPage>('ConversationPage').implement({
-  description: 'One page of conversations.',
-  fields: (t) => ({
-    data: t.field({ type: [ConversationRef], resolve: (p) => p.data }),
-    meta: t.field({ type: PageMetaRef, resolve: (p) => p.meta }),
-    links: t.field({ type: PageLinksRef, resolve: (p) => p.links }),
-  }),
-});
+const ConversationPageRef = pageRef('ConversationPage', 'One page of conversations.', ConversationRef);
 
 builder.queryFields((t) => ({
   conversation: t.field({
@@ -73,8 +66,7 @@ builder.queryFields((t) => ({
     type: ConversationPageRef,
     description: 'A page of conversations, newest first unless `sort` says otherwise.',
     args: {
-      page: t.arg.int({ description: 'Page number, from 1 (default 1).' }),
-      perPage: t.arg.int({ description: 'Items per page, 1–100 (default 20).' }),
+      ...pageArgs(),
       status: t.arg({ type: ProcessingStatusEnum }),
       source: t.arg({ type: ConversationSourceEnum }),
       search: t.arg.string({ description: 'Words to find in the title and content.' }),

@@ -3,12 +3,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Export } from '../../generated/prisma/client.js';
 import { builder } from '../../graphql/builder.js';
-import { PageLinksRef, PageMetaRef } from '../../graphql/common.schema.js';
+import { pageArgs, pageRef } from '../../graphql/common.schema.js';
 import { requireScope, type RequestContext } from '../../graphql/context.js';
 import { fileServices } from '../../lib/storage/storage.js';
 import { ProcessingStatusEnum } from '../conversations/conversations.schema.js';
 import { SearchFiltersInput } from '../search/search.schema.js';
-import { createExport, getExport, listExports, type ExportPage } from './exports.js';
+import { createExport, getExport, listExports } from './exports.js';
 
 type Filters = { dateFrom?: string; dateTo?: string; topics?: string[]; sentiment?: string; source?: string; status?: string };
 
@@ -64,14 +64,7 @@ export const ExportRef = builder.prismaObject('Export', {
   }),
 });
 
-const ExportPageRef = builder.objectRef<ExportPage>('ExportPage').implement({
-  description: 'One page of exports, newest first.',
-  fields: (t) => ({
-    data: t.field({ type: [ExportRef], resolve: (p) => p.data as Export[] }),
-    meta: t.field({ type: PageMetaRef, resolve: (p) => p.meta }),
-    links: t.field({ type: PageLinksRef, resolve: (p) => p.links }),
-  }),
-});
+const ExportPageRef = pageRef('ExportPage', 'One page of exports, newest first.', ExportRef);
 
 builder.queryFields((t) => ({
   export: t.field({
@@ -83,10 +76,7 @@ builder.queryFields((t) => ({
   exports: t.field({
     type: ExportPageRef,
     description: "The account's exports, newest first.",
-    args: {
-      page: t.arg.int({ description: 'Page number, from 1 (default 1).' }),
-      perPage: t.arg.int({ description: 'Items per page, 1–100 (default 20).' }),
-    },
+    args: pageArgs(),
     resolve: (_root, args, ctx) =>
       listExports(
         ctx.app,

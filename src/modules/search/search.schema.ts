@@ -1,5 +1,6 @@
 // GraphQL face of search: `searchConversations`. REST serves the same field as POST /v1/conversations/search.
 import { builder } from '../../graphql/builder.js';
+import { pageArgs } from '../../graphql/common.schema.js';
 import { requireScope } from '../../graphql/context.js';
 import type { SearchHit } from './search-engine.js';
 import { searchConversations, type SearchMeta, type SearchResults } from './search-conversations.js';
@@ -60,8 +61,7 @@ builder.queryFields((t) => ({
       query: t.arg.string({ required: true, description: '1–500 characters.' }),
       filters: t.arg({ type: SearchFiltersInput }),
       sort: t.arg.string({ description: 'relevance (default), created_at or -created_at.' }),
-      page: t.arg.int({ description: 'Page number, from 1 (default 1).' }),
-      perPage: t.arg.int({ description: 'Items per page, 1–100 (default 20).' }),
+      ...pageArgs(),
     },
     resolve: (_root, args, ctx) =>
       searchConversations(ctx.app, requireScope(ctx), {

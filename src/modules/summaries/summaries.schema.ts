@@ -1,10 +1,10 @@
 // GraphQL face of summaries: regenerate, read one, list a conversation's history.
 import { builder } from '../../graphql/builder.js';
-import { PageLinksRef, PageMetaRef } from '../../graphql/common.schema.js';
+import { pageArgs, pageRef } from '../../graphql/common.schema.js';
 import { requireScope } from '../../graphql/context.js';
 import { SummaryRef } from './summary.schema.js';
 import { getSummary } from './get-summary.js';
-import { listSummaries, type SummaryPage } from './list-summaries.js';
+import { listSummaries } from './list-summaries.js';
 import { requestSummary } from './request-summary.js';
 import { STYLES } from './summary-input.js';
 
@@ -13,14 +13,7 @@ export const SummaryStyleEnum = builder.enumType('SummaryStyle', {
   values: STYLES,
 });
 
-const SummaryPageRef = builder.objectRef<SummaryPage>('SummaryPage').implement({
-  description: "One page of a conversation's summaries, newest first.",
-  fields: (t) => ({
-    data: t.field({ type: [SummaryRef], resolve: (p) => p.data }),
-    meta: t.field({ type: PageMetaRef, resolve: (p) => p.meta }),
-    links: t.field({ type: PageLinksRef, resolve: (p) => p.links }),
-  }),
-});
+const SummaryPageRef = pageRef('SummaryPage', "One page of a conversation's summaries, newest first.", SummaryRef);
 
 builder.queryFields((t) => ({
   summary: t.field({
@@ -34,8 +27,7 @@ builder.queryFields((t) => ({
     description: 'Every summary of a conversation, newest first.',
     args: {
       conversationId: t.arg.id({ required: true }),
-      page: t.arg.int({ description: 'Page number, from 1 (default 1).' }),
-      perPage: t.arg.int({ description: 'Items per page, 1–100 (default 20).' }),
+      ...pageArgs(),
     },
     resolve: (_root, { conversationId, page, perPage }, ctx) =>
       listSummaries(

@@ -1,10 +1,10 @@
 // GraphQL face of webhooks: endpoints, their delivery log, secret rotation and test events.
 import type { SchemaTypes } from '@pothos/core';
 import { builder } from '../../graphql/builder.js';
-import { DeletionRef, PageLinksRef, PageMetaRef } from '../../graphql/common.schema.js';
+import { DeletionRef, pageArgs, pageRef } from '../../graphql/common.schema.js';
 import { requireScope } from '../../graphql/context.js';
 import { ALL_EVENTS, EVENT_TYPES } from './event-types.js';
-import { listWebhookDeliveries, type DeliveryPage } from './list-deliveries.js';
+import { listWebhookDeliveries } from './list-deliveries.js';
 import type { OutboxEvent } from './record-event.js';
 import { testWebhook } from './test-webhook.js';
 import {
@@ -76,14 +76,11 @@ const WebhookDeliveryRef = builder.prismaObject('WebhookDelivery', {
   }),
 });
 
-const WebhookDeliveryPageRef = builder.objectRef<DeliveryPage>('WebhookDeliveryPage').implement({
-  description: "One page of a webhook's delivery attempts, newest first.",
-  fields: (t) => ({
-    data: t.field({ type: [WebhookDeliveryRef], resolve: (p) => p.data }),
-    meta: t.field({ type: PageMetaRef, resolve: (p) => p.meta }),
-    links: t.field({ type: PageLinksRef, resolve: (p) => p.links }),
-  }),
-});
+const WebhookDeliveryPageRef = pageRef(
+  'WebhookDeliveryPage',
+  "One page of a webhook's delivery attempts, newest first.",
+  WebhookDeliveryRef,
+);
 
 const WebhookEventRef = builder.objectRef<OutboxEvent>('WebhookEvent').implement({
   description: 'An event, as delivered: `{id, type, created_at, data}`.',
@@ -111,8 +108,7 @@ builder.queryFields((t) => ({
     description: 'Delivery attempts of one endpoint, newest first.',
     args: {
       webhookId: t.arg.id({ required: true }),
-      page: t.arg.int({ description: 'Page number, from 1 (default 1).' }),
-      perPage: t.arg.int({ description: 'Items per page, 1–100 (default 20).' }),
+      ...pageArgs(),
     },
     resolve: (_r, { webhookId, page, perPage }, ctx) =>
       listWebhookDeliveries(

@@ -1,4 +1,5 @@
 // Default offline summarizer: no network, no model weights, deterministic and synchronous.
+import type { SummaryOutput } from '../providers/provider.js';
 import { extractActionItems } from './actions.js';
 import { detectLanguage } from './language.js';
 import { parseConversation } from './parse.js';
@@ -15,17 +16,6 @@ export interface SummarizeInput {
   /** ISO 639-1 hint */
   language?: string;
   style?: 'concise' | 'detailed' | 'bullet_points';
-}
-
-export interface SummaryResult {
-  title: string;
-  content: string;
-  sentiment: 'positive' | 'neutral' | 'negative';
-  /** ≤ 8 short lowercase phrases */
-  topics: string[];
-  actionItems: string[];
-  /** ISO 639-1 detected */
-  language: string;
 }
 
 const MAX_INPUT = 200_000;
@@ -50,7 +40,7 @@ function noteHeading(conv: ReturnType<typeof parseConversation>): string | undef
 }
 
 /** Internal entry with tunable parameters, used by the evaluation script. */
-export function summarizeWith(input: SummarizeInput, tuning: SummaryTuning): SummaryResult {
+export function summarizeWith(input: SummarizeInput, tuning: SummaryTuning): SummaryOutput {
   const content = (input.content ?? '').slice(0, MAX_INPUT);
   const style = input.style ?? 'concise';
   const conv = parseConversation(content, input.source);
@@ -75,6 +65,6 @@ export function summarizeWith(input: SummarizeInput, tuning: SummaryTuning): Sum
   };
 }
 
-export function summarizeLocally(input: SummarizeInput): SummaryResult {
+export function summarizeLocally(input: SummarizeInput): SummaryOutput {
   return summarizeWith(input, DEFAULT_TUNING);
 }
