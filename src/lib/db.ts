@@ -71,8 +71,10 @@ export function openPostgres(url: string, max: number, log: Logger, opts: { lock
   const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL client error'));
   // A transaction waits for a connection as long as any query does (Prisma's default is 2 s, which a
-  // burst on a busy machine exceeds: that was a 500).
-  const prisma = withAppErrors(new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: { maxWait: CONNECT_TIMEOUT_MS } }));
+  // burst on a busy machine exceeds: that was a 500). See TRANSACTION_TIMEOUT_MS for its lifetime.
+  const prisma = withAppErrors(
+    new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: { maxWait: CONNECT_TIMEOUT_MS, timeout: TRANSACTION_TIMEOUT_MS } }),
+  );
   return {
     kind: 'postgres',
     prisma,
@@ -129,7 +131,9 @@ async function openEmbedded(dataDir: string, log: Logger, shareOn?: string): Pro
   const started = Date.now();
   const db = await PGlite.create(dir, { extensions: { pg_trgm } });
   log.info({ dir, ms: Date.now() - started }, 'embedded database open');
-  const prisma = withAppErrors(new PrismaClient({ adapter: new PrismaPGlite(db) }));
+  const prisma = withAppErrors(
+    new PrismaClient({ adapter: new PrismaPGlite(db), transactionOptions: { timeout: TRANSACTION_TIMEOUT_MS } }),
+  );
   let socketServer: { stop(): Promise<void> } | undefined;
   if (shareOn) {
     const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
@@ -170,6 +174,14 @@ async function openEmbedded(dataDir: string, log: Logger, shareOn?: string): Pro
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * How long an interactive transaction may live. Ours are a few short statements, but the writes of
+ * one account take turns on its `account_storage` row (usage/storage-quota.ts), so under a burst a
+ * transaction can wait seconds for its turn. Prisma's default (5 s) then rolled the transaction back
+ * from under a nested write whose next statement ran outside it: a foreign-key error and a 500
+ * (1,000 concurrent creates for one account on a busy machine). An expired one is still a 503.
+ */
+const TRANSACTION_TIMEOUT_MS = 60_000;
 const RETRY_AFTER_S = 5;
 // Node socket errors, and pg's own messages for a connection that went away or could not be had.
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -180,7 +192,8 @@ const PG_MESSAGES =
 // now: stopping or starting), 53300 (too many connections).
 const PG_STATES = /^(0800[0-46-7]|57P0[123]|53300)$/;
 // Prisma's codes for the same, and the driver adapter's kinds (meta.driverAdapterError.cause.kind).
-const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+// P2028: the transaction could not start in time or expired (a burst), never the statement's fault.
+const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
 const ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
 
 /**
@@ -214,7 +227,7 @@ function asAppError(e: unknown): unknown {
   if (isConnectionError(e)) {
     return new AppError(
       'service_unavailable',
-      'The database is unavailable; try again shortly',
+      'The database is busy or unavailable; try again shortly',
       {},
       { 'Retry-After': String(RETRY_AFTER_S) },
     );

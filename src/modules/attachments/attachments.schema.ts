@@ -55,7 +55,7 @@ builder.objectField(ConversationRef, 'attachments', (t) =>
   t.field({
     type: [AttachmentRef],
     description: 'Files attached to the conversation, oldest first.',
-    resolve: (c, _args, ctx) => attachmentLoader(ctx).load(c.id),
+    resolve: (c, _args, ctx) => c.attachments ?? attachmentLoader(ctx).load(c.id),
   }),
 );
 

@@ -1,7 +1,7 @@
 // The shape services hand to the doors. `content` and `metadata` are absent on list rows
 // (the list query does not read them); GraphQL loads them on demand.
 import type { ConversationSource, ProcessingStatus } from '../../generated/prisma/enums.js';
-import type { Summary } from '../../generated/prisma/client.js';
+import type { Attachment, Summary } from '../../generated/prisma/client.js';
 import type { Row } from '../../lib/db.js';
 
 /** A summary row, in Prisma's model shape (the GraphQL type is a Prisma object). */
@@ -19,6 +19,8 @@ export interface ConversationRecord {
   createdAt: Date;
   updatedAt: Date;
   summary: SummaryRecord | null;
+  /** Set when the service already knows them (a conversation just created has none); else loaded. */
+  attachments?: Attachment[];
 }
 
 /** Columns of the current summary, prefixed `s_`, for a LEFT JOIN on `summaries s`. */

@@ -45,5 +45,6 @@ export async function createConversation(app: App, scope: AccountScope, input: C
   });
   await enqueueSummary(app, summary.id);
   await dispatchAfterCommit(app, event);
-  return { ...row, metadata: row.metadata as Record<string, unknown>, summary: null };
+  // Nothing left to read: a database that is busy now must not turn a stored conversation into an error.
+  return { ...row, metadata: row.metadata as Record<string, unknown>, summary: null, attachments: [] };
 }
