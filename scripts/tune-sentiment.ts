@@ -1,9 +1,13 @@
 // Chooses the sentiment method and fits its few combination weights, looking ONLY at the tuning half of
 // the TweetEval validation split (scripts/tweeteval-split.ts, splitTweetEval); the untouched half is never
-// read here. Candidates are compared by 5-fold cross-validated macro-recall inside the tuning half:
+// read here. Candidates are compared by 5-fold cross-validated macro-recall inside the tuning half
+// (repeated with three fold seeds, nested where a decision rule is chosen):
 //   - lexicon: VADER compound with two thresholds (the previous method's form), thresholds by grid;
-//   - logistic regression (balanced class weights, L2) over feature subsets and L2 strengths.
-// The winner is refitted on the whole tuning half and written to sentiment-weights.json (3 × 14 numbers).
+//   - logistic regression (balanced class weights, L2) over feature subsets and L2 strengths, each with
+//     the decision rules of DECISIONS (largest score, per-class offsets, neutral margin).
+// The choice is the highest macro-recall among candidates with balanced class recalls (BALANCE). The winner
+// is refitted on the whole tuning half, its offsets folded into the biases, and written to
+// sentiment-weights.json (3 weights per feature; unused features get 0).
 // The word polarities inside the features come from scripts/train-sentiment-words.ts (a public corpus),
 // not from the evaluation data.
 //
