@@ -6,14 +6,12 @@
 // Usage: tsx scripts/eval-summaries.ts   (EVAL_DIR overrides ../shared/eval; LIMIT=n evaluates n dialogues)
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { rougeL, rougeLsum, rougeN, rougeTokens } from '../src/modules/summaries/local/eval/rouge.js';
 import { summarizeLocally } from '../src/modules/summaries/local/index.js';
 import { splitSentences } from '../src/modules/summaries/local/text.js';
+import { evalDir, loadTweetEval, SPLIT_SEED, splitTweetEval } from './tweeteval-split.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const evalDir = path.resolve(repoRoot, process.env.EVAL_DIR ?? '../shared/eval');
 const limit = process.env.LIMIT ? Number(process.env.LIMIT) : Infinity;
 
 interface Pair {
@@ -51,50 +49,6 @@ function evaluateRouge(name: string, pairs: Pair[]): void {
       console.log(`\n--- ${i}\nREF: ${pairs[i]!.summary.trim()}\nOUT: ${outputs[i]}`);
     }
   }
-}
-
-// The TweetEval validation tweets are split ONCE, with a fixed seed, into a tuning half (the only part any
-// choice of method, threshold or weight may look at) and an untouched half (reported, never used for a
-// choice). Stratified by label, so both halves keep the class balance. Changing SPLIT_SEED or the
-// procedure invalidates the untouched half: don't.
-const SPLIT_SEED = 20261204;
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Indices of the tuning half and the untouched half, stratified by label, seeded. */
-export function splitTweetEval(labels: number[], seed = SPLIT_SEED): { tuning: number[]; untouched: number[] } {
-  const rand = mulberry32(seed);
-  const tuning: number[] = [];
-  const untouched: number[] = [];
-  for (const cls of [0, 1, 2]) {
-    const idx = labels.map((l, i) => (l === cls ? i : -1)).filter((i) => i >= 0);
-    // Fisher–Yates with the seeded generator.
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-    }
-    const half = Math.floor(idx.length / 2);
-    tuning.push(...idx.slice(0, half));
-    untouched.push(...idx.slice(half));
-  }
-  return { tuning: tuning.sort((a, b) => a - b), untouched: untouched.sort((a, b) => a - b) };
-}
-
-export function loadTweetEval(): { texts: string[]; labels: number[] } | undefined {
-  const textFile = path.join(evalDir, 'tweeteval-sentiment-val-text.txt');
-  const labelFile = path.join(evalDir, 'tweeteval-sentiment-val-labels.txt');
-  if (!existsSync(textFile) || !existsSync(labelFile)) return undefined;
-  const labels = readFileSync(labelFile, 'utf8').trim().split('\n').map(Number);
-  const texts = readFileSync(textFile, 'utf8').split('\n').slice(0, labels.length);
-  return { texts, labels };
 }
 
 function reportSentiment(name: string, texts: string[], labels: number[], indices: number[]): void {
@@ -154,5 +108,4 @@ function main(): void {
   evaluateSentiment();
 }
 
-// Runs only as a script, so tuning scripts can import the split without running the evaluation.
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
+main();

@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 
 import vader from 'vader-sentiment';
 
-import { prepareForVader } from './sentiment-prepare.js';
+import { prepareForVader, symbolsOnly } from './sentiment-prepare.js';
+import words from './sentiment-words.json' with { type: 'json' };
 
 /** Names of the features, in order; the weights file repeats them so a mismatch fails loudly. */
 export const FEATURE_NAMES = [
@@ -29,6 +30,13 @@ export const FEATURE_NAMES = [
   'title_case',
   'digits',
   'hashtags',
+  'max_pos',
+  'max_neg',
+  'max_abs',
+  'polar_count',
+  'no_polar',
+  'content_share',
+  'question_start',
 ] as const;
 
 const NEGATOR =
@@ -66,32 +74,47 @@ const EMOJI_POS =
 const EMOJI_NEG = /[😢😭😿💔😞😔😟🙁☹😥😓😪😠😡🤬👿💢😤😩😫😖😣🤮🤢👎🙄😒😑😬🤦😱😨😰]|(?:^|\s)[:;=8][-'^o]?[([/\\|]+(?=\s|$)/gu;
 
 // VADER costs ~4 µs a word: text without any lexicon entry is not sent to it (it would score 0 anyway).
-let lexicon: Set<string> | undefined;
-function lexiconWords(): Set<string> {
+// The lexicon's valences (-4 … +4) also give the strongest polar word on each side.
+let lexicon: Map<string, number> | undefined;
+function lexiconValences(): Map<string, number> {
   if (!lexicon) {
     const file = createRequire(import.meta.url).resolve('vader-sentiment/vader_lexicon.txt');
-    lexicon = new Set(
-      readFileSync(file, 'utf8')
-        .split('\n')
-        .map((l) => l.split('\t')[0]!),
-    );
+    lexicon = new Map();
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const [word, valence] = line.split('\t');
+      if (word && valence) lexicon.set(word, Number(valence));
+    }
   }
   return lexicon;
 }
 
-function vaderScores(prepared: string): { compound: number; pos: number; neg: number; neu: number } {
-  const lex = lexiconWords();
-  let hit = false;
+interface VaderScores {
+  compound: number;
+  pos: number;
+  neg: number;
+  neu: number;
+  /** Strongest positive and negative lexicon valence among the words (0 without any), and how many words are in the lexicon. */
+  maxPos: number;
+  maxNeg: number;
+  polarWords: number;
+}
+
+function vaderScores(prepared: string): VaderScores {
+  const lex = lexiconValences();
+  let maxPos = 0;
+  let maxNeg = 0;
+  let polarWords = 0;
   for (const raw of prepared.split(/\s+/)) {
     if (!raw) continue;
     const lower = raw.toLowerCase();
-    if (lex.has(lower) || lex.has(lower.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ''))) {
-      hit = true;
-      break;
-    }
+    const valence = lex.get(lower) ?? lex.get(lower.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ''));
+    if (valence === undefined) continue;
+    polarWords++;
+    if (valence > maxPos) maxPos = valence;
+    if (-valence > maxNeg) maxNeg = -valence;
   }
-  if (!hit) return { compound: 0, pos: 0, neg: 0, neu: 1 };
-  return vader.SentimentIntensityAnalyzer.polarity_scores(prepared);
+  if (!polarWords) return { compound: 0, pos: 0, neg: 0, neu: 1, maxPos, maxNeg, polarWords };
+  return { ...vader.SentimentIntensityAnalyzer.polarity_scores(prepared), maxPos, maxNeg, polarWords };
 }
 
 const count = (re: RegExp, s: string) => (s.match(re) ?? []).length;
@@ -113,6 +136,10 @@ export function sentimentFeatures(text: string, words: Record<string, number>): 
   const prepared = prepareForVader(text);
   const v = vaderScores(prepared);
   const tokens = polarityTokens(prepared);
+  const emojiPos = count(EMOJI_POS, text);
+  const emojiNeg = count(EMOJI_NEG, text);
+  const parts = text.split(/\s+/).filter(Boolean);
+  const content = parts.filter((p) => !/^(?:@\w+|https?:\/\/\S+|www\.\S+|#\w+)$/i.test(p)).length;
   let sum = 0;
   let hits = 0;
   for (const t of tokens) {
@@ -130,8 +157,8 @@ export function sentimentFeatures(text: string, words: Record<string, number>): 
     v.neu,
     Math.tanh(sum / 4),
     hits ? sum / hits / 2 : 0,
-    Math.min(count(EMOJI_POS, text), 3) / 3,
-    Math.min(count(EMOJI_NEG, text), 3) / 3,
+    Math.min(emojiPos, 3) / 3,
+    Math.min(emojiNeg, 3) / 3,
     Math.min(count(/!/g, text), 3) / 3,
     /\?/.test(text) ? 1 : 0,
     tokens.some((t) => NEGATOR.test(t)) ? 1 : 0,
@@ -143,5 +170,27 @@ export function sentimentFeatures(text: string, words: Record<string, number>): 
     titleCaseShare(text),
     /\d/.test(text) ? 1 : 0,
     Math.min(count(/#\w/g, text), 3) / 3,
+    // How strong the strongest polar word is, on either side, and whether there is any at all: neutral
+    // text has none or only weak ones ("like", "want"), where the shares above cannot tell weak from absent.
+    v.maxPos / 4,
+    v.maxNeg / 4,
+    Math.max(v.maxPos, v.maxNeg) / 4,
+    Math.min(v.polarWords, 4) / 4,
+    v.polarWords || emojiPos || emojiNeg ? 0 : 1,
+    // Share of the text that is words rather than mentions, links and tags; a question from its first word.
+    parts.length ? content / parts.length : 0,
+    /^\s*(?:who|what|when|where|why|how|is|are|do|does|did|can|could|will|would|should)\b/i.test(text) ? 1 : 0,
   ];
+}
+
+const WORDS: Record<string, number> = words;
+
+/**
+ * Features of a text as the model sees it: English text in full; other languages only through their
+ * emoji and emoticons (English lexicon hits there are false friends: "die", "favor"). Undefined when
+ * nothing is left to score.
+ */
+export function textFeatures(text: string, english = true): number[] | undefined {
+  const input = english ? text : symbolsOnly(text);
+  return input.trim() ? sentimentFeatures(input, WORDS) : undefined;
 }

@@ -2,9 +2,7 @@
 // (sentiment-features.ts). Its word polarities come from a labelled public corpus (sentiment-words.json,
 // scripts/train-sentiment-words.ts); its few combination weights from the tuning half of the evaluation
 // split (sentiment-weights.json, scripts/tune-sentiment.ts). Method, data and licences: docs/jobs.md.
-import { FEATURE_NAMES, sentimentFeatures } from './sentiment-features.js';
-import { symbolsOnly } from './sentiment-prepare.js';
-import words from './sentiment-words.json' with { type: 'json' };
+import { FEATURE_NAMES, textFeatures } from './sentiment-features.js';
 import model from './sentiment-weights.json' with { type: 'json' };
 
 export type Sentiment = 'positive' | 'neutral' | 'negative';
@@ -15,8 +13,6 @@ export interface LinearModel {
   /** One row of weights per class, in CLASSES order. */
   weights: number[][];
 }
-
-const WORDS: Record<string, number> = words;
 
 if (model.features.join() !== FEATURE_NAMES.join()) {
   throw new Error('sentiment-weights.json does not match the feature list: run scripts/tune-sentiment.ts');
@@ -31,14 +27,7 @@ export function softmaxScores(x: number[], m: LinearModel): number[] {
   return e.map((v) => v / sum);
 }
 
-/**
- * Features of a text as the model sees it: English text in full; other languages only through their
- * emoji and emoticons (English lexicon hits there are false friends: "die", "favor").
- */
-export function textFeatures(text: string, english = true): number[] | undefined {
-  const input = english ? text : symbolsOnly(text);
-  return input.trim() ? sentimentFeatures(input, WORDS) : undefined;
-}
+export { textFeatures } from './sentiment-features.js';
 
 /** Probabilities [negative, neutral, positive] of one text (a tweet, a turn, a message). */
 export function textProbabilities(text: string, english = true, m: LinearModel = model): number[] {
