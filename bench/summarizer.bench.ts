@@ -1,17 +1,7 @@
 // Throughput of the offline summarizer on synthetic ~2 KB chat transcripts (never the evaluation data).
 // Usage: tsx bench/summarizer.bench.ts   (SECONDS=n to change the measuring time, default 5)
 import { summarizeLocally, type SummarizeInput } from '../src/modules/summaries/local/index.js';
-
-// Small deterministic PRNG so every run measures the same inputs.
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './lib/seeded-random.js';
 
 const NAMES = ['Tom', 'Anna', 'Maria', 'John', 'Priya', 'Lukas', 'Chen', 'Sofia', 'Omar', 'Grace'];
 const THINGS = ['pricing sheet', 'contract', 'demo', 'invoice', 'roadmap', 'budget', 'report', 'onboarding plan', 'offer'];
@@ -53,7 +43,7 @@ function conversation(rand: () => number, targetBytes = 2048): string {
 
 function main(): void {
   const seconds = Number(process.env.SECONDS ?? 5);
-  const rand = mulberry32(42);
+  const rand = seededRandom(42);
   const styles: SummarizeInput['style'][] = ['concise', 'detailed', 'bullet_points'];
   const inputs: SummarizeInput[] = Array.from({ length: 200 }, (_, i) => ({
     content: conversation(rand),

@@ -17,22 +17,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { detectLanguage } from '../src/modules/summaries/local/language.js';
-import { FEATURE_NAMES, textFeatures } from '../src/modules/summaries/local/sentiment-features.js';
+import { FEATURE_GROUPS, FEATURE_NAMES, textFeatures } from '../src/modules/summaries/local/sentiment-features.js';
 import type { LinearModel } from '../src/modules/summaries/local/sentiment-model.js';
 import { loadTweetEval, splitTweetEval } from './tweeteval-split.js';
+import { seededRandom } from '../bench/lib/seeded-random.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const F = FEATURE_NAMES.length;
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function macroRecall(gold: number[], pred: number[]): { macro: number; recalls: number[] } {
   const hits = [0, 0, 0];
@@ -140,7 +131,7 @@ function fitThresholds(X: number[][], y: number[]): (x: number[]) => number {
 }
 
 function stratifiedFolds(y: number[], k: number, seed: number): number[] {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const fold = new Array<number>(y.length).fill(0);
   for (const c of [0, 1, 2]) {
     const idx = y.map((v, i) => (v === c ? i : -1)).filter((i) => i >= 0);
@@ -322,27 +313,10 @@ function crossValidateThresholds(X: Row[], y: number[]): Score {
   );
 }
 
-const VADER = ['bias', 'vader_compound', 'vader_pos', 'vader_neg', 'vader_neu'];
-const CUES = [
-  ...VADER,
-  'emoji_pos',
-  'emoji_neg',
-  'exclamation',
-  'question',
-  'negation',
-  'length',
-  'url',
-  'compound_sq',
-  'first_person',
-  'title_case',
-  'digits',
-  'hashtags',
-];
-const INTENSITY = ['max_pos', 'max_neg', 'max_abs', 'polar_count', 'no_polar'];
-const STRUCTURE = ['content_share', 'question_start'];
-const WORDS = ['words_sum', 'words_mean'];
+const { vader: VADER, words: WORDS, intensity: INTENSITY, structure: STRUCTURE } = FEATURE_GROUPS;
+const CUES = [...VADER, ...FEATURE_GROUPS.cues];
 const SUBSETS: Record<string, string[]> = {
-  vader: VADER,
+  vader: [...VADER],
   'vader+cues': CUES,
   'vader+cues+words': [...CUES, ...WORDS],
   'vader+cues+intensity': [...CUES, ...INTENSITY],

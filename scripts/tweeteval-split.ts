@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '../bench/lib/seeded-random.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const evalDir = path.resolve(repoRoot, process.env.EVAL_DIR ?? '../shared/eval');
@@ -14,19 +15,9 @@ export const evalDir = path.resolve(repoRoot, process.env.EVAL_DIR ?? '../shared
 // procedure invalidates the untouched half: don't.
 export const SPLIT_SEED = 20261204;
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Indices of the tuning half and the untouched half, stratified by label, seeded. */
 export function splitTweetEval(labels: number[], seed = SPLIT_SEED): { tuning: number[]; untouched: number[] } {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const tuning: number[] = [];
   const untouched: number[] = [];
   for (const cls of [0, 1, 2]) {

@@ -9,35 +9,33 @@ import vader from 'vader-sentiment';
 import { prepareForVader, symbolsOnly } from './sentiment-prepare.js';
 import words from './sentiment-words.json' with { type: 'json' };
 
-/** Names of the features, in order; the weights file repeats them so a mismatch fails loudly. */
-export const FEATURE_NAMES = [
-  'bias',
-  'vader_compound',
-  'vader_pos',
-  'vader_neg',
-  'vader_neu',
-  'words_sum',
-  'words_mean',
-  'emoji_pos',
-  'emoji_neg',
-  'exclamation',
-  'question',
-  'negation',
-  'length',
-  'url',
-  'compound_sq',
-  'first_person',
-  'title_case',
-  'digits',
-  'hashtags',
-  'max_pos',
-  'max_neg',
-  'max_abs',
-  'polar_count',
-  'no_polar',
-  'content_share',
-  'question_start',
-] as const;
+/**
+ * The features by kind (the tuner, scripts/tune-sentiment.ts, compares subsets of these groups). Their
+ * concatenation is the feature order, which the weights file repeats so a mismatch fails loudly.
+ */
+export const FEATURE_GROUPS = {
+  vader: ['bias', 'vader_compound', 'vader_pos', 'vader_neg', 'vader_neu'],
+  words: ['words_sum', 'words_mean'],
+  cues: [
+    'emoji_pos',
+    'emoji_neg',
+    'exclamation',
+    'question',
+    'negation',
+    'length',
+    'url',
+    'compound_sq',
+    'first_person',
+    'title_case',
+    'digits',
+    'hashtags',
+  ],
+  intensity: ['max_pos', 'max_neg', 'max_abs', 'polar_count', 'no_polar'],
+  structure: ['content_share', 'question_start'],
+} as const;
+
+/** Names of the features, in order. */
+export const FEATURE_NAMES: readonly string[] = Object.values(FEATURE_GROUPS).flat();
 
 const NEGATOR =
   /^(?:not|no|never|nothing|nobody|none|nor|neither|cannot|without|\w+n't|dont|cant|wont|isnt|didnt|doesnt|wasnt|arent|couldnt|shouldnt|wouldnt|aint)$/;
