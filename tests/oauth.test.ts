@@ -143,6 +143,8 @@ describe('client credentials', () => {
     const usage = await owner.client.get('/v1/account/usage');
     expect(usage.body.api_requests.total).toBeGreaterThan(4);
     expect(usage.body.api_requests.by_client).toEqual({ [app.id]: 4 });
+    // The app's requests are the owner's usage only, even the one that probed the other account's id.
+    expect((await other.client.get('/v1/account/usage')).body.api_requests.by_client).toEqual({});
     const gqlUsage = await gql(token.access_token, '{ usage { apiRequests { byClient } } }');
     expect(gqlUsage.body.data.usage.apiRequests.byClient).toEqual({ [app.id]: 5 });
     // Each request counts once in the day's figure, whoever made it (the account is a day old at most).
