@@ -2,8 +2,11 @@
 // shared engine contract (tests/helpers/search-engine-suite.ts), then faults — the node stopped under
 // load and started again. Never skipped: when the node cannot start (no Java or Maven, a build
 // failure), beforeAll throws and the run fails with the launcher's output.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import fs from 'node:fs';
+import { openPostgres } from '../src/lib/db.js';
+import { createLogger } from '../src/lib/logger.js';
+import { INDEX_SETTINGS } from '../src/modules/search/elasticsearch/mapping.js';
 import { startOpenSearch, tempDataDir, type OpenSearchNode } from '../tools/opensearch/launcher.js';
 import { openSearchBackend } from '../src/modules/search/elasticsearch/opensearch-backend.js';
 import { cli } from './helpers/cli.js';
@@ -41,6 +44,30 @@ describeSearchEngine('OpenSearch', REDIS_DB, async () => {
       await backend.close();
     },
   };
+});
+
+describe('the index analyzer', () => {
+  it("splits, drops stop words and stems as PostgreSQL's english configuration does (the engines agree on what a word is)", async () => {
+    const index = `aimychats-analyzer-${process.pid}-${Date.now().toString(36)}`;
+    const os = (path: string, body: unknown, method = 'POST') =>
+      fetch(`${node.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await os(`/${index}`, { settings: INDEX_SETTINGS }, 'PUT')).status).toBe(200);
+    const db = openPostgres(inject('databaseUrl'), 1, createLogger('silent'));
+    try {
+      const text =
+        "We can't just wait: the customers were complaining about delayed deliveries again, and they'd rather " +
+        'have their refunds processed quickly than be told nothing. Running, runs and ran; generously; happiness; ' +
+        'organisations organizing; should I call them about those invoices now or after our meeting with the finance teams?';
+      const analyzed = (await (await os(`/${index}/_analyze`, { analyzer: 'english_text', text })).json()) as {
+        tokens: { token: string }[];
+      };
+      const rows = await db.query<{ lexemes: string[] }>(`SELECT tsvector_to_array(to_tsvector('english', $1)) AS lexemes`, [text]);
+      expect([...new Set(analyzed.tokens.map((t) => t.token))].sort()).toEqual([...rows[0].lexemes].sort());
+    } finally {
+      await db.close();
+      await fetch(`${node.url}/${index}`, { method: 'DELETE' });
+    }
+  });
 });
 
 describe('search on OpenSearch: faults', { timeout: 300_000 }, () => {

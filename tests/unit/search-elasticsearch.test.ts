@@ -5,9 +5,19 @@ import { describe, expect, it } from 'vitest';
 import type { Database } from '../../src/lib/db.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { elasticBackend } from '../../src/modules/search/elasticsearch/elastic-backend.js';
-import { ElasticsearchEngine, ElasticsearchIndexer } from '../../src/modules/search/elasticsearch/elasticsearch-engine.js';
-import { INDEX_MAPPINGS, INDEX_SETTINGS, toDocument, type ConversationSearchRow } from '../../src/modules/search/elasticsearch/mapping.js';
-import { buildSearchBody, normaliseScore, snippetFromHit } from '../../src/modules/search/elasticsearch/query-builder.js';
+import {
+  ElasticsearchEngine,
+  ElasticsearchIndexer,
+  mappingVersionOf,
+} from '../../src/modules/search/elasticsearch/elasticsearch-engine.js';
+import {
+  INDEX_MAPPINGS,
+  INDEX_SETTINGS,
+  MAPPING_VERSION,
+  toDocument,
+  type ConversationSearchRow,
+} from '../../src/modules/search/elasticsearch/mapping.js';
+import { buildSearchBody, normaliseScore, snippetFromHit, TIE_BREAKER } from '../../src/modules/search/elasticsearch/query-builder.js';
 import { searchInput, toSearchRequest } from '../../src/modules/search/search-input.js';
 import { MARK_END as E, MARK_START as S } from '../../src/modules/search/snippet.js';
 
@@ -65,11 +75,11 @@ describe('buildSearchBody', () => {
     expect(loose.should).toHaveLength(2);
     const mixed = buildSearchBody(ACCOUNT, request({ query: '"pricing plan" demo -spam' })).query!.bool!;
     expect(mixed.must).toEqual([
-      { multi_match: { query: 'pricing plan', fields: ['title', 'summary', 'content'], type: 'phrase', tie_breaker: 0.3 } },
+      { multi_match: { query: 'pricing plan', fields: ['title', 'summary', 'content'], type: 'phrase', tie_breaker: TIE_BREAKER } },
     ]);
     expect(mixed.minimum_should_match).toBe(0);
     expect(mixed.must_not).toEqual([
-      { multi_match: { query: 'spam', fields: ['title', 'summary', 'content'], type: 'phrase', tie_breaker: 0.3 } },
+      { multi_match: { query: 'spam', fields: ['title', 'summary', 'content'], type: 'phrase', tie_breaker: TIE_BREAKER } },
     ]);
   });
 
@@ -145,7 +155,7 @@ function fakeClient(script: Record<string, (req: any) => unknown>) {
     index: call('index'),
     delete: call('delete'),
     bulk: call('bulk'),
-    indices: { existsAlias: async () => true, refresh: async () => ({}) },
+    indices: { existsAlias: async () => true, getAlias: async () => script.getAlias?.({}) ?? {}, refresh: async () => ({}) },
   } as unknown as Client;
   return { client: elasticBackend(client), calls };
 }
@@ -197,6 +207,29 @@ describe('ElasticsearchEngine', () => {
       total: 1,
       hits: [{ id: 'conv_1', title: 'T', snippet: 'a <mark>pricing</mark>', score: 0.25, createdAt: new Date('2024-01-01T00:00:00Z') }],
     });
+  });
+
+  it('says once in the log when the live index predates the mapping, and keeps answering from it', async () => {
+    expect(mappingVersionOf('conversations', 'conversations-v1')).toBe(1);
+    expect(mappingVersionOf('conversations', 'conversations-v12-mp9g1fsb')).toBe(12);
+    expect(mappingVersionOf('conversations', 'conversations-other')).toBe(0);
+    const warnings: unknown[] = [];
+    const log = { ...createLogger('silent'), warn: (o: unknown) => warnings.push(o) } as unknown as ReturnType<typeof createLogger>;
+    const { client } = fakeClient({
+      getAlias: () => ({ 'conversations-v1': {} }),
+      search: () => ({ hits: { total: { value: 0 }, hits: [] } }),
+    });
+    const engine = new ElasticsearchEngine(client, 'conversations', log);
+    await engine.search(ACCOUNT, request({ query: '"pricing"' }));
+    await engine.search(ACCOUNT, request({ query: '"pricing"' }));
+    expect(warnings).toEqual([{ alias: 'conversations', indices: ['conversations-v1'], mappingVersion: MAPPING_VERSION }]);
+    const current = fakeClient({
+      getAlias: () => ({ [`conversations-v${MAPPING_VERSION}-x`]: {} }),
+      search: () => ({ hits: { total: { value: 0 }, hits: [] } }),
+    });
+    warnings.length = 0;
+    await new ElasticsearchEngine(current.client, 'conversations', log).search(ACCOUNT, request({ query: '"pricing"' }));
+    expect(warnings).toEqual([]);
   });
 
   it('answers a query with nothing positive without asking the cluster', async () => {

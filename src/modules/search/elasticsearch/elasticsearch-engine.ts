@@ -51,6 +51,22 @@ export async function ensureIndex(backend: SearchBackend, alias: string): Promis
   }
 }
 
+/** The mapping version in a physical index's name (`<alias>-v<N>` or `<alias>-v<N>-<stamp>`), 0 if none. */
+export function mappingVersionOf(alias: string, index: string): number {
+  const m = index.slice(alias.length).match(/^-v(\d+)(?:-|$)/);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Says once, in the log, that the live index predates the mapping (it keeps answering meanwhile). */
+async function warnIfOutdated(backend: SearchBackend, alias: string, log?: Logger): Promise<void> {
+  const outdated = (await backend.aliasIndices(alias)).filter((i) => mappingVersionOf(alias, i) < MAPPING_VERSION);
+  if (outdated.length)
+    log?.warn(
+      { alias, indices: outdated, mappingVersion: MAPPING_VERSION },
+      'The search index was built with an older mapping; it keeps answering, and `npx aimychats search reindex` rebuilds it with the current one (docs/search.md)',
+    );
+}
+
 /** The search engine did not answer: the documented 503, never a 500 (docs/search.md, "When the engine is down"). */
 function unavailable(): AppError {
   return new AppError(
@@ -68,15 +84,18 @@ export class ElasticsearchEngine implements SearchEngine {
   constructor(
     private readonly backend: SearchBackend,
     private readonly alias: string,
+    private readonly log?: Logger,
   ) {
     this.kind = backend.kind;
   }
 
   private ensure(): Promise<void> {
-    return (this.ready ??= ensureIndex(this.backend, this.alias).catch((e) => {
-      this.ready = undefined;
-      throw e;
-    }));
+    return (this.ready ??= ensureIndex(this.backend, this.alias)
+      .then(() => warnIfOutdated(this.backend, this.alias, this.log).catch(() => {}))
+      .catch((e) => {
+        this.ready = undefined;
+        throw e;
+      }));
   }
 
   async search(accountId: string, r: SearchRequest): Promise<SearchResult> {
@@ -321,7 +340,7 @@ export class ElasticsearchIndexer implements SearchIndexer {
 export async function createElasticsearchServices(config: RemoteConfig, db: Database, log: Logger) {
   const backend = await createBackend(config);
   return {
-    engine: new ElasticsearchEngine(backend, config.index),
+    engine: new ElasticsearchEngine(backend, config.index, log),
     indexer: new ElasticsearchIndexer(backend, config.index, db, log),
     backend,
     close: () => backend.close(),

@@ -2,26 +2,51 @@
 // document built from a conversation row. Pure: unit-tested without a cluster.
 import type { estypes } from '@elastic/elasticsearch';
 
-/** Bump when the mapping changes; `search reindex` then rebuilds into a fresh index. */
-export const MAPPING_VERSION = 1;
+/**
+ * Bump when the mapping changes; `search reindex` then rebuilds into a fresh index. An index built with
+ * an older version keeps answering (with its own analyzers) until then; the engine logs it once.
+ * v2: PostgreSQL's stemmer (Porter2) and stop list instead of Lucene's Porter and its 33 stop words.
+ */
+export const MAPPING_VERSION = 2;
+
+/**
+ * PostgreSQL's `english` stop words (tsearch_data/english.stop, the Snowball list), so that both engines
+ * drop the same words: with Lucene's shorter `_english_` list, words such as "can", "just" or "about"
+ * matched and diluted relevance (npm run eval:search, docs/search.md).
+ */
+const STOP_WORDS = `
+i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her
+hers herself it its itself they them their theirs themselves what which who whom this that these
+those am is are was were be been being have has had having do does did doing a an the and but if or
+because as until while of at by for with about against between into through during before after
+above below to from up down in out on off over under again further then once here there when where
+why how all any both each few more most other some such no nor not only own same so than too very s
+t can will just don should now
+`
+  .trim()
+  .split(/\s+/);
 
 export const INDEX_SETTINGS: estypes.IndicesIndexSettings = {
   number_of_shards: 1,
   analysis: {
     filter: {
-      english_stop: { type: 'stop', stopwords: '_english_' },
-      english_stemmer: { type: 'stemmer', language: 'english' },
-      english_possessive_stemmer: { type: 'stemmer', language: 'possessive_english' },
+      english_stop: { type: 'stop', stopwords: STOP_WORDS },
+      english_stemmer: { type: 'stemmer', language: 'porter2' },
+    },
+    char_filter: {
+      // PostgreSQL's parser splits words at apostrophes ("can't" → can, t; "they'd" → they, d): so here too.
+      apostrophes: { type: 'mapping', mappings: ["'=>\\u0020", '\u2019=>\\u0020', '\u2018=>\\u0020', '\u02bc=>\\u0020'] },
     },
     normalizer: {
       lowercase_keyword: { type: 'custom', filter: ['lowercase', 'asciifolding'] },
     },
     analyzer: {
-      // The same pipeline as PostgreSQL's `english` configuration: stop words out, Porter2 stems.
+      // The same pipeline as PostgreSQL's `english` configuration: its stop words out, Porter2 (Snowball English) stems.
       english_text: {
         type: 'custom',
+        char_filter: ['apostrophes'],
         tokenizer: 'standard',
-        filter: ['english_possessive_stemmer', 'lowercase', 'asciifolding', 'english_stop', 'english_stemmer'],
+        filter: ['lowercase', 'asciifolding', 'english_stop', 'english_stemmer'],
       },
     },
   },
