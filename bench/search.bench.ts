@@ -16,7 +16,8 @@
 //
 // BENCH_STATE=api-written skips that VACUUM: the state writes leave (issue 14).
 // Environment (all optional): BENCH_DATABASE_ADMIN_URL, BENCH_CONVERSATIONS (200000), BENCH_OTHER_ACCOUNTS
-// (3, of 5,000 each), BENCH_ROUNDS (3 measured passes over the 50 queries, after one warm-up pass).
+// (3, of 5,000 each), BENCH_ROUNDS (3 measured passes over the 50 queries), BENCH_WARMUP_ROUNDS and
+// BENCH_WARMUP_SECONDS (before them, not measured: at least 3 passes and 60 s of queries per engine).
 // Seeding 200,000 takes a quarter of an hour here; to measure again without it: BENCH_KEEP=1 keeps the
 // database (its name is printed), BENCH_DATABASE=<that name> reuses it (pending migrations are applied,
 // a new API key is made for the bench account, nothing is seeded, and it is kept).
@@ -32,13 +33,15 @@ import { spawnServer, stopChild, stopChildren } from './lib/child-server.js';
 import { createScratchDatabase, DEFAULT_ADMIN_URL, type ScratchDatabase } from './lib/database.js';
 import { seedSearchCorpus, VOCABULARY } from './lib/search-corpus.js';
 import { attachSummaries } from './lib/seed.js';
-import { engineOption, openSearchForBench } from './lib/opensearch.js';
+import { engineOption, openSearchForBench, waitForMerges } from './lib/opensearch.js';
 import { searchServices } from '../src/modules/search/search-engine.js';
 
 const env = process.env;
 const CONVERSATIONS = Number(env.BENCH_CONVERSATIONS ?? 200_000);
 const OTHERS = Number(env.BENCH_OTHER_ACCOUNTS ?? 3);
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
+const WARMUP_ROUNDS = Math.max(1, Number(env.BENCH_WARMUP_ROUNDS ?? 3));
+const WARMUP_SECONDS = Number(env.BENCH_WARMUP_SECONDS ?? 60);
 const TARGET_P95 = 50;
 
 /** 50 queries: words from the head, middle and tail of the vocabulary, names and filler in most
@@ -144,7 +147,16 @@ async function measure(label: string, env: Record<string, string>, api_key: stri
   console.log(`list ?search=${list[0]}: ${listed.status}, ${lb.data?.length} rows, total ${lb.meta?.total}`);
 
   const warm = new Map<string, Awaited<ReturnType<typeof search>>>();
-  for (const q of list) warm.set(q, await search(q)); // warm-up pass: caches, JIT, pool connections
+  // Warm-up: caches, pool connections, and the JIT — a freshly started JVM compiles its hot paths over
+  // the first thousands of queries, and a node in service is warm. Both engines get the same warm-up:
+  // at least WARMUP_ROUNDS passes and WARMUP_SECONDS of queries.
+  const warmStart = Date.now();
+  let passes = 0;
+  while (passes < WARMUP_ROUNDS || Date.now() - warmStart < WARMUP_SECONDS * 1000) {
+    for (const q of list) warm.set(q, await search(q));
+    passes++;
+  }
+  console.log(`warm-up: ${passes} passes over the ${list.length} queries in ${((Date.now() - warmStart) / 1000).toFixed(0)} s`);
   const client: number[] = [];
   const server: number[] = [];
   const perQuery = new Map<string, number[]>(list.map((q) => [q, []]));
@@ -268,6 +280,9 @@ async function main(): Promise<void> {
           `\nOpenSearch ${node.version}: ${indexed} of ${n[0].n} conversations (all accounts) indexed with _bulk by \`search reindex\` in ${s.toFixed(1)} s = ${Math.round(indexed / s)} conversations/s (target ≥ 2,000)`,
         );
         await services.close();
+        console.log(
+          `segment merges after the load finished ${(await waitForMerges(node.url)) / 1000} s later (latency is measured after them)`,
+        );
         const os = await measure(`OpenSearch ${node.version}`, { ...baseEnv, ...osEnv }, api_key, list);
         console.log(`\nside by side (server took_ms, ${list.length} queries × ${ROUNDS} rounds):`);
         console.log(`  ${'engine'.padEnd(20)} ${'p50'.padStart(6)} ${'p95'.padStart(6)} ${'client p95'.padStart(11)}`);

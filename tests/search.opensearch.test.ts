@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import fs from 'node:fs';
 import { openPostgres } from '../src/lib/db.js';
 import { createLogger } from '../src/lib/logger.js';
-import { INDEX_SETTINGS } from '../src/modules/search/elasticsearch/mapping.js';
+import { INDEX_MAPPINGS, INDEX_SETTINGS } from '../src/modules/search/elasticsearch/mapping.js';
 import { startOpenSearch, tempDataDir, type OpenSearchNode } from '../tools/opensearch/launcher.js';
 import { openSearchBackend } from '../src/modules/search/elasticsearch/opensearch-backend.js';
 import { cli } from './helpers/cli.js';
@@ -66,6 +66,26 @@ describe('the index analyzer', () => {
     } finally {
       await db.close();
       await fetch(`${node.url}/${index}`, { method: 'DELETE' });
+    }
+  });
+});
+
+describe('the index settings', () => {
+  it('indices made by the OpenSearch backend search their segments in two slices at once', async () => {
+    const index = `aimychats-settings-${process.pid}-${Date.now().toString(36)}`;
+    const backend = openSearchBackend({ url: node.url, timeoutMs: 30_000 });
+    try {
+      await backend.createIndex(index, { settings: INDEX_SETTINGS, mappings: INDEX_MAPPINGS });
+      const res = (await (await fetch(`${node.url}/${index}/_settings`)).json()) as Record<
+        string,
+        { settings: { index: { search?: { concurrent_segment_search?: { mode?: string }; concurrent?: { max_slice_count?: string } } } } }
+      >;
+      const search = res[index].settings.index.search;
+      expect(search?.concurrent_segment_search?.mode).toBe('all');
+      expect(search?.concurrent?.max_slice_count).toBe('2');
+    } finally {
+      await backend.deleteIndex(index).catch(() => {});
+      await backend.close();
     }
   });
 });

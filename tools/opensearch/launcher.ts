@@ -46,9 +46,19 @@ export interface StartOptions {
   dataDir?: string;
   /** JVM heap, e.g. '512m'. */
   heap?: string;
+  /** The JVM's collector: SerialGC (default: least memory and CPU, for tests) or G1GC (OpenSearch's own
+   *  default; shorter pauses for latency measurements). Also OPENSEARCH_GC. */
+  gc?: (typeof COLLECTORS)[number];
   timeoutMs?: number;
   /** Copy OpenSearch's log to this process's stderr. */
   inheritLog?: boolean;
+}
+
+const COLLECTORS = ['SerialGC', 'G1GC', 'ParallelGC'] as const;
+function collector(name = 'SerialGC'): (typeof COLLECTORS)[number] {
+  const c = COLLECTORS.find((x) => x === name);
+  if (!c) throw new Error(`OPENSEARCH_GC must be one of ${COLLECTORS.join(', ')} (got ${name})`);
+  return c;
 }
 
 /** Starts the node and resolves once it answers on HTTP (the launcher's "ready" line). */
@@ -59,7 +69,7 @@ export async function startOpenSearch(opts: StartOptions): Promise<OpenSearchNod
   const args = [
     `-Xms${heap}`,
     `-Xmx${heap}`,
-    '-XX:+UseSerialGC',
+    `-XX:+Use${collector(opts.gc ?? process.env.OPENSEARCH_GC)}`,
     '-Djava.awt.headless=true',
     '-cp',
     classpath,

@@ -3,6 +3,7 @@
 // query DSL, mapping and analysis settings used here are common to both.
 import { Client, errors } from '@opensearch-project/opensearch';
 import { BackendError, totalOf, type BackendConfig, type SearchBackend } from './backend.js';
+import { OPENSEARCH_INDEX_SETTINGS } from './mapping.js';
 
 function wrap(e: unknown): unknown {
   if (e instanceof errors.ResponseError) {
@@ -43,7 +44,11 @@ export function openSearchBackend(config: Pick<BackendConfig, 'url' | 'timeoutMs
         if ((await client.indices.existsAlias({ name })).body !== true) return [];
         return Object.keys((await client.indices.getAlias({ name })).body as object);
       }),
-    createIndex: (index, body) => call(async () => void (await client.indices.create({ index, body: body as Body }))),
+    createIndex: (index, body) =>
+      call(async () => {
+        const settings = { ...(body.settings as Record<string, unknown>), ...OPENSEARCH_INDEX_SETTINGS };
+        await client.indices.create({ index, body: { ...body, settings } as Body });
+      }),
     deleteIndex: (index) => call(async () => void (await client.indices.delete({ index }))),
     updateAliases: (actions) => call(async () => void (await client.indices.updateAliases({ body: { actions } as Body }))),
     refresh: (index) => call(async () => void (await client.indices.refresh({ index }))),
