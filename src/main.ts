@@ -5,6 +5,7 @@ import type { App } from './app.js';
 import { createApp } from './create-app.js';
 import { warnIfInProcessJobsInProduction } from './jobs/production-warning.js';
 import { loadConfigOrExit, type Config } from './config.js';
+import { warnAboutDatabaseSettings } from './lib/database-warnings.js';
 import { openDatabase } from './lib/db.js';
 import { createLogger } from './lib/logger.js';
 import { applyMigrations } from './lib/migrate.js';
@@ -26,6 +27,7 @@ export async function start(config: Config): Promise<Running> {
   await applyMigrations(db, log);
   const app = createApp(config, db, log);
   warnIfInProcessJobsInProduction(config.env, app.jobs.mode, log);
+  await warnAboutDatabaseSettings(db, log);
   // Without Redis the jobs can only run here (development mode), whatever RUN_WORKERS says.
   if (config.jobs.runWorkers || app.jobs.mode === 'in-process') await app.jobs.startWorkers();
   await app.events.whenReady();

@@ -2,6 +2,9 @@
 // without REDIS_URL starts, and says clearly that background jobs run in-process (docs/operations.md).
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { IN_PROCESS_JOBS_WARNING } from '../src/jobs/production-warning.js';
+import { AUTOVACUUM_OFF_WARNING } from '../src/lib/database-warnings.js';
+import { openPostgres } from '../src/lib/db.js';
+import { createLogger } from '../src/lib/logger.js';
 import { killAll, startApi, stopProcess } from './helpers/processes.js';
 import { dropPrefix, parkedJobsEnv } from './helpers/jobs.js';
 
@@ -23,6 +26,22 @@ describe('start-up warning about in-process jobs', () => {
     expect(warning[0].msg).toMatch(/REDIS_URL/);
     expect(logs.findIndex((l) => l.msg === IN_PROCESS_JOBS_WARNING)).toBeLessThan(logs.findIndex((l) => l.msg === 'listening'));
     expect(logs.find((l) => l.msg === 'listening')?.jobs).toBe('in-process');
+    await stopProcess(api);
+  }, 120_000);
+
+  it('PostgreSQL\'s autovacuum off: one warning before "listening" (whatever NODE_ENV); none when it is on', async () => {
+    const db = openPostgres(inject('databaseUrl'), 1, createLogger('silent'));
+    const [{ autovacuum }] = await db.query<{ autovacuum: string }>(`SELECT current_setting('autovacuum') AS autovacuum`);
+    await db.close();
+    const api = await startApi({ DATABASE_URL: inject('databaseUrl'), NODE_ENV: 'development' });
+    const logs = api.logs();
+    const warned = logs.filter((l) => l.level === WARN && l.msg === AUTOVACUUM_OFF_WARNING);
+    // This machine's server decides which branch runs (CI's has autovacuum off); both are asserted exactly.
+    expect(warned).toHaveLength(autovacuum === 'off' ? 1 : 0);
+    if (warned.length) {
+      expect(warned[0].autovacuum).toBe('off');
+      expect(logs.findIndex((l) => l.msg === AUTOVACUUM_OFF_WARNING)).toBeLessThan(logs.findIndex((l) => l.msg === 'listening'));
+    }
     await stopProcess(api);
   }, 120_000);
 
