@@ -23,7 +23,8 @@
 // BENCH_WRITE=replay (the same row writes set-based, without HTTP and the summarizer: bench/lib/api-writer.ts;
 // minutes instead of most of an hour for 20,000 on a busy machine), BENCH_ROUNDS (2), BENCH_ONLY (e.g. "floor,rest"), BENCH_WRITERS (16 POSTs in flight), BENCH_EXPLAIN=1
 // (prints EXPLAIN (ANALYZE, BUFFERS) of the list statement in each state),
-// BENCH_CPU_PROF_DIR (servers run with --cpu-prof, profiles written there on exit), BENCH_ACCOUNTING=1 adds
+// BENCH_CPU_PROF_DIR (servers run with --cpu-prof, profiles written there on exit), BENCH_NODE_ARGS (more
+// node flags for the measured servers, e.g. "--max-semi-space-size=64"), BENCH_ACCOUNTING=1 adds
 // issue 7's variants (`rest-off`: accounting removed, `rest-lim`: limits on in memory; with BENCH_REDIS_URL
 // also `rest-rds`: limits on with counters in that Redis).
 import fs from 'node:fs';
@@ -48,7 +49,10 @@ const REPLAY = env.BENCH_WRITE === 'replay';
 const PROFILE_DIR = env.BENCH_CPU_PROF_DIR;
 const EXPLAIN = env.BENCH_EXPLAIN === '1';
 const CONNECTIONS = 10;
-const profileArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+const profileArgs = [
+  ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+  ...(env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+];
 const TARGET = 0.75;
 const TAIL = 3; // p99 ≤ 3× p50
 const LIST_PATH = '/v1/conversations?page=1&per_page=20';
