@@ -269,6 +269,39 @@ describe('ElasticsearchIndexer', () => {
     expect(await new ElasticsearchIndexer(client, 'c', db([row]), log).sync(ACCOUNT, 'conv_1')).toBe('stale');
   });
 
+  it('a reindex waits and tries a _bulk again when the node refuses it with 429, and gives up after five tries', async () => {
+    const tooMany = () =>
+      new errors.ResponseError({
+        statusCode: 429,
+        body: { error: { type: 'circuit_breaking_exception' } },
+        headers: {},
+        warnings: null,
+        meta: {} as never,
+      });
+    // The account's rows once (keyset paging then finds no more), every other statement nothing.
+    const paged = () => {
+      let served = false;
+      return {
+        query: async (sql: string) => {
+          if (!sql.includes('LEFT JOIN summaries') || served) return [];
+          served = true;
+          return [row];
+        },
+      } as unknown as Database;
+    };
+    let refusals = 2;
+    const { client, calls } = fakeClient({
+      bulk: () => (refusals-- > 0 ? tooMany() : { items: [{ index: { status: 201 } }] }),
+      search: () => ({ hits: { total: { value: 0 }, hits: [] } }),
+    });
+    expect(await new ElasticsearchIndexer(client, 'c', paged(), log, 1).reindex(ACCOUNT)).toEqual({ indexed: 1 });
+    expect(calls.filter((c) => c.api === 'bulk')).toHaveLength(3);
+
+    const refusing = fakeClient({ bulk: () => tooMany(), search: () => ({ hits: { total: { value: 0 }, hits: [] } }) });
+    await expect(new ElasticsearchIndexer(refusing.client, 'c', paged(), log, 1).reindex(ACCOUNT)).rejects.toMatchObject({ status: 429 });
+    expect(refusing.calls.filter((c) => c.api === 'bulk')).toHaveLength(5);
+  });
+
   it('a conversation gone from the database is deleted from the index; deletes are versioned', async () => {
     const { client, calls } = fakeClient({ delete: () => conflict() });
     const indexer = new ElasticsearchIndexer(client, 'c', db([]), log);

@@ -24,6 +24,8 @@ import { buildSearchBody, normaliseScore, snippetFromHit } from './query-builder
 
 type RemoteConfig = NonNullable<SearchConfig['elasticsearch']>;
 const BATCH = 1000;
+/** A `_bulk` refused with 429 is tried this many times in all, waiting 1, 2, 4, 8 s in between. */
+const BULK_ATTEMPTS = 5;
 /** What a 503 from search asks the client to wait (seconds). */
 export const SEARCH_RETRY_AFTER_S = 5;
 
@@ -155,6 +157,8 @@ export class ElasticsearchIndexer implements SearchIndexer {
     private readonly alias: string,
     private readonly db: Database,
     private readonly log: Logger,
+    /** The first pause after a 429 from `_bulk` (then doubled). */
+    private readonly bulkRetryBaseMs = 1000,
   ) {}
 
   async sync(accountId: string, conversationId: string): Promise<'indexed' | 'deleted' | 'stale'> {
@@ -286,13 +290,31 @@ export class ElasticsearchIndexer implements SearchIndexer {
     return indexed;
   }
 
+  /**
+   * `_bulk`, waiting and trying again when the node refuses the whole request with 429 (its circuit
+   * breaker or a full write queue: a node with a small heap during a large reindex). The clients never
+   * retry a 429 themselves, on purpose: only a pause lets the node recover. Other errors are thrown.
+   */
+  private async bulkWithBackoff(operations: unknown[]) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.backend.bulk(operations);
+      } catch (e) {
+        if (!(e instanceof BackendError && e.status === 429) || attempt >= BULK_ATTEMPTS) throw e;
+        const waitMs = this.bulkRetryBaseMs * 2 ** (attempt - 1);
+        this.log.warn({ attempt, waitMs, type: e.type }, 'the search engine refused a _bulk request (429); trying again');
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
+  }
+
   private async writeBatch(index: string, rows: ConversationSearchRow[]): Promise<number> {
     // external_gte: the database is the source of truth, so its current version may rewrite an equal one.
     const operations = rows.flatMap((r) => [
       { index: { _index: index, _id: r.id, routing: r.account_id, version: r.search_version, version_type: 'external_gte' as const } },
       toDocument(r),
     ]);
-    const items = await this.backend.bulk(operations);
+    const items = await this.bulkWithBackoff(operations);
     const failed = items.filter((i) => i.error && i.status !== 409);
     if (failed.length) this.log.warn({ failed: failed.length, first: failed[0].error }, 'some documents were not indexed');
     // Items answer in request order; a 409 means the index already holds that version or a newer one.
