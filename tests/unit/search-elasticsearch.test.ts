@@ -160,14 +160,10 @@ function fakeClient(script: Record<string, (req: any) => unknown>) {
   return { client: elasticBackend(client), calls };
 }
 
-const conflict = () =>
-  new errors.ResponseError({
-    statusCode: 409,
-    body: { error: { type: 'version_conflict_engine_exception' } },
-    headers: {},
-    warnings: null,
-    meta: {} as never,
-  });
+/** What the client throws when the cluster answers `statusCode` with an error of this type. */
+const responseError = (statusCode: number, type: string) =>
+  new errors.ResponseError({ statusCode, body: { error: { type } }, headers: {}, warnings: null, meta: {} as never });
+const conflict = () => responseError(409, 'version_conflict_engine_exception');
 
 describe('ElasticsearchEngine', () => {
   it('routes and filters by account, retries fuzzily when nothing matches, maps hits', async () => {
@@ -270,14 +266,7 @@ describe('ElasticsearchIndexer', () => {
   });
 
   it('a reindex waits and tries a _bulk again when the node refuses it with 429, and gives up after five tries', async () => {
-    const tooMany = () =>
-      new errors.ResponseError({
-        statusCode: 429,
-        body: { error: { type: 'circuit_breaking_exception' } },
-        headers: {},
-        warnings: null,
-        meta: {} as never,
-      });
+    const tooMany = () => responseError(429, 'circuit_breaking_exception');
     // The account's rows once (keyset paging then finds no more), every other statement nothing.
     const paged = () => {
       let served = false;
