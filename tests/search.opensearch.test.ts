@@ -46,47 +46,54 @@ describeSearchEngine('OpenSearch', REDIS_DB, async () => {
   };
 });
 
-describe('the index analyzer', () => {
+describe('the index, as the OpenSearch backend creates it', () => {
+  const index = `aimychats-index-${process.pid}-${Date.now().toString(36)}`;
+  let backend: ReturnType<typeof openSearchBackend>;
+  beforeAll(async () => {
+    backend = openSearchBackend({ url: node.url, timeoutMs: 30_000 });
+    await backend.createIndex(index, { settings: INDEX_SETTINGS, mappings: INDEX_MAPPINGS });
+  });
+  afterAll(async () => {
+    await backend?.deleteIndex(index).catch(() => {});
+    await backend?.close();
+  });
+
   it("splits, drops stop words and stems as PostgreSQL's english configuration does (the engines agree on what a word is)", async () => {
-    const index = `aimychats-analyzer-${process.pid}-${Date.now().toString(36)}`;
-    const os = (path: string, body: unknown, method = 'POST') =>
-      fetch(`${node.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await os(`/${index}`, { settings: INDEX_SETTINGS }, 'PUT')).status).toBe(200);
+    const text =
+      "We can't just wait: the customers were complaining about delayed deliveries again, and they'd rather " +
+      'have their refunds processed quickly than be told nothing. Running, runs and ran; generously; happiness; ' +
+      'organisations organizing; should I call them about those invoices now or after our meeting with the finance teams?';
+    const res = await fetch(`${node.url}/${index}/_analyze`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ analyzer: 'english_text', text }),
+    });
+    const analyzed = (await res.json()) as { tokens: { token: string }[] };
     const db = openPostgres(inject('databaseUrl'), 1, createLogger('silent'));
     try {
-      const text =
-        "We can't just wait: the customers were complaining about delayed deliveries again, and they'd rather " +
-        'have their refunds processed quickly than be told nothing. Running, runs and ran; generously; happiness; ' +
-        'organisations organizing; should I call them about those invoices now or after our meeting with the finance teams?';
-      const analyzed = (await (await os(`/${index}/_analyze`, { analyzer: 'english_text', text })).json()) as {
-        tokens: { token: string }[];
-      };
       const rows = await db.query<{ lexemes: string[] }>(`SELECT tsvector_to_array(to_tsvector('english', $1)) AS lexemes`, [text]);
       expect([...new Set(analyzed.tokens.map((t) => t.token))].sort()).toEqual([...rows[0].lexemes].sort());
     } finally {
       await db.close();
-      await fetch(`${node.url}/${index}`, { method: 'DELETE' });
     }
+  });
+
+  it('searches its segments in two slices at once', async () => {
+    const res = (await (await fetch(`${node.url}/${index}/_settings`)).json()) as Record<
+      string,
+      { settings: { index: { search?: { concurrent_segment_search?: { mode?: string }; concurrent?: { max_slice_count?: string } } } } }
+    >;
+    const search = res[index].settings.index.search;
+    expect(search?.concurrent_segment_search?.mode).toBe('all');
+    expect(search?.concurrent?.max_slice_count).toBe('2');
   });
 });
 
-describe('the index settings', () => {
-  it('indices made by the OpenSearch backend search their segments in two slices at once', async () => {
-    const index = `aimychats-settings-${process.pid}-${Date.now().toString(36)}`;
-    const backend = openSearchBackend({ url: node.url, timeoutMs: 30_000 });
-    try {
-      await backend.createIndex(index, { settings: INDEX_SETTINGS, mappings: INDEX_MAPPINGS });
-      const res = (await (await fetch(`${node.url}/${index}/_settings`)).json()) as Record<
-        string,
-        { settings: { index: { search?: { concurrent_segment_search?: { mode?: string }; concurrent?: { max_slice_count?: string } } } } }
-      >;
-      const search = res[index].settings.index.search;
-      expect(search?.concurrent_segment_search?.mode).toBe('all');
-      expect(search?.concurrent?.max_slice_count).toBe('2');
-    } finally {
-      await backend.deleteIndex(index).catch(() => {});
-      await backend.close();
-    }
+describe('the launcher', () => {
+  it('refuses a collector it does not know before starting anything', async () => {
+    await expect(startOpenSearch({ port: await freePort(), gc: 'ZGC' as never })).rejects.toThrow(
+      'OPENSEARCH_GC must be one of SerialGC, G1GC, ParallelGC (got ZGC)',
+    );
   });
 });
 

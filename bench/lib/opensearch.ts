@@ -2,6 +2,7 @@
 // tools/opensearch on a free port (or the one SEARCH_URL names), and the engine option parsed the same
 // way by both scripts. PostgreSQL is always measured too, in the same run, as the baseline.
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startOpenSearch, type OpenSearchNode } from '../../tools/opensearch/launcher.js';
 
 export type EngineOption = 'postgres' | 'opensearch';
@@ -47,20 +48,18 @@ export async function openSearchForBench(
 /**
  * Waits until the node runs no segment merge (a fresh `_bulk` load keeps merging for a while after the
  * last request): latency is measured in the steady state, not while the node rewrites its segments.
- * Returns the time waited.
+ * Says how long it waited, and whether merges were still running when it gave up.
  */
-export async function waitForMerges(url: string, timeoutMs = 180_000): Promise<number> {
+export async function waitForMerges(url: string, timeoutMs = 180_000): Promise<{ waitedMs: number; settled: boolean }> {
   const started = Date.now();
-  let quiet = 0;
-  while (Date.now() - started < timeoutMs) {
+  for (let quiet = 0; Date.now() - started < timeoutMs; await sleep(1000)) {
     const stats = (await (await fetch(`${url}/_nodes/stats/indices/merge`)).json()) as {
       nodes?: Record<string, { indices?: { merges?: { current?: number } } }>;
     };
     if (!stats.nodes) throw new Error(`unexpected node stats: ${JSON.stringify(stats).slice(0, 300)}`);
     const running = Object.values(stats.nodes).reduce((n, x) => n + (x.indices?.merges?.current ?? 0), 0);
     quiet = running === 0 ? quiet + 1 : 0;
-    if (quiet >= 3) break;
-    await new Promise((r) => setTimeout(r, 1000));
+    if (quiet >= 3) return { waitedMs: Date.now() - started, settled: true };
   }
-  return Date.now() - started;
+  return { waitedMs: Date.now() - started, settled: false };
 }

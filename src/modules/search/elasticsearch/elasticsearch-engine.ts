@@ -11,6 +11,7 @@
 // The configured index name is an alias. `search reindex` (all accounts) builds a fresh index
 // beside the live one, then moves the alias in one atomic step, so searches never see an empty or
 // half-built index; writes that landed on the old index meanwhile are copied over after the swap.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { estypes } from '@elastic/elasticsearch';
 import type { SearchConfig } from '../../../config.js';
 import type { Database } from '../../../lib/db.js';
@@ -303,7 +304,7 @@ export class ElasticsearchIndexer implements SearchIndexer {
         if (!(e instanceof BackendError && e.status === 429) || attempt >= BULK_ATTEMPTS) throw e;
         const waitMs = this.bulkRetryBaseMs * 2 ** (attempt - 1);
         this.log.warn({ attempt, waitMs, type: e.type }, 'the search engine refused a _bulk request (429); trying again');
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        await sleep(waitMs);
       }
     }
   }
