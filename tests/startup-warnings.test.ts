@@ -29,6 +29,21 @@ describe('start-up warning about in-process jobs', () => {
     await stopProcess(api);
   }, 120_000);
 
+  it('no such warning with REDIS_URL in production, nor without it in development', async () => {
+    const [withRedis, development] = await Promise.all([
+      startApi({ DATABASE_URL: inject('databaseUrl'), NODE_ENV: 'production', ...parked }),
+      startApi({ DATABASE_URL: inject('databaseUrl'), NODE_ENV: 'development' }),
+    ]);
+    for (const api of [withRedis, development]) {
+      expect(api.logs().some((l) => l.msg === 'listening')).toBe(true);
+      expect(api.logs().filter((l) => l.msg === IN_PROCESS_JOBS_WARNING)).toEqual([]);
+    }
+    expect(withRedis.logs().find((l) => l.msg === 'listening')?.jobs).toBe('bullmq');
+    await Promise.all([stopProcess(withRedis), stopProcess(development)]);
+  }, 180_000);
+});
+
+describe('start-up warning about autovacuum', () => {
   it('PostgreSQL\'s autovacuum off: one warning before "listening" (whatever NODE_ENV); none when it is on', async () => {
     const db = openPostgres(inject('databaseUrl'), 1, createLogger('silent'));
     const [{ autovacuum }] = await db.query<{ autovacuum: string }>(`SELECT current_setting('autovacuum') AS autovacuum`);
@@ -44,17 +59,4 @@ describe('start-up warning about in-process jobs', () => {
     }
     await stopProcess(api);
   }, 120_000);
-
-  it('no such warning with REDIS_URL in production, nor without it in development', async () => {
-    const [withRedis, development] = await Promise.all([
-      startApi({ DATABASE_URL: inject('databaseUrl'), NODE_ENV: 'production', ...parked }),
-      startApi({ DATABASE_URL: inject('databaseUrl'), NODE_ENV: 'development' }),
-    ]);
-    for (const api of [withRedis, development]) {
-      expect(api.logs().some((l) => l.msg === 'listening')).toBe(true);
-      expect(api.logs().filter((l) => l.msg === IN_PROCESS_JOBS_WARNING)).toEqual([]);
-    }
-    expect(withRedis.logs().find((l) => l.msg === 'listening')?.jobs).toBe('bullmq');
-    await Promise.all([stopProcess(withRedis), stopProcess(development)]);
-  }, 180_000);
 });
