@@ -11,11 +11,14 @@
 //   floor      node:http + pg, `SELECT id, title, source, status, created_at, updated_at, summary,
 //              count(*) OVER() … ORDER BY created_at DESC LIMIT 20` over a plain copy of the same rows
 //              (index on account and created_at, analysed, not vacuumed; bench/lib/serve-floor.ts)
+//   floor-get  the same server, `GET /v1/conversations/{id}`: one statement by primary key over the real
+//              conversations and summaries — the floor of the single reads (get and summaries compare to it)
 //   rest       GET /v1/conversations?page=1&per_page=20
 //   graphql    the equivalent GraphQL query
 //   get        GET /v1/conversations/{id}
 //   summaries  GET /v1/conversations/{id}/summaries
 // Targets: rest and graphql ≥ 0.75× the floor's requests/s in both states and sizes; p99 ≤ 3× p50.
+// p50 and p99 are computed from every response's time (autocannon's own are whole milliseconds).
 // Not a test: numbers depend on the machine and on its neighbours.
 //
 // Environment (all optional): BENCH_DATABASE_ADMIN_URL (default postgres://root@127.0.0.1:5432/postgres),
@@ -85,6 +88,13 @@ interface Line {
   ratio?: number;
 }
 
+/** Nearest-rank percentile of response times in ms (0 for none). */
+function percentile(values: number[], q: number): number {
+  if (!values.length) return 0;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
 /** user+system CPU of a process in ms, or 0 if it is gone (a backend may be recycled). */
 function cpuMs(pid: number): number {
   try {
@@ -122,14 +132,20 @@ async function measure(t: Target, pgPids: () => Promise<number[]>): Promise<Run>
   const backends = await pgPids(); // the pool's connections, open after the warm-up
   const node0 = cpuMs(t.pid);
   const pg0 = backends.map(cpuMs);
-  const r: Result = await autocannon({ ...opts, duration: SECONDS });
+  // autocannon's own percentiles are whole milliseconds (its histogram's lowest discernible value is
+  // 1 ms): at a 6 ms median that alone moves p99/p50 by up to a sixth. Every response's time is kept
+  // instead, to the microsecond.
+  const times: number[] = [];
+  const job = autocannon({ ...opts, duration: SECONDS });
+  job.on('response', (_client, _status, _bytes, ms) => times.push(ms));
+  const r: Result = await job;
   const n = Math.max(1, r.requests.total);
   const pgMs = backends.reduce((sum, pid, i) => sum + Math.max(0, cpuMs(pid) - pg0[i]), 0);
   const run = {
     target: t.name,
     rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
+    p50: percentile(times, 0.5),
+    p99: percentile(times, 0.99),
     bad: r.non2xx + r.errors + r.timeouts,
     nodeMs: (cpuMs(t.pid) - node0) / n,
     pgMs: pgMs / n,
@@ -142,7 +158,7 @@ async function measure(t: Target, pgPids: () => Promise<number[]>): Promise<Run>
 
 const fmt = (x: number, w: number, d = 0) => x.toFixed(d).padStart(w);
 const row = (r: Run) =>
-  `${r.target.padEnd(9)}${fmt(r.rps, 7)} req/s  p50 ${fmt(r.p50, 3)} ms  p99 ${fmt(r.p99, 4)} ms  CPU/req: node ${fmt(r.nodeMs, 5, 2)} ms, postgres ${fmt(r.pgMs, 5, 2)} ms`;
+  `${r.target.padEnd(9)}${fmt(r.rps, 7)} req/s  p50 ${fmt(r.p50, 5, 1)} ms  p99 ${fmt(r.p99, 6, 1)} ms  CPU/req: node ${fmt(r.nodeMs, 5, 2)} ms, postgres ${fmt(r.pgMs, 5, 2)} ms`;
 
 async function benchSize(size: number, lines: Line[]): Promise<void> {
   let started = Date.now();
@@ -208,6 +224,7 @@ async function benchSize(size: number, lines: Line[]): Promise<void> {
     });
     const all: Target[] = [
       { ...list('floor', floor), headers: {} },
+      { name: 'floor-get', pid: floor.pid!, url: `${floor.url}/v1/conversations/${mid.id}`, method: 'GET', headers: {}, list: false },
       list('rest', api),
       {
         name: 'graphql',
@@ -264,14 +281,15 @@ async function benchSize(size: number, lines: Line[]): Promise<void> {
           t.name,
           runs.filter((r) => r.target === t.name).reduce((a, b) => (b.rps > a.rps ? b : a)),
         );
-      const base = best.get('floor');
-      for (const t of targets)
+      for (const t of targets) {
+        const base = best.get(t.list ? 'floor' : 'floor-get');
         lines.push({
           size,
           state,
           run: best.get(t.name)!,
-          ratio: base && t.name !== 'floor' ? best.get(t.name)!.rps / base.rps : undefined,
+          ratio: base && !t.name.startsWith('floor') ? best.get(t.name)!.rps / base.rps : undefined,
         });
+      }
     }
     await Promise.all([floor, api, apiOff, apiLim, apiRedis].filter((c) => c !== undefined).map((c) => stopChild(c)));
   } finally {
@@ -292,13 +310,14 @@ async function main(): Promise<void> {
   const misses: string[] = [];
   for (const l of lines) {
     const r = l.run;
-    const tail = r.p99 / Math.max(1, r.p50);
+    const tail = r.p99 / Math.max(0.001, r.p50);
     console.log(
-      `| ${l.size} | ${l.state} | ${r.target} | ${Math.round(r.rps)} | ${r.p50} ms | ${r.p99} ms | ${l.ratio === undefined ? '' : `${l.ratio.toFixed(2)}×`} | ${tail.toFixed(1)} |`,
+      `| ${l.size} | ${l.state} | ${r.target} | ${Math.round(r.rps)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${l.ratio === undefined ? '' : `${l.ratio.toFixed(2)}×`} | ${tail.toFixed(2)} |`,
     );
     if ((r.target === 'rest' || r.target === 'graphql') && (l.ratio ?? 1) < TARGET)
       misses.push(`${l.size}/${l.state}/${r.target} ${l.ratio!.toFixed(2)}× < ${TARGET}×`);
-    if (r.target !== 'floor' && tail > TAIL) misses.push(`${l.size}/${l.state}/${r.target} p99 ${r.p99} > ${TAIL}× p50 ${r.p50}`);
+    if (!r.target.startsWith('floor') && tail > TAIL)
+      misses.push(`${l.size}/${l.state}/${r.target} p99 ${r.p99.toFixed(1)} > ${TAIL}× p50 ${r.p50.toFixed(1)}`);
   }
   console.log(misses.length ? `\nBELOW target: ${misses.join('; ')}` : `\nall targets met (list ≥ ${TARGET}× floor, p99 ≤ ${TAIL}× p50)`);
 }

@@ -25,5 +25,9 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string;
   }
-  export default function autocannon(opts: Options): Promise<Result>;
+  /** The running job: a promise of the result that also emits each response (time in ms, fractional). */
+  export interface Job extends Promise<Result> {
+    on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): this;
+  }
+  export default function autocannon(opts: Options): Job;
 }

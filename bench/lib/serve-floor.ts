@@ -3,6 +3,10 @@
 // summary's preview as one jsonb column; bench/lib/floor-table.ts), answering with the REST list's JSON
 // shape so that the bytes on the wire are comparable. No auth, no validation, no logging: what is left is
 // the unavoidable cost of HTTP + one SQL statement + JSON.
+//
+// `GET /v1/conversations/{id}` is the floor of the single reads: one statement by primary key over the
+// real `conversations` and its current summary (as the API's own read does), answered in the API's shape
+// with an empty `attachments` list (the bench's conversations have none).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
@@ -14,8 +18,31 @@ const perPage = 20;
 const SQL = `SELECT id, title, source, status, created_at, updated_at, summary, count(*) OVER() AS total
                FROM floor_conversations WHERE account_id = $1 ORDER BY created_at DESC LIMIT ${perPage}`;
 
+const BY_ID = `SELECT c.id, c.title, c.content, c.source, c.status, c.metadata, c.created_at, c.updated_at,
+                      s.id AS s_id, s.title AS s_title, s.content AS s_content, s.sentiment, s.topics, s.action_items
+                 FROM conversations c
+                 LEFT JOIN LATERAL (SELECT * FROM summaries s WHERE s.id = c.summary_id AND s.account_id = c.account_id) s ON true
+                WHERE c.account_id = $1 AND c.id = $2`;
+
+async function byId(id: string, res: http.ServerResponse): Promise<void> {
+  const [r] = (await pool.query(BY_ID, [ACCOUNT_ID, id])).rows;
+  if (!r) {
+    res.writeHead(404).end();
+    return;
+  }
+  const summary = r.s_id
+    ? { title: r.s_title, content: r.s_content, sentiment: r.sentiment, topics: r.topics, action_items: r.action_items }
+    : null;
+  const { s_id, s_title, s_content, sentiment, topics, action_items, ...conversation } = r;
+  const body = JSON.stringify({ ...conversation, summary, attachments: [] });
+  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
 const server = http.createServer(async (req, res) => {
   try {
+    const one = /^\/v1\/conversations\/([^/?]+)$/.exec(req.url ?? '');
+    if (one) return await byId(one[1], res);
     const { rows } = await pool.query(SQL, [ACCOUNT_ID]);
     const total = (rows[0]?.total as number) ?? 0;
     const totalPages = Math.ceil(total / perPage);
