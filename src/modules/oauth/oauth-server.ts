@@ -12,7 +12,7 @@ import type { Principal } from '../accounts/authenticate.js';
 import { handleInteraction } from './consent-page.js';
 import { createAdapterClass, pruneOAuthModels } from './oauth-adapter.js';
 import { hashClientSecret } from './client-secret.js';
-import type { ConsentServer, OAuthHost } from './oauth-host.js';
+import type { OAuthHost } from './oauth-host.js';
 import { planAllowsOAuth } from './oauth-plan.js';
 import { OAUTH_SCOPES, resourceOf } from './oauth-scopes.js';
 

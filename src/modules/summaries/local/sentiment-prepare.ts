@@ -30,7 +30,7 @@ function dropNames(text: string): string {
     // Keep the first word when it starts a sentence: it is capitalised for another reason.
     const before = text.slice(0, offset).trimEnd();
     const first = !before || /[.!?]$/.test(before);
-    return first ? m.split(/\s+/)[0] + ' ' : ' ';
+    return first ? `${m.split(/\s+/)[0]} ` : ' ';
   });
 }
 
