@@ -311,6 +311,14 @@ describe('delivery', () => {
       event_id: first.event_id,
     });
     expect((await client.get(`/v1/webhooks/${hook.id}`)).body.active).toBe(true);
+
+    // Paged one at a time: newest first, the same total on every page, and a page past the last one
+    // still knows it.
+    const pages = await Promise.all([1, 2, 3].map((n) => client.get(`/v1/webhooks/${hook.id}/deliveries?page=${n}&per_page=1`)));
+    expect(pages.map((p) => p.body.data.map((d: any) => d.id))).toEqual([[second.id], [first.id], []]);
+    expect(pages.map((p) => p.body.meta)).toEqual([1, 2, 3].map((page) => ({ page, per_page: 1, total: 2, total_pages: 2 })));
+    expect(pages[0].body.links.next).toContain('page=2');
+    expect(pages[1].body.links.next).toBeNull();
   });
 
   it('switches an endpoint off when it answers 410 Gone, and delivers nothing more to it', async () => {
