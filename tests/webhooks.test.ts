@@ -319,6 +319,13 @@ describe('delivery', () => {
     expect(pages.map((p) => p.body.meta)).toEqual([1, 2, 3].map((page) => ({ page, per_page: 1, total: 2, total_pages: 2 })));
     expect(pages[0].body.links.next).toContain('page=2');
     expect(pages[1].body.links.next).toBeNull();
+    // The shared page rules, and an id that is not a webhook's.
+    const bad = await client.get(`/v1/webhooks/${hook.id}/deliveries?page=0&per_page=101`);
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.details.fields).toEqual({ page: ['Page must be at least 1'], per_page: ['Per page must be between 1 and 100'] });
+    const malformed = await client.get('/v1/webhooks/not-a-webhook/deliveries');
+    expect(malformed.status).toBe(404);
+    expect(malformed.body).toEqual({ error: { code: 'not_found', message: 'Webhook not found', details: {} } });
   });
 
   it('switches an endpoint off when it answers 410 Gone, and delivers nothing more to it', async () => {
