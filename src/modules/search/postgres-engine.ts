@@ -150,7 +150,7 @@ export function buildSearchSql(accountId: string, r: SearchRequest, q: CompiledQ
     -- function reading it; concatenating once keeps one detoasted copy per scored row.
     docs AS MATERIALIZED (
       SELECT id, created_at, updated_at, n, pos, x.v || ''::tsvector AS v FROM numbered
-       CROSS JOIN LATERAL (SELECT c.search_vector AS v FROM conversations c WHERE c.ctid = numbered.t) x
+       CROSS JOIN LATERAL (SELECT c.search_vector AS v FROM conversations c WHERE c.ctid = numbered.t AND c.account_id = $1) x
        WHERE pos <= ${ranked}),
     ranked AS (
       SELECT id, created_at, updated_at, n, pos, length(v) AS dl, avg(length(v)) OVER () AS avgdl, ${rank.join(', ')}
