@@ -18,23 +18,22 @@ const perPage = 20;
 const SQL = `SELECT id, title, source, status, created_at, updated_at, summary, count(*) OVER() AS total
                FROM floor_conversations WHERE account_id = $1 ORDER BY created_at DESC LIMIT ${perPage}`;
 
+// The summary as one jsonb column, as floor_conversations holds it for the list.
 const BY_ID = `SELECT c.id, c.title, c.content, c.source, c.status, c.metadata, c.created_at, c.updated_at,
-                      s.id AS s_id, s.title AS s_title, s.content AS s_content, s.sentiment, s.topics, s.action_items
+                      CASE WHEN s.id IS NULL THEN NULL
+                           ELSE jsonb_build_object('title', s.title, 'content', s.content, 'sentiment', s.sentiment,
+                                                   'topics', to_jsonb(s.topics), 'action_items', to_jsonb(s.action_items)) END AS summary
                  FROM conversations c
                  LEFT JOIN LATERAL (SELECT * FROM summaries s WHERE s.id = c.summary_id AND s.account_id = c.account_id) s ON true
                 WHERE c.account_id = $1 AND c.id = $2`;
 
 async function byId(id: string, res: http.ServerResponse): Promise<void> {
-  const [r] = (await pool.query(BY_ID, [ACCOUNT_ID, id])).rows;
-  if (!r) {
+  const [row] = (await pool.query(BY_ID, [ACCOUNT_ID, id])).rows;
+  if (!row) {
     res.writeHead(404).end();
     return;
   }
-  const summary = r.s_id
-    ? { title: r.s_title, content: r.s_content, sentiment: r.sentiment, topics: r.topics, action_items: r.action_items }
-    : null;
-  const { s_id, s_title, s_content, sentiment, topics, action_items, ...conversation } = r;
-  const body = JSON.stringify({ ...conversation, summary, attachments: [] });
+  const body = JSON.stringify({ ...row, attachments: [] });
   res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
