@@ -70,6 +70,14 @@ export function openPostgres(url: string, max: number, log: Logger, opts: { lock
   // server is a 503 after that long, never a request that hangs.
   const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL client error'));
+  // JIT compilation off for our sessions: PostgreSQL compiles a statement whose estimated cost passes
+  // jit_above_cost, and the search statement (its window plans priced for the account's every match)
+  // does: compiling took 10–150 ms of statements that run in 2–40 ms (issue 14, docs/search.md). Every
+  // statement here is bounded by a LIMIT or a key, so compilation is never repaid. Queued first on each
+  // new connection, so it runs before that connection's first query.
+  pool.on('connect', (client) => {
+    client.query('SET jit = off').catch((err) => log.warn({ err }, 'could not turn JIT compilation off'));
+  });
   // A transaction waits for a connection as long as any query does (Prisma's default is 2 s, which a
   // burst on a busy machine exceeds: that was a 500). See TRANSACTION_TIMEOUT_MS for its lifetime.
   const prisma = withAppErrors(
