@@ -68,16 +68,20 @@ async function socketAnswers(socket: string): Promise<boolean> {
 export function openPostgres(url: string, max: number, log: Logger, opts: { locks?: boolean } = {}): Database {
   // connectionTimeoutMillis bounds both a new connection and the wait for a free one: an unreachable
   // server is a 503 after that long, never a request that hangs.
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-  pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL client error'));
-  // JIT compilation off for our sessions: PostgreSQL compiles a statement whose estimated cost passes
-  // jit_above_cost, and the search statement (its window plans priced for the account's every match)
-  // does: compiling took 10–150 ms of statements that run in 2–40 ms (issue 14, docs/search.md). Every
-  // statement here is bounded by a LIMIT or a key, so compilation is never repaid. Queued first on each
-  // new connection, so it runs before that connection's first query.
-  pool.on('connect', (client) => {
-    client.query('SET jit = off').catch((err) => log.warn({ err }, 'could not turn JIT compilation off'));
+  //
+  // JIT compilation is off for our sessions (`-c jit=off` in the start-up packet; an `options` parameter in
+  // DATABASE_URL replaces it): PostgreSQL compiles a statement whose estimated cost passes jit_above_cost,
+  // and the search statement, priced for every match in the account, does — compiling took 10–150 ms of
+  // statements that run in 2–40 ms (issue 14, docs/search.md). Every statement here is bounded by a LIMIT
+  // or a key, so compilation is never repaid.
+  const pool = new pg.Pool({
+    connectionString: url,
+    options: '-c jit=off',
+    max,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });
+  pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL client error'));
   // A transaction waits for a connection as long as any query does (Prisma's default is 2 s, which a
   // burst on a busy machine exceeds: that was a 500). See TRANSACTION_TIMEOUT_MS for its lifetime.
   const prisma = withAppErrors(
